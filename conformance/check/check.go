@@ -1,0 +1,173 @@
+package check
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Input is one exposition to check.
+type Input struct {
+	// Body is the exposition, already decoded (not gzip).
+	Body []byte
+	// ContentType is the media type the exposition was served with, e.g.
+	// "text/plain; version=0.0.4". Empty means unknown: the format is
+	// sniffed from the body (a file), unless HTTP is set, where an empty
+	// Content-Type is itself a finding.
+	ContentType string
+	// HTTP describes the response the body came in, when it came over HTTP.
+	HTTP *HTTPFacts
+	// Previous is the exposition of the previous scrape of the same target
+	// (Report.Exposition of the previous check), enabling the scrape.* rules.
+	Previous *Exposition
+}
+
+// HTTPFacts are what a scraper saw of an HTTP response, for the http.* rules.
+type HTTPFacts struct {
+	// URL is the address scraped.
+	URL string
+	// Accept is the Accept header the request sent.
+	Accept string
+	// AcceptEncoding is the Accept-Encoding header the request sent.
+	AcceptEncoding string
+	// StatusCode is the response status.
+	StatusCode int
+	// Header is the response header.
+	Header http.Header
+	// WireBytes counts the body bytes as received, before any decoding.
+	WireBytes int64
+	// TooLarge is set when the body (decoded) exceeded the scraper's limit
+	// and was cut there; Body then holds only the first part.
+	TooLarge bool
+	// Limit is the scraper's limit on the decoded body, in bytes.
+	Limit int64
+	// DecodeError is set when Content-Encoding named an encoding the body
+	// was not in (or one the scraper does not know).
+	DecodeError string
+}
+
+// Options configure a check. Start from NewOptions.
+type Options struct {
+	// Schema is what the exposition must contain; nil checks no schema
+	// (any valid exposition from any exporter passes).
+	Schema *Schema
+	// Disabled lists rule IDs or groups ("lint.*" or "lint") never reported.
+	Disabled []string
+	// Severities overrides the default severity of rules or groups, keyed
+	// like Disabled.
+	Severities map[string]Severity
+	// Strict makes warnings fail the check; it also raises invariant.*
+	// findings to errors, as DESIGN.md §2 requires.
+	Strict bool
+}
+
+// NewOptions returns the defaults: the deploy schema with the certctl
+// namespace, every rule enabled at its default severity, not strict.
+func NewOptions() Options {
+	return Options{Schema: DeploySchema(DefaultNamespace)}
+}
+
+// Check judges one exposition. It never panics on any input and always
+// returns a report.
+func Check(in Input, opts Options) *Report {
+	p := &pass{in: &in, opts: &opts}
+	p.exp = parse(in.Body, p.format())
+	checkHTTP(p)
+	checkFormat(p)
+	checkSpec(p)
+	if p.exp.ParseError == nil {
+		// The rules below judge the series Prometheus would ingest; when
+		// textparse rejects the exposition nothing is ingested, and
+		// judging a prefix would only add noise to the format.* error.
+		checkLint(p)
+		checkSchema(p)
+		checkOrder(p)
+		checkInvariants(p)
+		checkScrape(p)
+	}
+	r := &Report{Findings: p.findings, Exposition: p.exp, Strict: opts.Strict}
+	r.sort()
+	return r
+}
+
+// pass is the state one Check shares between its rule groups.
+type pass struct {
+	in       *Input
+	opts     *Options
+	exp      *Exposition
+	findings []Finding
+}
+
+// format decides how to parse the body: the served Content-Type when it
+// names a format textparse knows, else a sniff of the body.
+func (p *pass) format() Format {
+	if f := FormatOf(p.in.ContentType); f != FormatUnknown {
+		return f
+	}
+	return Sniff(p.in.Body)
+}
+
+// report records a finding of rule at line (0: the whole exposition),
+// unless the rule is disabled. Severity comes from the registry and the
+// options.
+func (p *pass) report(rule string, line int, family, series, format string, args ...any) {
+	p.reportAt(Finding{Rule: rule, Line: line, Family: family, Series: series, Message: fmt.Sprintf(format, args...)})
+}
+
+// reportAt records f (Rule, Line and Message set; Severity is filled in).
+func (p *pass) reportAt(f Finding) {
+	sev, enabled := p.severity(f.Rule)
+	if !enabled {
+		return
+	}
+	f.Severity = sev
+	p.findings = append(p.findings, f)
+}
+
+// severity returns the severity of rule under the options, and false when
+// the rule is disabled.
+func (p *pass) severity(rule string) (Severity, bool) {
+	for _, d := range p.opts.Disabled {
+		if matchRule(d, rule) {
+			return 0, false
+		}
+	}
+	r, ok := LookupRule(rule)
+	if !ok {
+		// A rule missing from the registry is a bug in the engine; make it
+		// loud rather than silently dropping the finding.
+		r = Rule{ID: rule, Severity: Error}
+	}
+	sev := r.Severity
+	if p.opts.Strict && r.Group() == "invariant" {
+		sev = Error
+	}
+	// The most specific override wins: an exact ID over a group.
+	best := -1
+	for key, s := range p.opts.Severities {
+		if matchRule(key, rule) && len(key) > best {
+			best, sev = len(key), s
+		}
+	}
+	return sev, true
+}
+
+// ValidateRuleNames returns an error naming the first entry of names that
+// is neither a rule ID nor a group, so a typo in --disable is not silently
+// ignored.
+func ValidateRuleNames(names []string) error {
+	for _, n := range names {
+		if _, ok := LookupRule(n); ok {
+			continue
+		}
+		group := strings.TrimSuffix(n, ".*")
+		known := false
+		for _, g := range Groups() {
+			known = known || g == group
+		}
+		if !known {
+			return fmt.Errorf("unknown rule %q: `promcheck rules` lists them", n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package check
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+)
+
+// An Exposition is what textparse made of a body: the families and samples
+// Prometheus would ingest, each tied to the line it came from, plus the raw
+// lines for rules that must see what textparse hides (escapes, spacing).
+type Exposition struct {
+	// Format is the format the body was parsed as.
+	Format Format
+	// Body is the exposition as given.
+	Body []byte
+	// Families in order of first appearance (a metadata line or a sample).
+	Families []*Family
+	// Samples in the order they were written.
+	Samples []*Sample
+	// ParseError is textparse's verdict when it rejects the body, with the
+	// line it failed on; nil when the body parses. Families and Samples
+	// then hold what came before the failure.
+	ParseError *ParseError
+
+	lineStarts []int // byte offset of the start of every line
+	byName     map[string]*Family
+}
+
+// ParseError is textparse's rejection of a body, located.
+type ParseError struct {
+	// Line is the 1-based line textparse failed on.
+	Line int
+	// Err is textparse's own error.
+	Err error
+}
+
+func (e *ParseError) Error() string { return e.Err.Error() }
+
+// A Family is one metric family: its metadata and its samples.
+type Family struct {
+	// Name is the family name: as written in its HELP/TYPE lines, or for
+	// samples with no metadata, the sample's metric name.
+	Name string
+	// Type is the declared type; model.MetricTypeUnknown when none.
+	Type model.MetricType
+	// Help is the unescaped HELP text; HasHelp says whether there was one.
+	Help    string
+	HasHelp bool
+	// Unit is the OpenMetrics UNIT, if any.
+	Unit string
+	// HelpLine, TypeLine and UnitLine are the 1-based lines of the first
+	// HELP, TYPE and UNIT lines, 0 when absent.
+	HelpLine, TypeLine, UnitLine int
+	// Samples of the family, in written order.
+	Samples []*Sample
+}
+
+// A Sample is one sample line.
+type Sample struct {
+	// Line is the 1-based line the sample is on.
+	Line int
+	// Family is the family the sample belongs to.
+	Family *Family
+	// Name is the metric name, suffix included (e.g. "x_total", "x_bucket").
+	Name string
+	// Labels are the sample's labels as textparse decoded them (unescaped),
+	// sorted by name, without __name__.
+	Labels []Label
+	// Series is the series as written: the name and the braces, raw.
+	Series string
+	// Value is the sample value.
+	Value float64
+	// Timestamp is the sample timestamp in milliseconds, nil when none.
+	Timestamp *int64
+	// Exemplars attached to the sample (OpenMetrics only).
+	Exemplars []Exemplar
+}
+
+// A Label is one label pair.
+type Label struct {
+	Name, Value string
+}
+
+// An Exemplar is one exemplar as textparse decoded it.
+type Exemplar struct {
+	Labels    []Label
+	Value     float64
+	Timestamp *int64 // milliseconds
+}
+
+// Label returns the value of the named label and whether the sample has it.
+func (s *Sample) Label(name string) (string, bool) {
+	for _, l := range s.Labels {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// LabelNames returns the sample's label names, sorted.
+func (s *Sample) LabelNames() []string {
+	names := make([]string, len(s.Labels))
+	for i, l := range s.Labels {
+		names[i] = l.Name
+	}
+	return names
+}
+
+// Family returns the family with the given name, or nil.
+func (e *Exposition) Family(name string) *Family { return e.byName[name] }
+
+// Lines returns the number of lines in the body (a final line without a
+// newline counts).
+func (e *Exposition) Lines() int { return len(e.lineStarts) }
+
+// Line returns line n (1-based) of the body without its newline, or nil
+// when n is out of range.
+func (e *Exposition) Line(n int) []byte {
+	if n < 1 || n > len(e.lineStarts) {
+		return nil
+	}
+	start := e.lineStarts[n-1]
+	end := len(e.Body)
+	if n < len(e.lineStarts) {
+		end = e.lineStarts[n] - 1
+	}
+	return e.Body[start:end]
+}
+
+// LineAt returns the 1-based line holding byte offset off of the body.
+func (e *Exposition) LineAt(off int) int {
+	// The first line whose start is beyond off, minus one.
+	n := sort.SearchInts(e.lineStarts, off+1)
+	return max(n, 1)
+}
+
+// lineStartsOf indexes the start of every line of body.
+func lineStartsOf(body []byte) []int {
+	starts := []int{0}
+	for i, c := range body {
+		if c == '\n' && i+1 < len(body) {
+			starts = append(starts, i+1)
+		}
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	return starts
+}
+
+// parse runs textparse over body and builds the Exposition.
+func parse(body []byte, format Format) *Exposition {
+	e := &Exposition{Format: format, Body: body, lineStarts: lineStartsOf(body), byName: make(map[string]*Family)}
+
+	// textparse's text parser appends a newline to a body that lacks one,
+	// which copies the body or, worse, writes into the caller's spare
+	// capacity. Parse a buffer we own that ends in a newline, so every
+	// slice textparse returns lies in buf and locates its line by its
+	// capacity (offset = cap(buf) - cap(slice)).
+	buf := body[:len(body):len(body)]
+	if format == FormatText && (len(buf) == 0 || buf[len(buf)-1] != '\n') {
+		buf = append(buf, '\n')
+	}
+	ct := format.ContentType()
+	if ct == "" {
+		ct = ContentTypeText
+	}
+	parser, err := textparse.New(buf, ct, labels.NewSymbolTable(), textparse.ParserOptions{})
+	if parser == nil {
+		e.ParseError = &ParseError{Line: 1, Err: err}
+		return e
+	}
+	b := builder{e: e, buf: buf}
+	b.run(parser)
+	return e
+}
+
+// builder walks textparse's entries into an Exposition.
+type builder struct {
+	e       *Exposition
+	buf     []byte
+	current *Family // the family of the most recent metadata line
+	lastEnd int     // offset just past the line of the last entry
+	lbls    labels.Labels
+	ex      exemplar.Exemplar
+}
+
+func (b *builder) run(p textparse.Parser) {
+	for {
+		entry, err := p.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			b.e.ParseError = &ParseError{Line: b.errorLine(err), Err: err}
+			return
+		}
+		switch entry {
+		case textparse.EntryHelp:
+			name, text := p.Help()
+			f := b.metadataFamily(name)
+			if f.HelpLine == 0 {
+				f.Help, f.HasHelp, f.HelpLine = string(text), true, b.lineOf(name)
+			}
+		case textparse.EntryType:
+			name, typ := p.Type()
+			f := b.metadataFamily(name)
+			if f.TypeLine == 0 {
+				f.Type, f.TypeLine = typ, b.lineOf(name)
+			}
+		case textparse.EntryUnit:
+			name, unit := p.Unit()
+			f := b.metadataFamily(name)
+			if f.UnitLine == 0 {
+				f.Unit, f.UnitLine = string(unit), b.lineOf(name)
+			}
+		case textparse.EntryComment:
+			b.lineOf(p.Comment())
+		case textparse.EntrySeries:
+			b.sample(p)
+		case textparse.EntryHistogram:
+			// Native histograms only come in protobuf, which the engine
+			// does not parse; count the line as consumed.
+			series, _, _, _ := p.Histogram()
+			b.lineOf(series)
+		}
+	}
+}
+
+// lineOf returns the line of a slice textparse returned, and notes that
+// parsing got past that line.
+func (b *builder) lineOf(s []byte) int {
+	off := cap(b.buf) - cap(s)
+	if s == nil || off < 0 || off > len(b.buf) {
+		// Not a slice of buf (textparse copied it): keep the last position.
+		return b.e.LineAt(max(b.lastEnd-1, 0))
+	}
+	line := b.e.LineAt(off)
+	if line < len(b.e.lineStarts) {
+		b.lastEnd = b.e.lineStarts[line]
+	} else {
+		b.lastEnd = len(b.e.Body)
+	}
+	return line
+}
+
+// errorLine locates a textparse error. textparse reports no position, but
+// it consumes whole lines, so the error lies on the first line after the
+// last entry it returned that is not blank; "data after # EOF" lies on the
+// line after "# EOF", and a missing "# EOF" on the last line.
+func (b *builder) errorLine(err error) int {
+	e := b.e
+	last := len(e.lineStarts)
+	if last == 0 || b.lastEnd >= len(e.Body) {
+		return max(last, 1)
+	}
+	line := e.LineAt(b.lastEnd)
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "does not end with # EOF"):
+		return last
+	case strings.Contains(msg, "after # EOF"):
+		return min(line+1, last)
+	}
+	for line < last && e.Format == FormatText && len(bytes.TrimSpace(e.Line(line))) == 0 {
+		line++
+	}
+	return line
+}
+
+// metadataFamily returns the family a HELP/TYPE/UNIT line names: the
+// current one when it has that name, else the family of that name (a
+// repeated or late metadata line; spec rules judge that), else a new one.
+func (b *builder) metadataFamily(name []byte) *Family {
+	b.lineOf(name)
+	if b.current != nil && b.current.Name == string(name) {
+		return b.current
+	}
+	f := b.e.byName[string(name)]
+	if f == nil {
+		f = b.newFamily(string(name))
+	}
+	b.current = f
+	return f
+}
+
+func (b *builder) newFamily(name string) *Family {
+	f := &Family{Name: name, Type: model.MetricTypeUnknown}
+	b.e.Families = append(b.e.Families, f)
+	b.e.byName[name] = f
+	return f
+}
+
+func (b *builder) sample(p textparse.Parser) {
+	series, ts, value := p.Series()
+	s := &Sample{Line: b.lineOf(series), Series: string(series), Value: value}
+	if ts != nil {
+		t := *ts
+		s.Timestamp = &t
+	}
+	p.Labels(&b.lbls)
+	s.Labels = make([]Label, 0, b.lbls.Len()-1)
+	b.lbls.Range(func(l labels.Label) {
+		if l.Name == model.MetricNameLabel {
+			s.Name = l.Value
+			return
+		}
+		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
+	})
+	for p.Exemplar(&b.ex) {
+		ex := Exemplar{Value: b.ex.Value}
+		if b.ex.HasTs {
+			t := b.ex.Ts
+			ex.Timestamp = &t
+		}
+		b.ex.Labels.Range(func(l labels.Label) { ex.Labels = append(ex.Labels, Label{Name: l.Name, Value: l.Value}) })
+		s.Exemplars = append(s.Exemplars, ex)
+		b.ex = exemplar.Exemplar{}
+	}
+	f := b.familyOf(s.Name)
+	s.Family = f
+	f.Samples = append(f.Samples, s)
+	b.e.Samples = append(b.e.Samples, s)
+}
+
+// familyOf returns the family a sample named name belongs to: the current
+// family when the name is its name plus a suffix its type allows, else an
+// earlier family it fits that way (an interleaved family; spec rules judge
+// that), else a new family with no metadata.
+func (b *builder) familyOf(name string) *Family {
+	if b.current != nil && belongsTo(b.e.Format, b.current, name) {
+		return b.current
+	}
+	if f := b.e.byName[name]; f != nil && belongsTo(b.e.Format, f, name) {
+		return f
+	}
+	for _, suffix := range allSuffixes {
+		base, ok := strings.CutSuffix(name, suffix)
+		if !ok {
+			continue
+		}
+		if f := b.e.byName[base]; f != nil && belongsTo(b.e.Format, f, name) {
+			return f
+		}
+	}
+	f := b.newFamily(name)
+	b.current = f
+	return f
+}
+
+// allSuffixes are every suffix a sample name may add to its family name.
+var allSuffixes = []string{"_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info"}
+
+// Suffixes returns the suffixes a sample name may add to the name of a
+// family of type t in format f ("" means the bare family name).
+func Suffixes(f Format, t model.MetricType) []string {
+	if f == FormatText {
+		switch t {
+		case model.MetricTypeHistogram:
+			return []string{"_bucket", "_count", "_sum"}
+		case model.MetricTypeSummary:
+			return []string{"", "_count", "_sum"}
+		}
+		return []string{""}
+	}
+	switch t {
+	case model.MetricTypeCounter:
+		return []string{"_total", "_created"}
+	case model.MetricTypeHistogram:
+		return []string{"_bucket", "_count", "_sum", "_created"}
+	case model.MetricTypeGaugeHistogram:
+		return []string{"_bucket", "_gcount", "_gsum"}
+	case model.MetricTypeSummary:
+		return []string{"", "_count", "_sum", "_created"}
+	case model.MetricTypeInfo:
+		return []string{"_info"}
+	}
+	return []string{""}
+}
+
+// belongsTo reports whether a sample named name belongs to family f.
+func belongsTo(format Format, f *Family, name string) bool {
+	rest, ok := strings.CutPrefix(name, f.Name)
+	return ok && slices.Contains(Suffixes(format, f.Type), rest)
+}

@@ -1,0 +1,71 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/prometheus/common/model"
+)
+
+func TestParseLocatesEveryEntry(t *testing.T) {
+	body := []byte("# HELP a_total Help.\n# TYPE a_total counter\na_total{x=\"1\"} 1\n\n# TYPE b gauge\nb 2\nc_total 3")
+	e := parse(body, FormatText)
+	if e.ParseError != nil {
+		t.Fatalf("ParseError = %v, want nil", e.ParseError)
+	}
+	if got, want := len(e.Families), 3; got != want {
+		t.Fatalf("families = %d, want %d", got, want)
+	}
+	a := e.Family("a_total")
+	if a.HelpLine != 1 || a.TypeLine != 2 || a.Type != model.MetricTypeCounter || a.Help != "Help." {
+		t.Errorf("a_total metadata = %+v", a)
+	}
+	wantLines := []int{3, 6, 7}
+	for i, s := range e.Samples {
+		if s.Line != wantLines[i] {
+			t.Errorf("sample %q on line %d, want %d", s.Series, s.Line, wantLines[i])
+		}
+	}
+	if v, _ := e.Samples[0].Label("x"); v != "1" {
+		t.Errorf("label x = %q, want 1", v)
+	}
+	if string(e.Line(5)) != "# TYPE b gauge" || e.Lines() != 7 {
+		t.Errorf("Line(5) = %q, Lines() = %d", e.Line(5), e.Lines())
+	}
+}
+
+func TestParseErrorLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		format Format
+		body   string
+		line   int
+	}{
+		{"bad value", FormatText, "a 1\nb 2\nc x\nd 4\n", 3},
+		{"after blank lines", FormatText, "a 1\n\n\nc x\n", 4},
+		{"first line", FormatText, "{\n", 1},
+		{"om missing eof", FormatOpenMetrics, "a 1\nb 2\n", 2},
+		{"om data after eof", FormatOpenMetrics, "a 1\n# EOF\nb 2\n", 3},
+		{"om bad type", FormatOpenMetrics, "# TYPE a counter\na_total 1\n# TYPE b bogus\n# EOF\n", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := parse([]byte(tt.body), tt.format)
+			if e.ParseError == nil {
+				t.Fatal("ParseError = nil, want an error")
+			}
+			if e.ParseError.Line != tt.line {
+				t.Errorf("error %q on line %d, want %d", e.ParseError, e.ParseError.Line, tt.line)
+			}
+		})
+	}
+}
+
+func TestParseDoesNotWriteIntoCallersCapacity(t *testing.T) {
+	backing := make([]byte, 4, 8)
+	copy(backing, "a 1\x00")
+	backing = backing[:3]
+	parse(backing, FormatText)
+	if full := backing[:4]; full[3] != 0 {
+		t.Fatalf("parse wrote %q past the body", full[3])
+	}
+}

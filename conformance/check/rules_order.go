@@ -1,0 +1,5 @@
+package check
+
+var orderRules = []Rule{}
+
+func checkOrder(p *pass) {}

@@ -1,0 +1,5 @@
+package check
+
+var scrapeRules = []Rule{}
+
+func checkScrape(p *pass) {}
