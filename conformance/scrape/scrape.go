@@ -1,0 +1,294 @@
+package scrape
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+)
+
+// Accept headers for the two formats. Each asks for exactly one format, so
+// that a server that answers with the other one has ignored the request.
+const (
+	AcceptText        = "text/plain;version=0.0.4"
+	AcceptOpenMetrics = "application/openmetrics-text;version=1.0.0"
+)
+
+// DefaultMaxBytes is the body limit when Options.MaxBytes is not set.
+const DefaultMaxBytes = 16 << 20
+
+// MaxRedirects is how many redirects a scrape follows before giving up.
+const MaxRedirects = 10
+
+// Options configure one scrape. The zero value scrapes the text format with
+// gzip allowed, DefaultMaxBytes and no timeout beyond the context's.
+type Options struct {
+	// Accept is the Accept header to send; empty sends AcceptText.
+	Accept string
+	// NoGzip sends "Accept-Encoding: identity" instead of "gzip".
+	NoGzip bool
+	// Header holds extra request headers. Accept, Accept-Encoding and
+	// Authorization set here are overridden by the fields above and below.
+	Header http.Header
+	// BearerToken, when set, is sent as "Authorization: Bearer <token>".
+	BearerToken string
+	// BasicAuthUser and BasicAuthPassword, when the user is set, are sent as
+	// HTTP basic authentication.
+	BasicAuthUser, BasicAuthPassword string
+	// MaxBytes bounds the body, both as received and after decoding; zero or
+	// less means DefaultMaxBytes.
+	MaxBytes int64
+	// Timeout bounds the whole scrape, headers and body; zero means only the
+	// context bounds it.
+	Timeout time.Duration
+	// UserAgent is the User-Agent header; empty sends "deploymetrics-scrape".
+	UserAgent string
+}
+
+// NewClient returns a client fit for Get: gzip is left to Get (net/http
+// would otherwise decode it silently and hide what the server sent), and
+// redirects stop after MaxRedirects or at the first loop. tlsConfig may be
+// nil; see TLSFiles for building one from files.
+func NewClient(tlsConfig *tls.Config) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DisableCompression = true
+	transport.TLSClientConfig = tlsConfig
+	return &http.Client{Transport: transport, CheckRedirect: checkRedirect}
+}
+
+// errRedirect is what checkRedirect returns; Get turns it into an *Error.
+type errRedirect struct{ detail string }
+
+func (e *errRedirect) Error() string { return e.detail }
+
+// checkRedirect stops a redirect loop at its first repetition, naming the
+// loop, and a redirect chain at MaxRedirects.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	next := req.URL.String()
+	for i, r := range via {
+		if r.URL.String() == next {
+			chain := make([]string, 0, len(via)-i+1)
+			for _, v := range via[i:] {
+				chain = append(chain, v.URL.String())
+			}
+			chain = append(chain, next)
+			return &errRedirect{"redirect loop: " + strings.Join(chain, " -> ")}
+		}
+	}
+	if len(via) > MaxRedirects {
+		return &errRedirect{fmt.Sprintf("stopped after %d redirects (the next to %s)", MaxRedirects, next)}
+	}
+	return nil
+}
+
+// Get scrapes url once and returns the exposition with the HTTP facts the
+// check engine's http.* rules judge. client should come from NewClient;
+// nil uses a fresh one. When a client of another origin is given, its
+// redirect policy is replaced by Get's unless it has its own.
+//
+// On error the Input still holds what was learned (the HTTP facts, once a
+// response arrived), and the error is an *Error.
+func Get(ctx context.Context, client *http.Client, url string, opts Options) (check.Input, error) {
+	if client == nil {
+		client = NewClient(nil)
+		defer client.CloseIdleConnections()
+	} else if client.CheckRedirect == nil {
+		c := *client
+		c.CheckRedirect = checkRedirect
+		client = &c
+	}
+	limit := opts.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	start := time.Now()
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	s := &scrape{ctx: ctx, url: url, start: start}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return check.Input{}, s.fail(KindRequest, "invalid URL: "+unwrapURLError(err).Error(), err)
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return check.Input{}, s.fail(KindRequest, fmt.Sprintf("unsupported scheme %q (want http or https)", req.URL.Scheme), nil)
+	}
+	for name, values := range opts.Header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	facts := &check.HTTPFacts{URL: url, Accept: opts.Accept, AcceptEncoding: "gzip", Limit: limit}
+	if facts.Accept == "" {
+		facts.Accept = AcceptText
+	}
+	if opts.NoGzip {
+		facts.AcceptEncoding = "identity"
+	}
+	req.Header.Set("Accept", facts.Accept)
+	req.Header.Set("Accept-Encoding", facts.AcceptEncoding)
+	if ua := opts.UserAgent; ua != "" {
+		req.Header.Set("User-Agent", ua)
+	} else if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "deploymetrics-scrape")
+	}
+	switch {
+	case opts.BearerToken != "":
+		req.Header.Set("Authorization", "Bearer "+opts.BearerToken)
+	case opts.BasicAuthUser != "":
+		// SetBasicAuth would do, but building it here keeps the header
+		// visible in one place with the bearer case.
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(opts.BasicAuthUser+":"+opts.BasicAuthPassword)))
+	}
+
+	resp, err := client.Do(req)
+	if err != nil {
+		return check.Input{}, s.requestError(err)
+	}
+	defer resp.Body.Close()
+	facts.StatusCode = resp.StatusCode
+	facts.Header = resp.Header
+	in := check.Input{ContentType: resp.Header.Get("Content-Type"), HTTP: facts}
+
+	body, err := s.readBody(resp, facts)
+	in.Body = body
+	return in, err
+}
+
+// scrape is the state of one Get, for wording its errors.
+type scrape struct {
+	ctx   context.Context
+	url   string
+	start time.Time
+}
+
+func (s *scrape) fail(kind Kind, detail string, err error) *Error {
+	return &Error{URL: s.url, Kind: kind, Detail: detail, Err: err}
+}
+
+// waited says how long the scrape waited before a timeout: the timeout
+// itself when the context has a deadline, so the message names the limit
+// the user set rather than a jittery measurement.
+func (s *scrape) waited() time.Duration {
+	if deadline, ok := s.ctx.Deadline(); ok {
+		return deadline.Sub(s.start).Round(time.Millisecond)
+	}
+	return time.Since(s.start).Round(time.Millisecond)
+}
+
+// readBody reads the body within the limit, decoding gzip when the
+// response says so. It records what it saw in facts; it returns an error
+// only when the body cannot be trusted: cut short by the network or a
+// timeout, or over the limit.
+func (s *scrape) readBody(resp *http.Response, facts *check.HTTPFacts) ([]byte, error) {
+	limit := facts.Limit
+	// The wire is read one byte past the limit, so that exceeding it is
+	// seen without reading more.
+	wire := &countingReader{r: io.LimitReader(resp.Body, limit+1)}
+	var src io.Reader = wire
+	encoding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	gzipped := false
+	switch encoding {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(wire)
+		if err != nil {
+			if wire.err != nil || wire.n > limit {
+				return nil, s.bodyError(wire, facts, false)
+			}
+			facts.WireBytes = wire.n
+			facts.DecodeError = fmt.Sprintf("Content-Encoding is %s but the body is not: %v", encoding, err)
+			return nil, nil
+		}
+		defer gz.Close()
+		// Multistream would let a server append gzip members forever;
+		// Prometheus reads them too, and the limit bounds them all.
+		src, gzipped = gz, true
+	default:
+		// An encoding the scraper never asked for and cannot read: record it
+		// and keep the raw bytes, so the engine can say what arrived.
+		facts.DecodeError = fmt.Sprintf("Content-Encoding %q is not one the scraper accepts (it sent Accept-Encoding: %s)", encoding, facts.AcceptEncoding)
+	}
+
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && !gzipped {
+		buf.Grow(int(min(n, limit+1)))
+	}
+	_, err := io.Copy(&buf, io.LimitReader(src, limit+1))
+	facts.WireBytes = min(wire.n, limit)
+	switch {
+	case wire.err != nil:
+		// The network failed first; any decoder error is only its echo.
+		return buf.Bytes(), s.bodyError(wire, facts, gzipped)
+	case wire.n > limit || int64(buf.Len()) > limit:
+		facts.TooLarge = true
+		return buf.Bytes()[:min(int64(buf.Len()), limit)], s.tooLarge(facts, gzipped, wire.n > limit)
+	case err != nil && gzipped:
+		facts.DecodeError = fmt.Sprintf("gzip body is corrupt after %d decoded bytes: %v", buf.Len(), err)
+	case err != nil:
+		return buf.Bytes(), s.bodyError(wire, facts, gzipped)
+	}
+	return buf.Bytes(), nil
+}
+
+func (s *scrape) tooLarge(facts *check.HTTPFacts, gzipped, onWire bool) error {
+	what := "body"
+	if gzipped && !onWire {
+		what = "gzip-decoded body"
+	}
+	return s.fail(KindTooLarge, fmt.Sprintf("%s exceeds the limit of %d bytes", what, facts.Limit), nil)
+}
+
+// bodyError words a failure while the body was arriving.
+func (s *scrape) bodyError(wire *countingReader, facts *check.HTTPFacts, gzipped bool) error {
+	err := wire.err
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	n := wire.n
+	switch {
+	case isTimeout(s.ctx, err):
+		return s.fail(KindTimeout, fmt.Sprintf("timed out after %s reading the body (%d bytes received)", s.waited(), n), err)
+	case errors.Is(err, context.Canceled):
+		return s.fail(KindCanceled, fmt.Sprintf("canceled while reading the body (%d bytes received)", n), err)
+	case isReset(err):
+		return s.fail(KindBody, fmt.Sprintf("connection reset mid-body after %d bytes", n), err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		detail := fmt.Sprintf("connection closed mid-body after %d bytes", n)
+		if cl := facts.Header.Get("Content-Length"); cl != "" {
+			detail += " (Content-Length promised " + cl + ")"
+		}
+		return s.fail(KindBody, detail, err)
+	}
+	return s.fail(KindBody, fmt.Sprintf("reading the body failed after %d bytes: %v", n, err), err)
+}
+
+// countingReader counts the bytes read through it and keeps the first
+// error other than io.EOF, so that a network failure is told apart from a
+// decoder's complaint about the truncated stream it caused.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
