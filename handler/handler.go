@@ -1,0 +1,185 @@
+package handler
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/deploymetrics/deploymetrics/counters"
+)
+
+// Content types of the two exposition formats served.
+const (
+	ContentTypeText        = "text/plain; version=0.0.4; charset=utf-8"
+	ContentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+)
+
+// DefaultNamespace is the namespace of the modelled system, so that the
+// handler is a drop-in replacement for its /metrics/prometheus.
+const DefaultNamespace = "certctl"
+
+// Header values are assigned as shared, read-only slices rather than with
+// Header.Set, which allocates a new slice per call. net/http only reads them.
+// Their capacity equals their length, so an append by a middleware copies
+// instead of writing into the shared array.
+var (
+	hdrText        = []string{ContentTypeText}
+	hdrOpenMetrics = []string{ContentTypeOpenMetrics}
+	hdrGzip        = []string{"gzip"}
+	// The body depends on both headers, so a cache must key on both.
+	hdrVary  = []string{"Accept, Accept-Encoding"}
+	hdrAllow = []string{"GET, HEAD"}
+)
+
+// MetricsHandler serves the deploy families of a counters.DeployCounters on
+// GET and HEAD (DESIGN §1). Create it with NewMetricsHandler; it is safe for
+// concurrent use, including SetDeployCounters during scrapes.
+type MetricsHandler struct {
+	ns       string
+	counters atomic.Pointer[counters.DeployCounters]
+	bufs     sync.Pool // of *scratch
+}
+
+// scratch is the per-request working memory, pooled so that a scrape in
+// steady state allocates nothing.
+type scratch struct {
+	snaps []counters.DeploySnapshot
+	body  []byte
+	gz    bytes.Buffer
+	zw    *gzip.Writer // created on first compressed response
+	// The last Content-Length written with this scratch, as a header value:
+	// bodies rarely change length between scrapes, so the string is reused.
+	// A new slice replaces it when the length changes; it is never modified,
+	// since an earlier response's header map may still hold it.
+	clen     int
+	clenVals []string
+}
+
+// Option configures a MetricsHandler.
+type Option func(*MetricsHandler)
+
+// WithNamespace sets the prefix of the family names ("certctl" gives
+// certctl_deploy_attempts_total). An empty namespace gives unprefixed names
+// (deploy_attempts_total). It panics if ns is not valid (see
+// ValidateNamespace): the namespace is configuration, and a handler that
+// cannot serve a single valid line must not start. Check user input with
+// ValidateNamespace first to report it properly.
+func WithNamespace(ns string) Option {
+	if err := ValidateNamespace(ns); err != nil {
+		panic("handler: WithNamespace: " + err.Error())
+	}
+	return func(h *MetricsHandler) { h.ns = ns }
+}
+
+// ValidateNamespace reports whether ns can prefix the deploy family names: it
+// must be empty or match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__".
+// Colons are legal in metric names but reserved for recording rules, and
+// names starting with "__" are reserved for Prometheus's internal use.
+func ValidateNamespace(ns string) error {
+	if len(ns) >= 2 && ns[:2] == "__" {
+		return fmt.Errorf("namespace %q: names starting with \"__\" are reserved by Prometheus", ns)
+	}
+	for i := 0; i < len(ns); i++ {
+		c := ns[i]
+		if c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (i > 0 && '0' <= c && c <= '9') {
+			continue
+		}
+		return fmt.Errorf("namespace %q: byte %d (%q) is not allowed; use letters, digits and underscores, not starting with a digit", ns, i, c)
+	}
+	return nil
+}
+
+// NewMetricsHandler returns a handler with namespace DefaultNamespace unless
+// an option sets another. Until SetDeployCounters is called it serves the six
+// families with no samples, which is a valid, empty exposition.
+func NewMetricsHandler(opts ...Option) *MetricsHandler {
+	h := &MetricsHandler{ns: DefaultNamespace}
+	for _, o := range opts {
+		o(h)
+	}
+	h.bufs.New = func() any { return new(scratch) }
+	return h
+}
+
+// SetDeployCounters sets the table the handler serves; nil serves empty
+// families again. Scrapes in flight finish with the table they started with.
+func (h *MetricsHandler) SetDeployCounters(c *counters.DeployCounters) {
+	h.counters.Store(c)
+}
+
+// ServeHTTP writes the exposition in the format and encoding the request
+// negotiates: OpenMetrics 1.0.0 when Accept prefers it, else the text format;
+// gzip when Accept-Encoding allows it. Every successful response carries
+// Content-Type, Content-Length and Vary. HEAD gets the same headers as GET and
+// no body. Other methods get 405 with an Allow header.
+//
+// An uncompressed response allocates nothing in steady state; see
+// TestServeHTTPAllocs for the figure and the conditions.
+func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header()["Allow"] = hdrAllow
+		http.Error(w, "method "+r.Method+" not allowed: use GET or HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	openMetrics := wantsOpenMetrics(r.Header.Values("Accept"))
+	compress := acceptsGzip(r.Header.Values("Accept-Encoding"))
+
+	s := h.bufs.Get().(*scratch)
+	defer h.bufs.Put(s)
+	s.snaps = s.snaps[:0]
+	if c := h.counters.Load(); c != nil {
+		s.snaps = c.AppendSnapshot(s.snaps)
+	}
+	hdr := w.Header()
+	if openMetrics {
+		s.body = AppendOpenMetrics(s.body[:0], h.ns, s.snaps)
+		hdr["Content-Type"] = hdrOpenMetrics
+	} else {
+		s.body = AppendText(s.body[:0], h.ns, s.snaps)
+		hdr["Content-Type"] = hdrText
+	}
+	body := s.body
+	if compress {
+		body = s.compress()
+		hdr["Content-Encoding"] = hdrGzip
+	}
+	hdr["Vary"] = hdrVary
+	hdr["Content-Length"] = s.contentLength(len(body))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	// A failed write means the scraper has gone away; there is no one left
+	// to tell, and the next scrape starts afresh.
+	_, _ = w.Write(body)
+}
+
+// compress gzips s.body into s.gz and returns the compressed bytes. It
+// compresses into a buffer rather than straight into the response so that the
+// response can carry a Content-Length. BestSpeed: metrics compress well at any
+// level, and the scrape's latency matters more than a few bytes.
+func (s *scratch) compress() []byte {
+	s.gz.Reset()
+	if s.zw == nil {
+		// NewWriterLevel fails only on an invalid level.
+		s.zw, _ = gzip.NewWriterLevel(&s.gz, gzip.BestSpeed)
+	} else {
+		s.zw.Reset(&s.gz)
+	}
+	// Writes to a bytes.Buffer cannot fail.
+	_, _ = s.zw.Write(s.body)
+	_ = s.zw.Close()
+	return s.gz.Bytes()
+}
+
+// contentLength returns the Content-Length header value for n bytes.
+func (s *scratch) contentLength(n int) []string {
+	if s.clenVals == nil || s.clen != n {
+		s.clen, s.clenVals = n, []string{strconv.Itoa(n)}
+	}
+	return s.clenVals
+}
