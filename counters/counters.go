@@ -226,7 +226,9 @@ func (c *DeployCounters) lookup(targetType string) (*row, bool) {
 
 // lookupSlow handles names that are not normalised or not in the table yet.
 // It allocates only when it adds a row: the normalised name is built on the
-// stack and map lookups by string(bytes) do not copy.
+// stack and map lookups by string(bytes) do not copy. (With a length limit
+// above DefaultMaxTargetTypeLen, a longer normalised name outgrows the stack
+// buffer and costs one allocation per call.)
 func (c *DeployCounters) lookupSlow(x *index, targetType string) (*row, bool) {
 	maxTypes, maxLen := c.limits()
 	var buf [DefaultMaxTargetTypeLen]byte

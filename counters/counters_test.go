@@ -220,8 +220,7 @@ func TestSnapshotIsACopy(t *testing.T) {
 	first := dc.Snapshot()
 	first[0].AttemptsSuccess = 1000
 	first[1].TargetType = "changed"
-	first = append(first[:1], DeploySnapshot{TargetType: "injected"})
-	_ = first
+	_ = append(first[:1], DeploySnapshot{TargetType: "injected"}) // writes into first's array
 	want := []DeploySnapshot{
 		{TargetType: "NGINX", AttemptsSuccess: 1},
 		{TargetType: "SSH", AttemptsFailure: 1},
@@ -290,8 +289,7 @@ func TestAppendSnapshotReusesBuffer(t *testing.T) {
 func TestTickPathsDoNotAllocate(t *testing.T) {
 	dc := NewDeployCounters(WithMaxTargetTypes(2))
 	dc.IncAttemptSuccess("NGINX")
-	dc.IncAttemptSuccess("bad\x00name") // stored as "bad\uFFFDname"
-	dc.IncAttemptSuccess("full")        // reaches the cap
+	dc.IncAttemptSuccess("bad\x00name") // stored as "bad\uFFFDname"; the cap is reached
 	dc.IncAttemptSuccess("folded")      // creates the overflow row
 	bound := dc.Bind("NGINX")
 	tests := []struct {

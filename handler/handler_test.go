@@ -489,3 +489,52 @@ func TestContentLengthFollowsTheBody(t *testing.T) {
 		}
 	}
 }
+
+// TestOverHTTP goes through a real server and client, where net/http itself
+// checks the Content-Length against what is written, including for HEAD.
+func TestOverHTTP(t *testing.T) {
+	h, dc := newServing(t)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	t.Cleanup(client.CloseIdleConnections)
+
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		for _, enc := range []string{"", "gzip"} {
+			req, err := http.NewRequest(method, srv.URL, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Accept", prometheus242Accept)
+			req.Header.Set("Accept-Encoding", enc)
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %q: %v", method, enc, err)
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatalf("%s %q: reading the body: %v", method, enc, err)
+			}
+			if res.StatusCode != http.StatusOK || res.ContentLength <= 0 {
+				t.Fatalf("%s %q: status %d, Content-Length %d", method, enc, res.StatusCode, res.ContentLength)
+			}
+			if method == http.MethodHead {
+				if len(body) != 0 {
+					t.Errorf("HEAD %q: %d body bytes", enc, len(body))
+				}
+				continue
+			}
+			if enc == "gzip" {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatalf("gzip: %v", err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatalf("gzip: %v", err)
+				}
+			}
+			diffLines(t, parseExposition(t, body, res.Header.Get("Content-Type")), expectedExposition("certctl", dc.Snapshot(), true, identity))
+		}
+	}
+}
