@@ -103,8 +103,16 @@ type entry struct {
 type index struct {
 	byName   map[string]*row
 	sorted   []entry // by name, bytewise ascending
-	regular  int     // rows that count toward the cap: all but the overflow row
 	overflow *row    // nil until the first fold (or a direct use of the name)
+}
+
+// regular returns the number of rows that count toward the cap: all but the
+// overflow row.
+func (x *index) regular() int {
+	if x.overflow != nil {
+		return len(x.sorted) - 1
+	}
+	return len(x.sorted)
 }
 
 var emptyIndex = &index{}
@@ -113,7 +121,6 @@ var emptyIndex = &index{}
 func (x *index) with(name string, r *row) *index {
 	y := &index{
 		byName:   make(map[string]*row, len(x.byName)+1),
-		regular:  x.regular,
 		overflow: x.overflow,
 	}
 	for k, v := range x.byName {
@@ -126,8 +133,6 @@ func (x *index) with(name string, r *row) *index {
 	y.sorted = slices.Insert(slices.Clip(x.sorted), i, entry{name, r})
 	if name == OverflowTargetType {
 		y.overflow = r
-	} else {
-		y.regular++
 	}
 	return y
 }
@@ -236,7 +241,7 @@ func (c *DeployCounters) lookupSlow(x *index, targetType string) (*row, bool) {
 	if r := x.byName[string(name)]; r != nil {
 		return r, false
 	}
-	if x.regular >= maxTypes && string(name) != OverflowTargetType {
+	if x.regular() >= maxTypes && string(name) != OverflowTargetType {
 		if x.overflow != nil {
 			return x.overflow, true
 		}
@@ -257,7 +262,7 @@ func (c *DeployCounters) insert(name string, maxTypes int) (*row, bool) {
 		return r, false
 	}
 	folded := false
-	if name != OverflowTargetType && x.regular >= maxTypes {
+	if name != OverflowTargetType && x.regular() >= maxTypes {
 		folded = true
 		name = OverflowTargetType
 		if x.overflow != nil {
