@@ -3,11 +3,13 @@ package check
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,7 +22,10 @@ import (
 //     (format sniffed, as for a file given to promcheck);
 //   - a file ending in .http: a raw HTTP response (status line, headers,
 //     blank line, body), optionally preceded by request header lines
-//     written "> Accept: ..." that say what the scraper asked for;
+//     written "> Accept: ..." that say what the scraper asked for; the body
+//     is treated as package scrape treats it: a gzip Content-Encoding is
+//     decoded (a body that is not gzip sets HTTPFacts.DecodeError), and
+//     "> Scrape-Limit: N" cuts it at N bytes (HTTPFacts.TooLarge);
 //   - a directory of such files, checked in name order as successive
 //     scrapes of one target; the findings of the last one count.
 //
@@ -146,16 +151,39 @@ func readHTTPCase(t *testing.T, file string, data []byte) Input {
 	if err != nil {
 		t.Fatalf("%s: body: %v", file, err)
 	}
-	return Input{
-		Body:        body,
-		ContentType: resp.Header.Get("Content-Type"),
-		HTTP: &HTTPFacts{
-			URL:            "http://" + filepath.Base(file) + "/metrics",
-			Accept:         request.Get("Accept"),
-			AcceptEncoding: request.Get("Accept-Encoding"),
-			StatusCode:     resp.StatusCode,
-			Header:         resp.Header,
-			WireBytes:      int64(len(body)),
-		},
+	facts := &HTTPFacts{
+		URL:            "http://" + filepath.Base(file) + "/metrics",
+		Accept:         request.Get("Accept"),
+		AcceptEncoding: request.Get("Accept-Encoding"),
+		StatusCode:     resp.StatusCode,
+		Header:         resp.Header,
+		WireBytes:      int64(len(body)),
 	}
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		decoded, err := gunzip(body)
+		if err != nil {
+			facts.DecodeError = "Content-Encoding is gzip but the body is not: " + err.Error()
+		} else {
+			body = decoded
+		}
+	}
+	if limit := request.Get("Scrape-Limit"); limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 0 {
+			t.Fatalf("%s: Scrape-Limit %q is not a byte count", file, limit)
+		}
+		facts.Limit = int64(n)
+		if len(body) > n {
+			body, facts.TooLarge = body[:n], true
+		}
+	}
+	return Input{Body: body, ContentType: resp.Header.Get("Content-Type"), HTTP: facts}
+}
+
+func gunzip(data []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
