@@ -1,5 +1,148 @@
 package check
 
-var orderRules = []Rule{}
+import (
+	"fmt"
+	"strings"
+)
 
-func checkOrder(p *pass) {}
+// The order.* rules judge the order of schema families and of their
+// series. Both compare neighbours only, so a single misplaced family or
+// series is one finding, not one per entry after it, and the cost is
+// linear in the number of samples.
+var orderRules = []Rule{
+	{ID: "order.families", Severity: Error, Description: "schema families are written in schema order"},
+	{ID: "order.series", Severity: Error, Description: "series of a schema family are sorted by the key label (bytewise ascending), then by the canonical order of the other labels"},
+}
+
+func checkOrder(p *pass) {
+	schema := p.opts.Schema
+	if schema == nil {
+		return
+	}
+	matches := matchSchema(p.exp, schema)
+	checkFamilyOrder(p, matches)
+	for i := range matches {
+		if matches[i].fam != nil {
+			checkSeriesOrder(p, schema, &matches[i])
+		}
+	}
+}
+
+// checkFamilyOrder reports each schema family written right after one the
+// schema puts after it.
+func checkFamilyOrder(p *pass, matches []schemaMatch) {
+	index := make(map[*Family]int, len(matches))
+	for i, m := range matches {
+		if m.fam != nil {
+			index[m.fam] = i
+		}
+	}
+	prev := -1
+	for _, f := range p.exp.Families {
+		i, ok := index[f]
+		if !ok {
+			continue
+		}
+		if prev > i {
+			p.report("order.families", familyLine(f), matches[i].fs.Name, "",
+				"%s is written after %s; the %s schema orders its families %s",
+				matches[i].name, matches[prev].name, p.opts.Schema.Name, familyOrder(matches))
+		}
+		prev = i
+	}
+}
+
+func familyOrder(matches []schemaMatch) string {
+	names := make([]string, len(matches))
+	for i, m := range matches {
+		names[i] = m.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// sortKey compares series of one schema family.
+type sortKey struct {
+	labels []string
+	// rank gives the canonical position of a restricted label's values.
+	rank map[string]map[string]int
+}
+
+func newSortKey(schema *Schema, fs *FamilySchema) *sortKey {
+	k := &sortKey{labels: schema.sortLabels(fs), rank: make(map[string]map[string]int)}
+	for label, values := range fs.Values {
+		r := make(map[string]int, len(values))
+		for i, v := range values {
+			r[v] = i
+		}
+		k.rank[label] = r
+	}
+	return k
+}
+
+// compare orders a and b: by each sort label in turn, restricted labels by
+// their canonical rank (unknown values after the known ones), the others
+// bytewise.
+func (k *sortKey) compare(a, b *Sample) int {
+	for _, label := range k.labels {
+		va, _ := a.Label(label)
+		vb, _ := b.Label(label)
+		if va == vb {
+			continue
+		}
+		if r, ok := k.rank[label]; ok {
+			ra, oka := r[va]
+			rb, okb := r[vb]
+			if !oka {
+				ra = len(r)
+			}
+			if !okb {
+				rb = len(r)
+			}
+			if ra != rb {
+				return ra - rb
+			}
+		}
+		return strings.Compare(va, vb)
+	}
+	return 0
+}
+
+// describe says in words how k sorts, for messages.
+func (k *sortKey) describe(fs *FamilySchema) string {
+	parts := make([]string, len(k.labels))
+	for i, label := range k.labels {
+		if values, ok := fs.Values[label]; ok {
+			parts[i] = fmt.Sprintf("%s in the order %s", label, strings.Join(values, ", "))
+		} else {
+			parts[i] = label + " ascending (bytewise)"
+		}
+	}
+	return strings.Join(parts, ", then ")
+}
+
+// checkSeriesOrder reports the first series of a family that sorts before
+// its predecessor, with how many more do.
+func checkSeriesOrder(p *pass, schema *Schema, m *schemaMatch) {
+	key := newSortKey(schema, m.fs)
+	var prev, first, firstPrev *Sample
+	count := 0
+	m.judged(func(s *Sample, _ sampleRole) {
+		if prev != nil && key.compare(prev, s) > 0 {
+			if first == nil {
+				first, firstPrev = s, prev
+			}
+			count++
+		}
+		prev = s
+	})
+	if first == nil {
+		return
+	}
+	more := ""
+	if count > 1 {
+		more = fmt.Sprintf(" (%d series of %s are out of place)", count, m.name)
+	}
+	p.report("order.series", first.Line, m.fs.Name, first.Series,
+		"%s is written after %s (line %d) but sorts before it; sort series by %s%s",
+		first.Series, firstPrev.Series, firstPrev.Line, key.describe(m.fs), more)
+}

@@ -1,5 +1,464 @@
 package check
 
-var schemaRules = []Rule{}
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
 
-func checkSchema(p *pass) {}
+	"github.com/prometheus/common/model"
+)
+
+// The schema.* rules judge the families Options.Schema names; the world is
+// open, so other families on the endpoint are never a schema finding.
+// Problems that repeat across the series of a family (one wrong label on
+// every series) are reported once, at the first series, with a count.
+var schemaRules = []Rule{
+	{ID: "schema.family-missing", Severity: Error, Description: "every family the schema requires is present"},
+	{ID: "schema.help", Severity: Error, Description: "every schema family has exactly one HELP line"},
+	{ID: "schema.type", Severity: Error, Description: "every schema family has exactly one TYPE line, naming the schema's type"},
+	{ID: "schema.labels", Severity: Error, Description: "every series of a schema family has exactly the schema's labels"},
+	{ID: "schema.label-value", Severity: Error, Description: "labels the schema restricts take only the listed values"},
+	{ID: "schema.value", Severity: Error, Description: "integer families hold non-negative integers: no NaN, ±Inf, negative or fractional value"},
+	{ID: "schema.key-label-empty", Severity: Error, Description: "the key label (target_type in the deploy schema) is never empty"},
+	{ID: "schema.key-set", Severity: Error, Description: "every schema family lists the same set of key label values (target types)"},
+	{ID: "schema.timestamp", Severity: Error, Description: "samples of schema families carry no timestamp"},
+}
+
+// schemaMatch ties a schema family to the exposition family holding its
+// samples.
+type schemaMatch struct {
+	fs *FamilySchema
+	// name is the family name the exposition's format wants on the HELP and
+	// TYPE lines (OpenMetrics drops a counter's _total).
+	name string
+	// fam holds the samples; nil when the family is absent.
+	fam *Family
+}
+
+// matchSchema finds the family of every schema family in e, in schema
+// order. An OpenMetrics counter whose samples are right but whose metadata
+// uses the text name (TYPE x_total, or none) still matches, so its samples
+// are judged and only its metadata is reported.
+func matchSchema(e *Exposition, s *Schema) []schemaMatch {
+	out := make([]schemaMatch, len(s.Families))
+	for i := range s.Families {
+		fs := &s.Families[i]
+		name := fs.familyName(e.Format)
+		fam := e.Family(name)
+		if name != fs.Name && (fam == nil || len(fam.Samples) == 0) {
+			if alt := e.Family(fs.Name); alt != nil && len(alt.Samples) > 0 {
+				fam = alt
+			}
+		}
+		out[i] = schemaMatch{fs: fs, name: name, fam: fam}
+	}
+	return out
+}
+
+// sampleRole says how the schema judges one sample of a family.
+type sampleRole struct {
+	// extra is the label the type adds to this sample (le, quantile), if any.
+	extra string
+	// integer: the value is a count when the family is Integer.
+	integer bool
+}
+
+// roleOf returns the role of sample s of family fam matched to fs, and
+// false for samples the schema does not judge (OpenMetrics _created).
+func roleOf(fs *FamilySchema, fam *Family, s *Sample) (sampleRole, bool) {
+	suffix := strings.TrimPrefix(s.Name, fam.Name)
+	switch suffix {
+	case "_created":
+		// A start time, not a count; OpenMetrics allows it on any counter,
+		// histogram or summary.
+		return sampleRole{}, false
+	case "_bucket":
+		return sampleRole{extra: "le", integer: true}, true
+	case "_count", "_gcount":
+		return sampleRole{integer: true}, true
+	case "_sum", "_gsum":
+		return sampleRole{}, true
+	}
+	if fs.Type == model.MetricTypeSummary {
+		return sampleRole{extra: "quantile"}, true
+	}
+	return sampleRole{integer: true}, true
+}
+
+// judged calls fn for every sample of m the schema judges.
+func (m *schemaMatch) judged(fn func(s *Sample, role sampleRole)) {
+	if m.fam == nil {
+		return
+	}
+	for _, s := range m.fam.Samples {
+		if role, ok := roleOf(m.fs, m.fam, s); ok {
+			fn(s, role)
+		}
+	}
+}
+
+func checkSchema(p *pass) {
+	schema := p.opts.Schema
+	if schema == nil {
+		return
+	}
+	matches := matchSchema(p.exp, schema)
+	names := make(map[string]bool, len(matches))
+	for _, m := range matches {
+		names[m.name] = true
+	}
+	help, typ := metadataLines(p.exp, names)
+	t := newTally()
+	var prefixless map[string]string
+	for i := range matches {
+		m := &matches[i]
+		if m.fam == nil {
+			if prefixless == nil {
+				prefixless = byPrefixlessName(p.exp)
+			}
+			checkMissing(p, m, prefixless)
+			continue
+		}
+		checkMetadata(p, m, help[m.name], typ[m.name])
+		checkSeries(p, schema, m, t)
+	}
+	t.flush(p)
+	checkKeySet(p, schema, matches)
+}
+
+// byPrefixlessName maps the stored name of every family of e, without its
+// first "_"-separated word, to that name: acme_deploy_attempts_total is
+// found as deploy_attempts_total, so that a missing certctl_deploy_attempts_total
+// can point at it.
+func byPrefixlessName(e *Exposition) map[string]string {
+	out := make(map[string]string, len(e.Families))
+	for _, f := range e.Families {
+		name := storedName(e.Format, f)
+		if _, rest, ok := strings.Cut(name, "_"); ok {
+			if _, dup := out[rest]; !dup {
+				out[rest] = name
+			}
+		}
+	}
+	return out
+}
+
+func checkMissing(p *pass, m *schemaMatch, prefixless map[string]string) {
+	if m.fs.Optional {
+		return
+	}
+	hint := ""
+	if _, rest, ok := strings.Cut(m.fs.Name, "_"); ok {
+		if other := prefixless[rest]; other != "" && other != m.fs.Name {
+			prefix, _, _ := strings.Cut(other, "_")
+			hint = fmt.Sprintf("; found %s, which differs only in its prefix: if the namespace is %s, check against the schema for it", other, prefix)
+		}
+	}
+	if m.fs.Type == model.MetricTypeCounter {
+		other := m.fs.Name
+		if m.name == m.fs.Name {
+			other = strings.TrimSuffix(m.fs.Name, "_total")
+		}
+		if f := p.exp.Family(other); f != nil {
+			if p.exp.Format == FormatText {
+				hint = fmt.Sprintf("; found %s, but in the text format a counter's family and samples are named with _total", other)
+			} else {
+				hint = fmt.Sprintf("; found %s, but in OpenMetrics a counter family is named without _total and its samples with it", other)
+			}
+		}
+	}
+	p.report("schema.family-missing", 0, m.fs.Name, "", "%s family %s is missing: the %s schema requires it, with labels %s%s",
+		m.fs.Type, m.name, p.opts.Schema.Name, labelList(m.fs.Labels), hint)
+}
+
+// checkMetadata judges the HELP and TYPE lines of a present schema family.
+func checkMetadata(p *pass, m *schemaMatch, helpLines, typeLines []int) {
+	line := familyLine(m.fam)
+	switch len(helpLines) {
+	case 0:
+		p.report("schema.help", line, m.fs.Name, "", "%s has no HELP line: write `# HELP %s <what it counts>` directly before its TYPE line", m.name, m.name)
+	case 1:
+	default:
+		p.report("schema.help", helpLines[1], m.fs.Name, "", "%s has %d HELP lines (lines %s): keep exactly one", m.name, len(helpLines), lineList(helpLines))
+	}
+	switch len(typeLines) {
+	case 0:
+		hint := ""
+		if m.fam.Name != m.name {
+			hint = fmt.Sprintf(" (its samples are there as %s; OpenMetrics names a counter family without _total)", m.fam.Name)
+		}
+		p.report("schema.type", line, m.fs.Name, "", "%s has no TYPE line: write `# TYPE %s %s` directly before its samples%s", m.name, m.name, m.fs.Type, hint)
+	case 1:
+		if declared := p.exp.Family(m.name); declared != nil && declared.Type != m.fs.Type {
+			p.report("schema.type", typeLines[0], m.fs.Name, "", "%s is declared %s; the %s schema requires %s: write `# TYPE %s %s`",
+				m.name, declared.Type, p.opts.Schema.Name, m.fs.Type, m.name, m.fs.Type)
+		}
+	default:
+		p.report("schema.type", typeLines[1], m.fs.Name, "", "%s has %d TYPE lines (lines %s): keep exactly one, directly before its samples", m.name, len(typeLines), lineList(typeLines))
+	}
+}
+
+// checkSeries judges every series of a present schema family: labels,
+// values, key, timestamp.
+func checkSeries(p *pass, schema *Schema, m *schemaMatch, t *tally) {
+	fs := m.fs
+	allowed := make(map[string]map[string]bool, len(fs.Values))
+	for label, values := range fs.Values {
+		set := make(map[string]bool, len(values))
+		for _, v := range values {
+			set[v] = true
+		}
+		allowed[label] = set
+	}
+	var missing, extra []string
+	m.judged(func(s *Sample, role sampleRole) {
+		missing, extra = labelDiff(s, fs.Labels, role.extra, missing[:0], extra[:0])
+		if len(missing) > 0 || len(extra) > 0 {
+			key := "labels\x00" + strings.Join(missing, ",") + "\x00" + strings.Join(extra, ",")
+			t.add("schema.labels", fs.Name, s, key, func() string {
+				return labelsMessage(s, fs, role, missing, extra)
+			})
+		}
+		for _, l := range s.Labels {
+			set, restricted := allowed[l.Name]
+			if restricted && !set[l.Value] {
+				t.add("schema.label-value", fs.Name, s, "value\x00"+l.Name+"\x00"+l.Value, func() string {
+					return fmt.Sprintf("%s: %s=%q is not an allowed value; %s takes only %s", s.Series, l.Name, l.Value, l.Name, valueList(fs.Values[l.Name]))
+				})
+			}
+			if l.Name == schema.KeyLabel && l.Value == "" {
+				t.add("schema.key-label-empty", fs.Name, s, "key", func() string {
+					return fmt.Sprintf("%s: %s is empty; every series names its %s (Prometheus drops an empty label, so the series would lose it)", s.Series, l.Name, l.Name)
+				})
+			}
+		}
+		if fs.Integer && role.integer {
+			if problem := countProblem(s.Value); problem != "" {
+				t.add("schema.value", fs.Name, s, "int\x00"+problem, func() string {
+					return fmt.Sprintf("%s: value %s is %s; %s holds counts, which are non-negative integers", s.Series, formatValue(s.Value), problem, fs.Name)
+				})
+			}
+		}
+		if s.Timestamp != nil {
+			t.add("schema.timestamp", fs.Name, s, "ts", func() string {
+				return fmt.Sprintf("%s carries a timestamp (%d): drop it, Prometheus stamps the scrape time itself", s.Series, *s.Timestamp)
+			})
+		}
+	})
+}
+
+// labelDiff returns the labels of want (plus extra, if any) that s lacks,
+// and the labels s has that are not wanted, appended to missing and unwanted.
+func labelDiff(s *Sample, want []string, extra string, missing, unwanted []string) ([]string, []string) {
+	for _, w := range want {
+		if _, ok := s.Label(w); !ok {
+			missing = append(missing, w)
+		}
+	}
+	if extra != "" {
+		if _, ok := s.Label(extra); !ok {
+			missing = append(missing, extra)
+		}
+	}
+	for _, l := range s.Labels {
+		if l.Name != extra && !slices.Contains(want, l.Name) {
+			unwanted = append(unwanted, l.Name)
+		}
+	}
+	return missing, unwanted
+}
+
+func labelsMessage(s *Sample, fs *FamilySchema, role sampleRole, missing, extra []string) string {
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, plural(len(missing), "lacks the label ", "lacks the labels ")+valueList(missing))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, plural(len(extra), "has the unexpected label ", "has the unexpected labels ")+valueList(extra))
+	}
+	want := slices.Clone(fs.Labels)
+	if role.extra != "" {
+		want = append(want, role.extra)
+	}
+	return fmt.Sprintf("%s %s; the schema wants exactly the labels %s", s.Series, strings.Join(parts, " and "), labelList(want))
+}
+
+// countProblem says why v is not a count, or "" when it is one.
+func countProblem(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "not a number"
+	case math.IsInf(v, 0):
+		return "infinite"
+	case v < 0:
+		return "negative"
+	case v != math.Trunc(v):
+		return "a fraction"
+	}
+	return ""
+}
+
+func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// checkKeySet reports every present family that lacks key values another
+// present family lists.
+func checkKeySet(p *pass, schema *Schema, matches []schemaMatch) {
+	if schema.KeyLabel == "" {
+		return
+	}
+	sets := make([]map[string]bool, len(matches))
+	union := make(map[string]bool)
+	present := 0
+	for i := range matches {
+		m := &matches[i]
+		if m.fam == nil {
+			continue
+		}
+		present++
+		set := make(map[string]bool)
+		m.judged(func(s *Sample, _ sampleRole) {
+			if v, ok := s.Label(schema.KeyLabel); ok && v != "" {
+				set[v] = true
+				union[v] = true
+			}
+		})
+		sets[i] = set
+	}
+	if present < 2 {
+		return
+	}
+	keys := sortedKeys(union)
+	for i := range matches {
+		m := &matches[i]
+		if m.fam == nil || len(sets[i]) == len(union) {
+			continue
+		}
+		var missing []string
+		for _, k := range keys {
+			if !sets[i][k] {
+				missing = append(missing, k)
+			}
+		}
+		p.report("schema.key-set", familyLine(m.fam), m.fs.Name, "",
+			"%s lists no series for %s %s, which other families of the %s schema list: every family lists every %s, with zero counts where nothing happened",
+			m.name, schema.KeyLabel, valueList(missing), schema.Name, schema.KeyLabel)
+	}
+}
+
+// tally reports a repeated problem once per family, at the first series
+// that shows it, and counts the others: a label wrong on every series of a
+// family is one mistake, not a thousand findings.
+type tally struct {
+	entries []*tallyEntry
+	index   map[string]*tallyEntry
+}
+
+type tallyEntry struct {
+	rule, family string
+	sample       *Sample
+	message      string
+	count        int
+}
+
+func newTally() *tally { return &tally{index: make(map[string]*tallyEntry)} }
+
+// add counts one occurrence of the problem key of rule in family at s;
+// message is only called for the first.
+func (t *tally) add(rule, family string, s *Sample, key string, message func() string) {
+	key = rule + "\x00" + family + "\x00" + key
+	if e := t.index[key]; e != nil {
+		e.count++
+		return
+	}
+	e := &tallyEntry{rule: rule, family: family, sample: s, message: message(), count: 1}
+	t.index[key] = e
+	t.entries = append(t.entries, e)
+}
+
+func (t *tally) flush(p *pass) {
+	for _, e := range t.entries {
+		msg := e.message
+		if e.count > 1 {
+			msg += fmt.Sprintf(" (%d series of %s like this one)", e.count, e.family)
+		}
+		p.report(e.rule, e.sample.Line, e.family, e.sample.Series, "%s", msg)
+	}
+}
+
+// metadataLines scans the body for HELP and TYPE comments naming one of
+// names and returns their lines per name. The Exposition keeps only the
+// first of each; the schema needs to see repeats.
+func metadataLines(e *Exposition, names map[string]bool) (help, typ map[string][]int) {
+	help, typ = make(map[string][]int), make(map[string][]int)
+	for n := 1; n <= e.Lines(); n++ {
+		line := e.Line(n)
+		if len(line) == 0 || line[0] != '#' {
+			continue
+		}
+		rest := bytes.TrimLeft(line[1:], " \t")
+		var into map[string][]int
+		switch {
+		case bytes.HasPrefix(rest, []byte("HELP")):
+			into = help
+		case bytes.HasPrefix(rest, []byte("TYPE")):
+			into = typ
+		default:
+			continue
+		}
+		rest = rest[4:]
+		if len(rest) == 0 || (rest[0] != ' ' && rest[0] != '\t') {
+			continue
+		}
+		rest = bytes.TrimLeft(rest, " \t")
+		name := rest
+		if i := bytes.IndexAny(rest, " \t"); i >= 0 {
+			name = rest[:i]
+		}
+		if names[string(name)] {
+			into[string(name)] = append(into[string(name)], n)
+		}
+	}
+	return help, typ
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func labelList(labels []string) string {
+	if len(labels) == 0 {
+		return "(none)"
+	}
+	return strings.Join(labels, ", ")
+}
+
+// valueList quotes values for a message, eliding the tail of a long list.
+func valueList(values []string) string {
+	const max = 10
+	var b strings.Builder
+	for i, v := range values {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(values)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(v))
+	}
+	return b.String()
+}
+
+func lineList(lines []int) string {
+	parts := make([]string, len(lines))
+	for i, l := range lines {
+		parts[i] = strconv.Itoa(l)
+	}
+	return strings.Join(parts, ", ")
+}
