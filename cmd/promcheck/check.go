@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+)
+
+const checkUsage = `Usage: promcheck check [flags] TARGET...
+
+Checks expositions with Prometheus's own parser and the check engine's rules
+(promcheck rules lists them). A TARGET is an http:// or https:// URL, a file,
+or - for stdin. Several targets are checked concurrently (--parallel) and
+each is reported; the worst verdict sets the exit status:
+0 conforms (warnings allowed unless --strict), 1 violations found,
+2 could not check (bad usage, unreachable, unreadable, timed out).
+
+URLs are scraped --scrapes times, --interval apart, in the format(s) of
+--accept; successive scrapes are checked against each other (scrape.* rules:
+counters never decrease, series never vanish, order never changes). Files
+are checked one by one, or with --sequence as successive scrapes of one
+target, in the order given.
+
+Fleets: --targets-file reads Prometheus file_sd targets (JSON or YAML:
+[{"targets": ["host:port"], "labels": {"job": "...", "__metrics_path__":
+"/metrics", "__scheme__": "http"}}]); --prometheus asks a Prometheus server
+for its active targets and checks each scrape URL directly.
+
+Secrets never go on the command line: --bearer-token-file and
+--basic-auth-password-file read them from files.
+
+Examples:
+  promcheck check http://127.0.0.1:9464/metrics/prometheus
+  promcheck check --accept both --scrapes 3 --interval 5s https://host:9443/metrics/prometheus
+  promcheck check --schema none --disable lint node-exporter.prom
+  promcheck check --sequence scrape1.prom scrape2.prom scrape3.prom
+  curl -s http://host:9100/metrics | promcheck check --schema none -
+  promcheck check --schema queue-schema.yaml --namespace "" http://host/metrics
+  promcheck check --bearer-token-file /run/secrets/token --ca-file ca.pem https://host/metrics
+  promcheck check --targets-file targets.yaml --parallel 16 --output junit > promcheck.xml
+  promcheck check --prometheus http://prometheus:9090 --schema none --output github
+`
+
+// checkFlags are the flags of the check command, as parsed.
+type checkFlags struct {
+	schema, namespace  string
+	disable            string
+	severity           multiFlag
+	strict             bool
+	format             string
+	sequence           bool
+	accept             string
+	scrapes            int
+	interval, timeout  time.Duration
+	maxBytes           int64
+	headers            multiFlag
+	bearerTokenFile    string
+	basicAuthUser      string
+	basicAuthPassFile  string
+	caFile, certFile   string
+	keyFile            string
+	insecureSkipVerify bool
+	output             string
+	targetsFile        string
+	parallel           int
+	prometheus         string
+	quiet              bool
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (f *checkFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.schema, "schema", "deploy", "what the exposition must hold: `deploy` (the deploy schema), none (any valid exposition), or a schema file (YAML or JSON)")
+	fs.StringVar(&f.namespace, "namespace", check.DefaultNamespace, "`namespace` of the deploy metrics (--schema deploy)")
+	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.target-type-sorted)")
+	fs.Var(&f.severity, "severity", "`RULE=LEVEL`: override a rule's or group's severity (info, warning, error); repeatable")
+	fs.BoolVar(&f.strict, "strict", false, "warnings fail the check (and invariant.* findings become errors)")
+	fs.StringVar(&f.format, "format", "auto", "files and stdin: `format` auto (sniffed), text or openmetrics")
+	fs.BoolVar(&f.sequence, "sequence", false, "files and stdin: check them as successive scrapes of one target, in order")
+	fs.StringVar(&f.accept, "accept", "text", "URLs: format to ask for: `text`, openmetrics, or both (each scrape asks for each)")
+	fs.IntVar(&f.scrapes, "scrapes", 1, "URLs: `number` of successive scrapes, checked against each other")
+	fs.DurationVar(&f.interval, "interval", time.Second, "URLs: `duration` between successive scrapes")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "URLs: bound on each scrape, headers and body (`duration`)")
+	fs.Int64Var(&f.maxBytes, "max-bytes", scrape.DefaultMaxBytes, "largest body accepted, in `bytes`, on the wire and after gzip decoding (files too)")
+	fs.Var(&f.headers, "header", "URLs: extra request header `Name: value`; repeatable")
+	fs.StringVar(&f.bearerTokenFile, "bearer-token-file", "", "URLs: send the bearer token read from `file`")
+	fs.StringVar(&f.basicAuthUser, "basic-auth-user", "", "URLs: basic auth `user` (with --basic-auth-password-file)")
+	fs.StringVar(&f.basicAuthPassFile, "basic-auth-password-file", "", "URLs: basic auth password read from `file`")
+	fs.StringVar(&f.caFile, "ca-file", "", "URLs: trust the CA certificates in this PEM `file`")
+	fs.StringVar(&f.certFile, "cert-file", "", "URLs: client certificate PEM `file` for mutual TLS (with --key-file)")
+	fs.StringVar(&f.keyFile, "key-file", "", "URLs: client key PEM `file` (with --cert-file)")
+	fs.BoolVar(&f.insecureSkipVerify, "insecure-skip-verify", false, "URLs: accept any server certificate")
+	fs.StringVar(&f.output, "output", "text", "report `format`: text, json, junit or github (Actions annotations)")
+	fs.StringVar(&f.targetsFile, "targets-file", "", "check every target of a Prometheus file_sd `file` (JSON or YAML)")
+	fs.IntVar(&f.parallel, "parallel", 4, "`number` of targets checked at once")
+	fs.StringVar(&f.prometheus, "prometheus", "", "check every active target of the Prometheus server at `URL`")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress line on stderr, even on a terminal")
+}
+
+// plan is a validated check run: what to check and how.
+type plan struct {
+	targets  []target
+	opts     check.Options
+	scrape   scrape.Options
+	accepts  []acceptChoice
+	client   *http.Client
+	flags    *checkFlags
+	schema   string // as reports name it: deploy, none, or the file
+	stdin    bool   // whether a target reads stdin
+	progress bool
+}
+
+// acceptChoice is one format --accept asks for.
+type acceptChoice struct {
+	name, header string
+}
+
+func runCheck(ctx context.Context, args []string, e env) int {
+	fs := newFlagSet("check", e)
+	var f checkFlags
+	f.register(fs)
+	positional, code, ok := parseFlags(fs, args, checkUsage, e)
+	if !ok {
+		return code
+	}
+	p, err := newPlan(ctx, &f, positional, e)
+	if err != nil {
+		var disc *discoveryError
+		if errors.As(err, &disc) {
+			fmt.Fprintf(e.stderr, "promcheck check: %v\n", err)
+			return exitCannotCheck
+		}
+		fmt.Fprintf(e.stderr, "promcheck check: %v\n", err)
+		fmt.Fprintln(e.stderr, "promcheck check --help shows the flags and examples")
+		return exitCannotCheck
+	}
+	results := p.run(ctx, e)
+	return report(results, p, e)
+}
+
+// newPlan validates the flags and targets. Its errors are usage errors
+// (exit 2), worded for the command line.
+func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*plan, error) {
+	p := &plan{flags: f, schema: f.schema}
+	switch f.output {
+	case "text", "json", "junit", "github":
+	default:
+		return nil, fmt.Errorf("--output %q: want text, json, junit or github", f.output)
+	}
+	switch f.format {
+	case "auto", "text", "openmetrics":
+	default:
+		return nil, fmt.Errorf("--format %q: want auto, text or openmetrics", f.format)
+	}
+	switch f.accept {
+	case "text":
+		p.accepts = []acceptChoice{{"text", scrape.AcceptText}}
+	case "openmetrics":
+		p.accepts = []acceptChoice{{"openmetrics", scrape.AcceptOpenMetrics}}
+	case "both":
+		p.accepts = []acceptChoice{{"text", scrape.AcceptText}, {"openmetrics", scrape.AcceptOpenMetrics}}
+	default:
+		return nil, fmt.Errorf("--accept %q: want text, openmetrics or both", f.accept)
+	}
+	if f.scrapes < 1 {
+		return nil, fmt.Errorf("--scrapes %d: want at least 1", f.scrapes)
+	}
+	if f.interval < 0 {
+		return nil, fmt.Errorf("--interval %s: want a duration >= 0", f.interval)
+	}
+	if f.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout %s: want a positive duration", f.timeout)
+	}
+	if f.maxBytes <= 0 {
+		return nil, fmt.Errorf("--max-bytes %d: want a positive number of bytes", f.maxBytes)
+	}
+	if f.parallel < 1 {
+		return nil, fmt.Errorf("--parallel %d: want at least 1", f.parallel)
+	}
+
+	opts, err := checkOptions(f)
+	if err != nil {
+		return nil, err
+	}
+	p.opts = opts
+
+	p.scrape, err = scrapeOptions(f)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := scrape.TLSFiles{CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile, InsecureSkipVerify: f.insecureSkipVerify}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	p.client = scrape.NewClient(tlsConfig)
+
+	p.targets, err = positionalTargets(positional, f.sequence)
+	if err != nil {
+		return nil, err
+	}
+	if f.targetsFile != "" {
+		fleet, err := loadTargetsFile(f.targetsFile)
+		if err != nil {
+			return nil, err
+		}
+		p.targets = append(p.targets, fleet...)
+	}
+	if f.prometheus != "" {
+		fleet, err := discoverPrometheus(ctx, p.client, f.prometheus, f.timeout, f.maxBytes)
+		if err != nil {
+			return nil, &discoveryError{err}
+		}
+		p.targets = append(p.targets, fleet...)
+	}
+	if len(p.targets) == 0 {
+		if f.prometheus != "" {
+			return nil, &discoveryError{fmt.Errorf("prometheus %s: no active targets to check", f.prometheus)}
+		}
+		return nil, errors.New("no targets: give URLs, files or - (stdin), or --targets-file or --prometheus")
+	}
+	for _, t := range p.targets {
+		for _, file := range t.Files {
+			p.stdin = p.stdin || file == "-"
+		}
+	}
+	p.progress = e.stderrIsTerminal && !f.quiet
+	return p, nil
+}
+
+// discoveryError is a failure to ask Prometheus for its targets: the
+// command line was fine, the server was not.
+type discoveryError struct{ err error }
+
+func (d *discoveryError) Error() string { return d.err.Error() }
+func (d *discoveryError) Unwrap() error { return d.err }
+
+// checkOptions builds the engine's options from the flags.
+func checkOptions(f *checkFlags) (check.Options, error) {
+	opts := check.Options{Strict: f.strict}
+	switch f.schema {
+	case "deploy":
+		if err := validNamespace(f.namespace); err != nil {
+			return opts, err
+		}
+		opts.Schema = check.DeploySchema(f.namespace)
+	case "none":
+	case "":
+		return opts, errors.New("--schema is empty: want deploy, none or a schema file")
+	default:
+		s, err := check.LoadSchema(f.schema)
+		if err != nil {
+			return opts, err
+		}
+		opts.Schema = s
+	}
+	if f.disable != "" {
+		for _, name := range strings.Split(f.disable, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				opts.Disabled = append(opts.Disabled, name)
+			}
+		}
+		if err := check.ValidateRuleNames(opts.Disabled); err != nil {
+			return opts, fmt.Errorf("--disable: %w", err)
+		}
+	}
+	for _, s := range f.severity {
+		name, level, ok := strings.Cut(s, "=")
+		if !ok {
+			return opts, fmt.Errorf("--severity %q: want RULE=LEVEL, e.g. lint=error", s)
+		}
+		sev, err := check.ParseSeverity(strings.TrimSpace(level))
+		if err != nil {
+			return opts, fmt.Errorf("--severity %q: %w", s, err)
+		}
+		name = strings.TrimSpace(name)
+		if err := check.ValidateRuleNames([]string{name}); err != nil {
+			return opts, fmt.Errorf("--severity: %w", err)
+		}
+		if opts.Severities == nil {
+			opts.Severities = make(map[string]check.Severity)
+		}
+		opts.Severities[name] = sev
+	}
+	return opts, nil
+}
+
+// validNamespace accepts what can prefix a metric name (or nothing).
+func validNamespace(ns string) error {
+	for i, c := range ns {
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return fmt.Errorf("--namespace %q: want a metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*) or empty", ns)
+	}
+	return nil
+}
+
+// scrapeOptions builds the request options, reading secrets from files.
+func scrapeOptions(f *checkFlags) (scrape.Options, error) {
+	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version}
+	if len(f.headers) > 0 {
+		opts.Header = http.Header{}
+	}
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || !validHeaderName(name) {
+			return opts, fmt.Errorf("--header %q: want \"Name: value\"", h)
+		}
+		opts.Header.Add(name, strings.TrimSpace(value))
+	}
+	if f.bearerTokenFile != "" && (f.basicAuthUser != "" || f.basicAuthPassFile != "") {
+		return opts, errors.New("--bearer-token-file and basic auth exclude each other: give one")
+	}
+	if f.bearerTokenFile != "" {
+		token, err := readSecret(f.bearerTokenFile, "--bearer-token-file")
+		if err != nil {
+			return opts, err
+		}
+		opts.BearerToken = token
+	}
+	switch {
+	case f.basicAuthUser != "" && f.basicAuthPassFile == "":
+		return opts, errors.New("--basic-auth-user needs --basic-auth-password-file (passwords never go on the command line)")
+	case f.basicAuthUser == "" && f.basicAuthPassFile != "":
+		return opts, errors.New("--basic-auth-password-file needs --basic-auth-user")
+	case f.basicAuthUser != "":
+		password, err := readSecret(f.basicAuthPassFile, "--basic-auth-password-file")
+		if err != nil {
+			return opts, err
+		}
+		opts.BasicAuthUser, opts.BasicAuthPassword = f.basicAuthUser, password
+	}
+	return opts, nil
+}
+
+// validHeaderName reports whether name is an HTTP token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readSecret reads a token or password file, without the trailing newline
+// every editor adds (as Prometheus does).
+func readSecret(path, flagName string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flagName, err)
+	}
+	secret := strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", fmt.Errorf("%s: %s is empty", flagName, path)
+	}
+	return secret, nil
+}
+
+// positionalTargets sorts the command line's targets into URLs and files,
+// keeping their order. With sequence, the files (and stdin) are one target
+// where the first of them stood.
+func positionalTargets(args []string, sequence bool) ([]target, error) {
+	var targets []target
+	seq := -1 // index of the sequence target
+	stdin := 0
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://"):
+			targets = append(targets, target{Name: a, URL: a})
+			continue
+		case strings.Contains(a, "://"):
+			return nil, fmt.Errorf("target %q: only http:// and https:// URLs can be scraped", a)
+		case a == "":
+			return nil, errors.New("an empty target: give a URL, a file or - (stdin)")
+		case a == "-":
+			stdin++
+			if stdin > 1 {
+				return nil, errors.New("- (stdin) can be given only once")
+			}
+		}
+		switch {
+		case !sequence:
+			targets = append(targets, target{Name: a, Files: []string{a}})
+		case seq < 0:
+			seq = len(targets)
+			targets = append(targets, target{Name: a, Files: []string{a}})
+		default:
+			t := &targets[seq]
+			t.Files = append(t.Files, a)
+			t.Name = strings.Join(t.Files, " ")
+		}
+	}
+	return targets, nil
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+)
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"},
+		{"check", "--help"}, {"help", "check"},
+		{"serve", "--help"}, {"rules", "--help"}, {"version", "--help"}, {"selfcheck", "--help"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := promcheck(t, "", args...)
+			wantExit(t, r, exitConforms)
+			wantContains(t, r.stdout, "Usage:")
+			if args[0] != "version" && args[len(args)-1] != "version" {
+				wantContains(t, r.stdout, "Examples:")
+			}
+			if r.stderr != "" {
+				t.Errorf("help wrote to stderr: %s", r.stderr)
+			}
+		})
+	}
+	// Every flag the issue names appears in check --help.
+	r := promcheck(t, "", "check", "--help")
+	for _, flag := range []string{"schema", "namespace", "disable", "strict", "format", "sequence", "accept", "scrapes",
+		"interval", "timeout", "max-bytes", "header", "bearer-token-file", "basic-auth-user", "basic-auth-password-file",
+		"ca-file", "cert-file", "key-file", "insecure-skip-verify", "output", "targets-file", "parallel", "prometheus"} {
+		if !strings.Contains(r.stdout, "  -"+flag+" ") && !strings.Contains(r.stdout, "  -"+flag+"\n") {
+			t.Errorf("check --help does not list -%s", flag)
+		}
+	}
+	r = promcheck(t, "", "serve", "--help")
+	wantContains(t, r.stdout, "-addr", "127.0.0.1:9464", "-rate", "-seed", "-namespace")
+}
+
+// Bad usage exits 2 with one line saying what is wrong.
+func TestUsageErrors(t *testing.T) {
+	good := writeFile(t, "good.prom", goodText)
+	dir := t.TempDir()
+	secret := writeFile(t, "secret", "s3cret\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"--strict"}, `flags go after a command`},
+		{[]string{"check"}, `no targets: give URLs, files or - (stdin)`},
+		{[]string{"check", "--nosuchflag", good}, `flag provided but not defined: -nosuchflag`},
+		{[]string{"check", "--output", "xml", good}, `--output "xml": want text, json, junit or github`},
+		{[]string{"check", "--format", "protobuf", good}, `--format "protobuf": want auto, text or openmetrics`},
+		{[]string{"check", "--accept", "json", good}, `--accept "json": want text, openmetrics or both`},
+		{[]string{"check", "--scrapes", "0", good}, `--scrapes 0: want at least 1`},
+		{[]string{"check", "--interval", "-1s", good}, `--interval -1s: want a duration >= 0`},
+		{[]string{"check", "--timeout", "0s", good}, `--timeout 0s: want a positive duration`},
+		{[]string{"check", "--timeout", "soon", good}, `invalid value "soon" for flag -timeout`},
+		{[]string{"check", "--max-bytes", "0", good}, `--max-bytes 0: want a positive number of bytes`},
+		{[]string{"check", "--parallel", "0", good}, `--parallel 0: want at least 1`},
+		{[]string{"check", "--disable", "lint.nosuch", good}, `--disable: unknown rule "lint.nosuch"`},
+		{[]string{"check", "--disable", "lint,bogus", good}, `--disable: unknown rule "bogus"`},
+		{[]string{"check", "--severity", "lint", good}, `--severity "lint": want RULE=LEVEL`},
+		{[]string{"check", "--severity", "lint=fatal", good}, `unknown severity "fatal"`},
+		{[]string{"check", "--severity", "nosuch=error", good}, `--severity: unknown rule "nosuch"`},
+		{[]string{"check", "--schema", filepath.Join(dir, "missing.yaml"), good}, `schema: open`},
+		{[]string{"check", "--schema", "", good}, `--schema is empty`},
+		{[]string{"check", "--namespace", "9lives", good}, `--namespace "9lives": want a metric name prefix`},
+		{[]string{"check", "--header", "no colon", good}, `--header "no colon": want "Name: value"`},
+		{[]string{"check", "--header", "Bad Name: v", good}, `--header "Bad Name: v"`},
+		{[]string{"check", "--basic-auth-user", "alice", good}, `--basic-auth-user needs --basic-auth-password-file`},
+		{[]string{"check", "--basic-auth-password-file", secret, good}, `--basic-auth-password-file needs --basic-auth-user`},
+		{[]string{"check", "--bearer-token-file", secret, "--basic-auth-user", "a", "--basic-auth-password-file", secret, good}, `exclude each other`},
+		{[]string{"check", "--bearer-token-file", filepath.Join(dir, "none"), good}, `--bearer-token-file: open`},
+		{[]string{"check", "--bearer-token-file", writeFile(t, "empty", "\n"), good}, `is empty`},
+		{[]string{"check", "--cert-file", secret, good}, `needs its key file`},
+		{[]string{"check", "--ca-file", secret, good}, `no PEM certificate in it`},
+		{[]string{"check", "ftp://127.0.0.1/metrics"}, `only http:// and https:// URLs can be scraped`},
+		{[]string{"check", "-", "-"}, `- (stdin) can be given only once`},
+		{[]string{"check", "--targets-file", filepath.Join(dir, "none.json")}, `--targets-file: open`},
+		{[]string{"check", "--prometheus", "prometheus:9090"}, `--prometheus "prometheus:9090": want an http:// or https:// URL`},
+		{[]string{"rules", "extra"}, `takes no arguments`},
+		{[]string{"rules", "--output", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"version", "extra"}, `takes no arguments`},
+		{[]string{"serve", "--rate", "-1"}, `--rate -1: want a finite number >= 0`},
+		{[]string{"serve", "--namespace", "a-b"}, `--namespace`},
+		{[]string{"serve", "--addr", "127.0.0.1:99999"}, `listen on 127.0.0.1:99999`},
+		{[]string{"serve", "extra"}, `takes no arguments`},
+		{[]string{"selfcheck", "http://x"}, `takes no arguments`},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := promcheck(t, "", c.args...)
+			wantExit(t, r, exitCannotCheck)
+			wantContains(t, r.stderr, c.want)
+			if r.stdout != "" {
+				t.Errorf("a usage error wrote a report to stdout:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+func TestRules(t *testing.T) {
+	r := promcheck(t, "", "rules")
+	wantExit(t, r, exitConforms)
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if !regexp.MustCompile(`^RULE\s+SEVERITY\s+DESCRIPTION$`).MatchString(lines[0]) {
+		t.Errorf("header %q", lines[0])
+	}
+	rules := check.Rules()
+	if len(rules) == 0 {
+		t.Fatal("the engine has no rules")
+	}
+	if len(lines)-1 != len(rules) {
+		t.Errorf("%d lines for %d rules", len(lines)-1, len(rules))
+	}
+	for i, rule := range rules {
+		if i+1 >= len(lines) {
+			break
+		}
+		fields := strings.Fields(lines[i+1])
+		if len(fields) < 3 || fields[0] != rule.ID || fields[1] != rule.Severity.String() || !strings.HasSuffix(lines[i+1], rule.Description) {
+			t.Errorf("line %q, want %s %s %s", lines[i+1], rule.ID, rule.Severity, rule.Description)
+		}
+	}
+
+	r = promcheck(t, "", "rules", "--output", "json")
+	wantExit(t, r, exitConforms)
+	var got []struct{ ID, Severity, Description string }
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(got) != len(rules) {
+		t.Fatalf("%d rules in JSON, want %d", len(got), len(rules))
+	}
+	for i, rule := range rules {
+		if got[i].ID != rule.ID || got[i].Severity != rule.Severity.String() || got[i].Description != rule.Description {
+			t.Errorf("rule %d: %+v, want %+v", i, got[i], rule)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := promcheck(t, "", "version")
+	wantExit(t, r, exitConforms)
+	if !regexp.MustCompile(`^promcheck \S+.* go1\.\d+.* \w+/\w+\n$`).MatchString(r.stdout) {
+		t.Errorf("version line %q", r.stdout)
+	}
+}
+
+// Flags may follow the targets, as people type them.
+func TestFlagsAfterTargets(t *testing.T) {
+	warn := writeFile(t, "warn.prom", warningOnly)
+	r := promcheck(t, "", "check", "--schema", "none", warn, "--strict")
+	wantExit(t, r, exitViolations)
+	// After "--" everything is a target, even what looks like a flag.
+	r = promcheck(t, "", "check", "--schema", "none", "--", warn, "--strict")
+	wantExit(t, r, exitCannotCheck)
+	wantContains(t, r.stdout, "read --strict: no such file or directory")
+}

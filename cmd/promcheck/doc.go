@@ -1,0 +1,68 @@
+// Command promcheck runs the deploymetrics check engine against live
+// endpoints, files, stdin and fleets (DESIGN.md §4).
+//
+//	promcheck                          self-check of the reference emitter over HTTP
+//	promcheck check [flags] TARGET...  TARGET: http(s) URL, file path, or - (stdin)
+//	promcheck serve [--addr ...]       the reference emitter with simulated deploy traffic
+//	promcheck rules                    every rule: ID, severity, one-line description
+//	promcheck version
+//
+// Every command takes --help, which lists its flags with examples. Exit
+// status: 0 conforms (warnings allowed unless --strict), 1 violations found,
+// 2 could not check (bad usage, unreachable, unreadable, timed out); with
+// several targets the worst wins and every target is reported.
+//
+// # JSON report
+//
+// "promcheck check --output json" writes one JSON object. Its shape is
+// stable: within a version fields are only added, never removed or given
+// another meaning.
+//
+//	{
+//	  "version": 1,                  // of this shape
+//	  "verdict": "pass",             // "pass", "fail" or "error": the worst of the targets
+//	  "exit_code": 0,                // the exit status: 0, 1 or 2
+//	  "schema": "deploy",            // --schema: "deploy", "none" or the schema file
+//	  "strict": false,               // --strict
+//	  "summary": {
+//	    "targets": 2, "passed": 1, "failed": 1, "errored": 0,   // targets by verdict
+//	    "errors": 3, "warnings": 1, "infos": 0                  // findings of all scrapes by severity
+//	  },
+//	  "targets": [{                  // in the order given (fleets: file order, or by URL for --prometheus)
+//	    "target": "http://127.0.0.1:9464/metrics/prometheus",  // how reports name it
+//	    "url": "http://...",         // URL targets only
+//	    "files": ["a.prom"],         // file targets only ("-" is stdin)
+//	    "labels": {"job": "deploy", "instance": "host:9464"},  // fleet targets only
+//	    "verdict": "fail",           // "pass", "fail" or "error"
+//	    "error": "scrape http://...: timed out ...",           // only when verdict is "error"
+//	    "scrapes": [{                // every exposition checked, in order (also those before an error)
+//	      "name": "scrape 1/3",      // or the file name, or "stdin"
+//	      "accept": "openmetrics",   // URLs: the format asked for ("text" or "openmetrics")
+//	      "content_type": "application/openmetrics-text; version=1.0.0; charset=utf-8",
+//	      "format": "openmetrics",   // how it was parsed: "text" or "openmetrics"
+//	      "status_code": 200,        // URLs only
+//	      "verdict": "fail",         // "pass" or "fail"
+//	      "findings": [{             // always an array; sorted by line, then rule
+//	        "rule": "order.series", "severity": "error",
+//	        "family": "certctl_deploy_attempts_total",          // omitted when empty
+//	        "series": "certctl_deploy_attempts_total{...}",     // omitted when empty
+//	        "line": 12, "column": 5,                           // each omitted when 0 (unknown, or the whole exposition)
+//	        "message": "..."
+//	      }]
+//	    }]
+//	  }]
+//	}
+//
+// # Other reports
+//
+// --output text (the default) is for people: per target and scrape, the
+// findings grouped by family with their lines, a verdict per target and a
+// summary line. --output junit writes JUnit XML: one testsuite per target,
+// one testcase per rule that fired in a scrape (a failure when a finding
+// of it fails the check), one passing testcase per scrape without
+// findings, and an error testcase for a target that could not be checked.
+// --output github writes GitHub Actions annotations
+// ("::error title=RULE::TARGET line N: message"; findings in files also
+// carry file= and line=). With a machine format, errors of targets that
+// could not be checked are also printed to stderr.
+package main

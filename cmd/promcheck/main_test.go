@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// binary is the promcheck built once for every test: the tests run it as
+// a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "promcheck-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "promcheck")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building promcheck:", err)
+		return 2
+	}
+	return m.Run()
+}
+
+// result is what one run of the binary produced.
+type result struct {
+	stdout, stderr string
+	code           int
+	elapsed        time.Duration
+}
+
+// output is stdout and stderr together, for messages that may be on either.
+func (r result) output() string { return r.stdout + r.stderr }
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d after %s\n--- stdout:\n%s--- stderr:\n%s", r.code, r.elapsed.Round(time.Millisecond), r.stdout, r.stderr)
+}
+
+// promcheck runs the binary with args and stdin, bounded by a generous
+// deadline so that a hang fails the test instead of the whole run.
+func promcheck(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	default:
+		t.Fatalf("promcheck %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("promcheck %s hung:\n%s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// wantExit fails the test unless the run exited with code.
+func wantExit(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("want exit %d, got:\n%s", code, r)
+	}
+}
+
+// wantContains fails the test unless s contains every one of subs.
+func wantContains(t *testing.T, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("output lacks %q:\n%s", sub, s)
+		}
+	}
+}
+
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// server starts a test server on loopback, its errors discarded (hostile
+// clients and handshakes make it log).
+func server(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// recorder is a handler that records each request's headers and serves
+// with next.
+type recorder struct {
+	mu       sync.Mutex
+	requests []http.Header
+	next     http.Handler
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.mu.Lock()
+	rec.requests = append(rec.requests, r.Header.Clone())
+	rec.mu.Unlock()
+	rec.next.ServeHTTP(w, r)
+}
+
+func (rec *recorder) headers() []http.Header {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]http.Header(nil), rec.requests...)
+}
+
+// decodeJSON decodes a --output json report into docReport, the shape as
+// doc.go documents it, failing on unknown fields, so that the documentation
+// and the code cannot drift apart.
+func decodeJSON(t *testing.T, r result) docReport {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	var rep docReport
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("decoding the JSON report: %v\n%s", err, r)
+	}
+	return rep
+}
+
+// docReport is the JSON report as doc.go documents it, written out
+// independently of the types that produce it.
+type docReport struct {
+	Version  int    `json:"version"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Schema   string `json:"schema"`
+	Strict   bool   `json:"strict"`
+	Summary  struct {
+		Targets  int `json:"targets"`
+		Passed   int `json:"passed"`
+		Failed   int `json:"failed"`
+		Errored  int `json:"errored"`
+		Errors   int `json:"errors"`
+		Warnings int `json:"warnings"`
+		Infos    int `json:"infos"`
+	} `json:"summary"`
+	Targets []struct {
+		Target  string            `json:"target"`
+		URL     string            `json:"url"`
+		Files   []string          `json:"files"`
+		Labels  map[string]string `json:"labels"`
+		Verdict string            `json:"verdict"`
+		Error   string            `json:"error"`
+		Scrapes []struct {
+			Name        string `json:"name"`
+			Accept      string `json:"accept"`
+			ContentType string `json:"content_type"`
+			Format      string `json:"format"`
+			StatusCode  int    `json:"status_code"`
+			Verdict     string `json:"verdict"`
+			Findings    []struct {
+				Rule     string `json:"rule"`
+				Severity string `json:"severity"`
+				Family   string `json:"family"`
+				Series   string `json:"series"`
+				Line     int    `json:"line"`
+				Column   int    `json:"column"`
+				Message  string `json:"message"`
+			} `json:"findings"`
+		} `json:"scrapes"`
+	} `json:"targets"`
+}
+
+// rules returns the rule IDs of every finding of the report, in order.
+func (d docReport) rules() []string {
+	var ids []string
+	for _, t := range d.Targets {
+		for _, s := range t.Scrapes {
+			for _, f := range s.Findings {
+				ids = append(ids, f.Rule)
+			}
+		}
+	}
+	return ids
+}

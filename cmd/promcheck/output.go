@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+)
+
+// report writes the results in the --output format and returns the exit
+// status: the worst verdict of any target.
+func report(results []*targetResult, p *plan, e env) int {
+	sum := summarize(results)
+	var err error
+	switch p.flags.output {
+	case "json":
+		err = writeJSON(e.stdout, results, sum, p)
+	case "junit":
+		err = writeJUnit(e.stdout, results)
+	case "github":
+		err = writeGitHub(e.stdout, results, sum)
+	default:
+		err = writeText(e.stdout, results, sum, p)
+	}
+	if p.flags.output != "text" {
+		// Machine formats go to files and CI parsers; a person reading the
+		// log still sees why a target could not be checked.
+		for _, r := range results {
+			if r.Err != nil {
+				fmt.Fprintf(e.stderr, "promcheck: %v\n", r.Err)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "promcheck: writing the report: %v\n", err)
+		return exitCannotCheck
+	}
+	return sum.Verdict.exitCode()
+}
+
+// formatName says how a scrape was parsed.
+func formatName(r *check.Report) string {
+	if r.Exposition == nil {
+		return "unknown"
+	}
+	return r.Exposition.Format.String()
+}
+
+// labelString renders labels sorted, as job="a" instance="b".
+func labelString(labels map[string]string) string {
+	var parts []string
+	for _, name := range sortedKeys(labels) {
+		parts = append(parts, fmt.Sprintf("%s=%q", name, labels[name]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// plural writes "1 error", "2 errors", "2 families".
+func plural(n int, word string) string {
+	switch {
+	case n == 1:
+		return fmt.Sprintf("%d %s", n, word)
+	case strings.HasSuffix(word, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(word, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func (c severityCounts) String() string {
+	return fmt.Sprintf("%s, %s, %d info", plural(c.Errors, "error"), plural(c.Warnings, "warning"), c.Infos)
+}
+
+// scrapeTitle names a scrape in reports: "scrape 2/3 (Accept openmetrics)".
+func scrapeTitle(s scrapeResult) string {
+	if s.AcceptName != "" {
+		return fmt.Sprintf("%s (Accept %s)", s.Name, s.AcceptName)
+	}
+	return s.Name
+}
+
+// write is a writer that keeps its first error, so the output functions
+// can print freely and check once.
+type write struct {
+	w   io.Writer
+	err error
+}
+
+func (w *write) printf(format string, args ...any) {
+	if w.err == nil {
+		_, w.err = fmt.Fprintf(w.w, format, args...)
+	}
+}
+
+// seriesNote is " [series]" when the finding is about a series its message
+// does not already quote, so that the sample is named once.
+func seriesNote(f check.Finding) string {
+	if f.Series == "" || strings.Contains(f.Message, f.Series) {
+		return ""
+	}
+	return " [" + f.Series + "]"
+}

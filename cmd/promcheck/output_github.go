@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+)
+
+// writeGitHub writes GitHub Actions workflow commands: one annotation per
+// finding (error, warning or notice by severity) and per target that could
+// not be checked, then a plain summary line for the log.
+//
+//	::error title=order.series::http://host/metrics scrape 1/2 (Accept text) line 4: message
+//	::error file=metrics.prom,line=4,title=order.series::metrics.prom line 4: message
+//
+// Findings in files carry file= and line= so GitHub marks the line in the
+// pull request.
+func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
+	w := &write{w: out}
+	for _, r := range results {
+		for _, s := range r.Scrapes {
+			file := ""
+			if r.Target.URL == "" && s.Name != "stdin" {
+				file = s.Name
+			}
+			for _, f := range s.Report.Findings {
+				props := []string{}
+				if file != "" {
+					props = append(props, "file="+escapeProperty(file))
+					if f.Line > 0 {
+						props = append(props, fmt.Sprintf("line=%d", f.Line))
+						if f.Column > 0 {
+							props = append(props, fmt.Sprintf("col=%d", f.Column))
+						}
+					}
+				}
+				props = append(props, "title="+escapeProperty(f.Rule))
+				where := r.Target.Name
+				if s.Name != r.Target.Name {
+					where += " " + scrapeTitle(s)
+				}
+				if f.Line > 0 {
+					where += fmt.Sprintf(" line %d", f.Line)
+				}
+				msg := f.Message + seriesNote(f)
+				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(where+": "+msg))
+			}
+		}
+		if r.Err != nil {
+			w.printf("::error title=promcheck::%s\n", escapeData("could not check: "+r.Err.Error()))
+		}
+	}
+	w.printf("promcheck: %s: %s: %d pass, %d fail, %d could not be checked; %s\n",
+		strings.ToUpper(sum.Verdict.String()), plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, sum.Findings)
+	return w.err
+}
+
+func annotationLevel(s check.Severity) string {
+	switch s {
+	case check.Error:
+		return "error"
+	case check.Warning:
+		return "warning"
+	}
+	return "notice"
+}
+
+// escapeData escapes an annotation's message as the Actions runner
+// unescapes it: a newline would otherwise end the command.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a property value, where ':' and ',' are syntax.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+)
+
+// jsonVersion is the version of the JSON report shape. Fields are only
+// ever added within a version; a removal or a change of meaning bumps it.
+const jsonVersion = 1
+
+// jsonReport is the JSON report (--output json); doc.go documents it.
+type jsonReport struct {
+	Version  int          `json:"version"`
+	Verdict  string       `json:"verdict"`
+	ExitCode int          `json:"exit_code"`
+	Schema   string       `json:"schema"`
+	Strict   bool         `json:"strict"`
+	Summary  jsonSummary  `json:"summary"`
+	Targets  []jsonTarget `json:"targets"`
+}
+
+type jsonSummary struct {
+	Targets  int `json:"targets"`
+	Passed   int `json:"passed"`
+	Failed   int `json:"failed"`
+	Errored  int `json:"errored"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+type jsonTarget struct {
+	Target  string            `json:"target"`
+	URL     string            `json:"url,omitempty"`
+	Files   []string          `json:"files,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	Verdict string            `json:"verdict"`
+	Error   string            `json:"error,omitempty"`
+	Scrapes []jsonScrape      `json:"scrapes"`
+}
+
+type jsonScrape struct {
+	Name        string          `json:"name"`
+	Accept      string          `json:"accept,omitempty"`
+	ContentType string          `json:"content_type"`
+	Format      string          `json:"format"`
+	StatusCode  int             `json:"status_code,omitempty"`
+	Verdict     string          `json:"verdict"`
+	Findings    []check.Finding `json:"findings"`
+}
+
+func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) error {
+	out := jsonReport{
+		Version:  jsonVersion,
+		Verdict:  sum.Verdict.String(),
+		ExitCode: sum.Verdict.exitCode(),
+		Schema:   p.schema,
+		Strict:   p.flags.strict,
+		Summary: jsonSummary{
+			Targets: sum.Targets, Passed: sum.Passed, Failed: sum.Failed, Errored: sum.Errored,
+			Errors: sum.Findings.Errors, Warnings: sum.Findings.Warnings, Infos: sum.Findings.Infos,
+		},
+		Targets: make([]jsonTarget, 0, len(results)),
+	}
+	for _, r := range results {
+		t := jsonTarget{
+			Target:  r.Target.Name,
+			URL:     r.Target.URL,
+			Files:   r.Target.Files,
+			Labels:  r.Target.Labels,
+			Verdict: r.verdict().String(),
+			Scrapes: make([]jsonScrape, 0, len(r.Scrapes)),
+		}
+		if r.Err != nil {
+			t.Error = r.Err.Error()
+		}
+		for _, s := range r.Scrapes {
+			findings := s.Report.Findings
+			if findings == nil {
+				// [] rather than null: consumers iterate without a check.
+				findings = []check.Finding{}
+			}
+			t.Scrapes = append(t.Scrapes, jsonScrape{
+				Name:        s.Name,
+				Accept:      s.AcceptName,
+				ContentType: s.ContentType,
+				Format:      formatName(s.Report),
+				StatusCode:  s.StatusCode,
+				Verdict:     scrapeVerdict(s.Report).String(),
+				Findings:    findings,
+			})
+		}
+		out.Targets = append(out.Targets, t)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

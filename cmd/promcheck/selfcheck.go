@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/deploymetrics/deploymetrics/counters"
+)
+
+const selfCheckUsage = `Usage: promcheck [selfcheck [flags]]
+
+The self-check: starts the reference emitter on a loopback port with
+simulated deploy traffic across the known target types, scrapes it over HTTP
+--scrapes times in both formats (text and OpenMetrics, gzipped), checks every
+scrape with the deploy schema and against the previous one, and prints the
+report. Exit status 0 means the reference emitter conforms. "promcheck" with
+no arguments runs it with the defaults.
+
+Examples:
+  promcheck
+  promcheck selfcheck --scrapes 10 --interval 100ms --rate 5000 --strict
+  promcheck selfcheck --output json
+`
+
+func runSelfCheck(ctx context.Context, args []string, e env) int {
+	fs := newFlagSet("selfcheck", e)
+	var f emitterFlags
+	f.register(fs)
+	scrapes := fs.Int("scrapes", 3, "`number` of scrapes in each format")
+	interval := fs.Duration("interval", 250*time.Millisecond, "`duration` between scrapes")
+	output := fs.String("output", "text", "report `format`: text, json, junit or github")
+	strict := fs.Bool("strict", false, "warnings fail the check")
+	positional, code, ok := parseFlags(fs, args, selfCheckUsage, e)
+	if !ok {
+		return code
+	}
+	if len(positional) > 0 {
+		fmt.Fprintf(e.stderr, "promcheck selfcheck: takes no arguments, got %q (to check a target: promcheck check %s)\n", positional[0], positional[0])
+		return exitCannotCheck
+	}
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(e.stderr, "promcheck selfcheck: %v\n", err)
+		return exitCannotCheck
+	}
+	em, err := startEmitter("127.0.0.1:0", &f)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "promcheck selfcheck: %v\n", err)
+		return exitCannotCheck
+	}
+	defer func() {
+		if err := em.shutdown(5 * time.Second); err != nil {
+			fmt.Fprintf(e.stderr, "promcheck selfcheck: shutdown: %v\n", err)
+		}
+	}()
+	if *output == "text" {
+		types := len(counters.KnownTargetTypes())
+		fmt.Fprintf(e.stdout, "promcheck self-check: the reference emitter at %s, simulated deploys across %d target types (%g/s, seed %d),\n"+
+			"scraped %d times in each format, %s apart, checked with the deploy schema (namespace %q) and across scrapes.\n\n",
+			em.url, types, f.rate, f.seed, *scrapes, *interval, f.namespace)
+	}
+	// The self-check is a check of the emitter's URL: the same command,
+	// flags and report a user gets for their own endpoint.
+	checkArgs := []string{
+		"--accept", "both",
+		"--scrapes", strconv.Itoa(*scrapes),
+		"--interval", interval.String(),
+		"--namespace", f.namespace,
+		"--output", *output,
+		"--strict=" + strconv.FormatBool(*strict),
+		"--", em.url,
+	}
+	return runCheck(ctx, checkArgs, e)
+}
