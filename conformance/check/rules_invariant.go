@@ -15,14 +15,32 @@ var invariantRules = []Rule{
 	{ID: "invariant.i2-failures", Severity: Warning, Description: "I2 per target type: attempts{failure} >= validate_failures + reload_failures + post_verify_failures"},
 }
 
-// keyCounts holds one family's values per key label value, and the first
-// sample of each key (where findings point).
-type keyCounts struct {
-	value  map[string]float64
-	sample map[string]*Sample
-	// listed holds the keys the family has any series for, whatever its
-	// sub-label.
-	listed map[string]bool
+// The counts the invariants relate, indexes into targetCounts.
+const (
+	cFailure = iota // attempts{result="failure"}
+	cValidate
+	cReload
+	cPostVerify
+	cRestored   // rollback{outcome="restored"}
+	cAlsoFailed // rollback{outcome="also_failed"}
+	nCounts
+)
+
+// The families the counts come from, for targetCounts.listed.
+const (
+	fAttempts = iota
+	fValidate
+	fReload
+	fPostVerify
+	fRollback
+	nFamilies
+)
+
+// targetCounts are the counts of one target type.
+type targetCounts struct {
+	value  [nCounts]float64
+	sample [nCounts]*Sample // the first sample of each count, where findings point
+	listed [nFamilies]bool  // the family has a series of the target, whatever its sub-label
 }
 
 func checkInvariants(p *pass) {
@@ -41,91 +59,98 @@ func checkInvariants(p *pass) {
 	for i := range matches {
 		byFamily[matches[i].fs] = &matches[i]
 	}
-	// collect sums the samples of role whose sub-label (if any) is value.
-	collect := func(role *FamilySchema, subLabel, value string) *keyCounts {
+	targets := make(map[string]*targetCounts)
+	// collect files the samples of one family under their target type:
+	// count returns which count a sample is, or -1 for none.
+	collect := func(role *FamilySchema, family int, count func(s *Sample) int) bool {
 		m := byFamily[role]
 		if m == nil || m.fam == nil {
-			return nil
+			return false
 		}
-		c := &keyCounts{value: make(map[string]float64), sample: make(map[string]*Sample), listed: make(map[string]bool)}
 		m.judged(func(s *Sample, _ sampleRole) {
 			key, _ := s.Label(schema.KeyLabel)
-			c.listed[key] = true
-			if subLabel != "" {
-				if v, _ := s.Label(subLabel); v != value {
-					return
-				}
+			tc := targets[key]
+			if tc == nil {
+				tc = &targetCounts{}
+				targets[key] = tc
 			}
+			tc.listed[family] = true
 			// A duplicate series is a spec finding; count the first, as a
 			// reader of the exposition would see it.
-			if _, seen := c.sample[key]; !seen {
-				c.value[key] = s.Value
-				c.sample[key] = s
+			if c := count(s); c >= 0 && tc.sample[c] == nil {
+				tc.value[c], tc.sample[c] = s.Value, s
 			}
 		})
-		return c
+		return true
 	}
-	failure := collect(roles.attempts, roles.result, "failure")
-	validate := collect(roles.validate, "", "")
-	reload := collect(roles.reload, "", "")
-	postVerify := collect(roles.postVerify, "", "")
-	restored := collect(roles.rollback, roles.outcome, "restored")
-	alsoFailed := collect(roles.rollback, roles.outcome, "also_failed")
-	if failure == nil || validate == nil || reload == nil || postVerify == nil || restored == nil {
-		// A missing family is a schema finding; judging the invariant
+	bySubLabel := func(label string, values map[string]int) func(*Sample) int {
+		return func(s *Sample) int {
+			v, _ := s.Label(label)
+			if c, ok := values[v]; ok {
+				return c
+			}
+			return -1
+		}
+	}
+	always := func(c int) func(*Sample) int { return func(*Sample) int { return c } }
+	present := collect(roles.attempts, fAttempts, bySubLabel(roles.result, map[string]int{"failure": cFailure}))
+	present = collect(roles.validate, fValidate, always(cValidate)) && present
+	present = collect(roles.reload, fReload, always(cReload)) && present
+	present = collect(roles.postVerify, fPostVerify, always(cPostVerify)) && present
+	present = collect(roles.rollback, fRollback, bySubLabel(roles.outcome, map[string]int{"restored": cRestored, "also_failed": cAlsoFailed})) && present
+	if !present {
+		// A missing family is a schema finding; judging the invariants
 		// with zeros for it would only repeat that.
 		return
 	}
-	all := []*keyCounts{failure, validate, reload, postVerify, restored, alsoFailed}
-	keys := make(map[string]bool)
-	for _, c := range all {
-		for k := range c.value {
-			keys[k] = true
-		}
-	}
-	label := schema.KeyLabel
-	for _, key := range sortedKeys(keys) {
-		v := func(c *keyCounts) float64 { return c.value[key] }
-		judge := true
-		for _, c := range all {
-			// A family that does not list the key at all is a
-			// schema.key-set finding, and a NaN or infinite value a
-			// schema.value one; arithmetic on them says nothing more. A
-			// family that lists the key but omits one sub-label's series
-			// counts it as 0.
-			judge = judge && c.listed[key] && !math.IsNaN(v(c)) && !math.IsInf(v(c), 0)
-		}
-		if !judge {
-			continue
-		}
-		where := fmt.Sprintf("%s=%q", label, key)
-		rolledBack := v(restored) + v(alsoFailed)
-		rollbackCauses := v(reload) + v(postVerify)
-		if rolledBack != rollbackCauses {
-			at := firstSample(key, restored, alsoFailed, reload, postVerify)
-			p.report("invariant.i1-rollbacks", lineOf(at), roles.rollback.Name, seriesOf(at),
-				"%s: rollbacks restored %s + also_failed %s = %s, but reload failures %s + post-verify failures %s = %s; "+
-					"every reload or post-verify failure is rolled back exactly once (I1). An emitter that ticks counters one by one shows this between two ticks: record each outcome as one update",
-				where, formatValue(v(restored)), formatValue(v(alsoFailed)), formatValue(rolledBack),
-				formatValue(v(reload)), formatValue(v(postVerify)), formatValue(rollbackCauses))
-		}
-		explained := v(validate) + v(reload) + v(postVerify)
-		if v(failure) < explained {
-			at := firstSample(key, failure, validate, reload, postVerify)
-			p.report("invariant.i2-failures", lineOf(at), roles.attempts.Name, seriesOf(at),
-				"%s: failed attempts %s < validate failures %s + reload failures %s + post-verify failures %s = %s; "+
-					"every validate, reload or post-verify failure is also a failed attempt (I2). An emitter that ticks counters one by one shows this between two ticks: record each outcome as one update",
-				where, formatValue(v(failure)), formatValue(v(validate)), formatValue(v(reload)),
-				formatValue(v(postVerify)), formatValue(explained))
-		}
+	for _, key := range sortedKeys(targets) {
+		checkTarget(p, schema.KeyLabel, key, targets[key], roles)
 	}
 }
 
-// firstSample returns the sample of key in the first of counts that has
-// one.
-func firstSample(key string, counts ...*keyCounts) *Sample {
+func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRoles) {
+	// A family that does not list the target at all is a schema.key-set
+	// finding, and a NaN or infinite value a schema.value one; arithmetic
+	// on them says nothing more. A family that lists the target but omits
+	// one sub-label's series counts it as 0.
+	for _, listed := range tc.listed {
+		if !listed {
+			return
+		}
+	}
+	for _, v := range tc.value {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return
+		}
+	}
+	v := &tc.value
+	where := fmt.Sprintf("%s=%q", label, key)
+	const torn = "An emitter that ticks counters one by one shows this between two ticks: record each outcome as one update"
+	rolledBack := v[cRestored] + v[cAlsoFailed]
+	rollbackCauses := v[cReload] + v[cPostVerify]
+	if rolledBack != rollbackCauses {
+		at := tc.first(cRestored, cAlsoFailed, cReload, cPostVerify)
+		p.report("invariant.i1-rollbacks", lineOf(at), roles.rollback.Name, seriesOf(at),
+			"%s: rollbacks restored %s + also_failed %s = %s, but reload failures %s + post-verify failures %s = %s; "+
+				"every reload or post-verify failure is rolled back exactly once (I1). %s",
+			where, formatValue(v[cRestored]), formatValue(v[cAlsoFailed]), formatValue(rolledBack),
+			formatValue(v[cReload]), formatValue(v[cPostVerify]), formatValue(rollbackCauses), torn)
+	}
+	explained := v[cValidate] + v[cReload] + v[cPostVerify]
+	if v[cFailure] < explained {
+		at := tc.first(cFailure, cValidate, cReload, cPostVerify)
+		p.report("invariant.i2-failures", lineOf(at), roles.attempts.Name, seriesOf(at),
+			"%s: failed attempts %s < validate failures %s + reload failures %s + post-verify failures %s = %s; "+
+				"every validate, reload or post-verify failure is also a failed attempt (I2). %s",
+			where, formatValue(v[cFailure]), formatValue(v[cValidate]), formatValue(v[cReload]),
+			formatValue(v[cPostVerify]), formatValue(explained), torn)
+	}
+}
+
+// first returns the sample of the first of counts that has one.
+func (tc *targetCounts) first(counts ...int) *Sample {
 	for _, c := range counts {
-		if s := c.sample[key]; s != nil {
+		if s := tc.sample[c]; s != nil {
 			return s
 		}
 	}

@@ -39,10 +39,16 @@ func checkScrape(p *pass) {
 		return
 	}
 	series := make(map[string]*prevSeries, len(prev.Samples))
+	entries := make([]prevSeries, len(prev.Samples))
+	prevKeys := make([]string, len(prev.Samples))
+	var kb []byte
 	for i, s := range prev.Samples {
-		k := seriesKey(s)
+		kb = appendSeriesKey(kb[:0], s)
+		k := string(kb)
+		prevKeys[i] = k
 		if _, dup := series[k]; !dup {
-			series[k] = &prevSeries{s: s, pos: i}
+			entries[i] = prevSeries{s: s, pos: i}
+			series[k] = &entries[i]
 		}
 	}
 	families := make(map[string]*Family, len(prev.Families))
@@ -72,7 +78,7 @@ func checkScrape(p *pass) {
 		compareSeries(p, t, f, series)
 	}
 	t.flush(p)
-	vanished(p, series)
+	vanished(p, series, prevKeys)
 }
 
 // compareMetadata reports a HELP or TYPE that differs from the previous
@@ -102,8 +108,10 @@ func compareSeries(p *pass, t *tally, f *Family, series map[string]*prevSeries) 
 	var last, moved *Sample
 	var movedAfter *prevSeries
 	lastPos, count := -1, 0
+	var kb []byte
 	for _, s := range f.Samples {
-		ps := series[seriesKey(s)]
+		kb = appendSeriesKey(kb[:0], s)
+		ps := series[string(kb)] // no allocation: the compiler converts for the lookup only
 		if ps == nil || ps.seen {
 			// New, or a duplicate of a series already compared (a spec
 			// finding): nothing to compare.
@@ -118,7 +126,7 @@ func compareSeries(p *pass, t *tally, f *Family, series map[string]*prevSeries) 
 		}
 		if ps.pos < lastPos {
 			if moved == nil {
-				moved, movedAfter = s, series[seriesKey(last)]
+				moved, movedAfter = s, series[string(appendSeriesKey(nil, last))]
 			}
 			count++
 			continue
@@ -140,7 +148,7 @@ func compareSeries(p *pass, t *tally, f *Family, series map[string]*prevSeries) 
 // vanished reports the series of the previous scrape that are gone: key
 // label values of the schema once each, other schema series and counter
 // series per family.
-func vanished(p *pass, series map[string]*prevSeries) {
+func vanished(p *pass, series map[string]*prevSeries, prevKeys []string) {
 	prev := p.in.Previous
 	schema := p.opts.Schema
 	var schemaFamilies map[*Family]*schemaMatch
@@ -186,8 +194,8 @@ func vanished(p *pass, series map[string]*prevSeries) {
 	}
 	var order []*Family
 	byFamily := make(map[*Family]*gone)
-	for _, s := range prev.Samples {
-		ps := series[seriesKey(s)]
+	for i, s := range prev.Samples {
+		ps := series[prevKeys[i]]
 		if ps.s != s || ps.seen {
 			continue // a duplicate of an earlier series, or still there
 		}
@@ -239,21 +247,18 @@ func cumulative(f *Family, s *Sample) bool {
 	return false
 }
 
-// seriesKey identifies a series across scrapes and formats: its metric
-// name and its labels (sorted by name, values quoted so that no value can
-// forge a separator).
-func seriesKey(s *Sample) string {
-	var b strings.Builder
-	b.WriteString(s.Name)
-	b.WriteByte('{')
-	for i, l := range s.Labels {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(l.Name)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(l.Value))
+// appendSeriesKey appends to b a key identifying s across scrapes and
+// formats: its metric name and its labels (sorted by name), each value
+// prefixed by its length so that no value can forge a separator.
+func appendSeriesKey(b []byte, s *Sample) []byte {
+	b = append(b, s.Name...)
+	for _, l := range s.Labels {
+		b = append(b, 0)
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, int64(len(l.Value)), 10)
+		b = append(b, ':')
+		b = append(b, l.Value...)
 	}
-	b.WriteByte('}')
-	return b.String()
+	return b
 }
