@@ -39,6 +39,9 @@ type Exposition struct {
 type ParseError struct {
 	// Line is the 1-based line textparse failed on.
 	Line int
+	// Column is the 1-based byte column of the token textparse failed on,
+	// 0 when not known.
+	Column int
 	// Err is textparse's own error.
 	Err error
 }
@@ -187,12 +190,13 @@ func parse(body []byte, format Format) *Exposition {
 
 // builder walks textparse's entries into an Exposition.
 type builder struct {
-	e       *Exposition
-	buf     []byte
-	current *Family // the family of the most recent metadata line
-	lastEnd int     // offset just past the line of the last entry
-	lbls    labels.Labels
-	ex      exemplar.Exemplar
+	e        *Exposition
+	buf      []byte
+	current  *Family // the family of the most recent metadata line
+	lastEnd  int     // offset just past the line of the last entry
+	sliceEnd int     // offset just past the last slice textparse returned
+	lbls     labels.Labels
+	ex       exemplar.Exemplar
 }
 
 func (b *builder) run(p textparse.Parser) {
@@ -202,7 +206,8 @@ func (b *builder) run(p textparse.Parser) {
 			return
 		}
 		if err != nil {
-			b.e.ParseError = &ParseError{Line: b.errorLine(err), Err: err}
+			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd, err)
+			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err}
 			return
 		}
 		switch entry {
@@ -238,43 +243,22 @@ func (b *builder) run(p textparse.Parser) {
 }
 
 // lineOf returns the line of a slice textparse returned, and notes that
-// parsing got past that line.
+// parsing got past that slice and the rest of its line.
 func (b *builder) lineOf(s []byte) int {
 	off := cap(b.buf) - cap(s)
 	if s == nil || off < 0 || off > len(b.buf) {
 		// Not a slice of buf (textparse copied it): keep the last position.
 		return b.e.LineAt(max(b.lastEnd-1, 0))
 	}
-	line := b.e.LineAt(off)
-	if line < len(b.e.lineStarts) {
-		b.lastEnd = b.e.lineStarts[line]
+	// No token after a name or series spans a line feed, so the entry
+	// ends at the first one after the slice.
+	b.sliceEnd = min(off+len(s), len(b.e.Body))
+	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
+		b.lastEnd = b.sliceEnd + nl + 1
 	} else {
 		b.lastEnd = len(b.e.Body)
 	}
-	return line
-}
-
-// errorLine locates a textparse error. textparse reports no position, but
-// it consumes whole lines, so the error lies on the first line after the
-// last entry it returned that is not blank; "data after # EOF" lies on the
-// line after "# EOF", and a missing "# EOF" on the last line.
-func (b *builder) errorLine(err error) int {
-	e := b.e
-	last := len(e.lineStarts)
-	if last == 0 || b.lastEnd >= len(e.Body) {
-		return max(last, 1)
-	}
-	line := e.LineAt(b.lastEnd)
-	switch msg := err.Error(); {
-	case strings.Contains(msg, "does not end with # EOF"):
-		return last
-	case strings.Contains(msg, "after # EOF"):
-		return min(line+1, last)
-	}
-	for line < last && e.Format == FormatText && len(bytes.TrimSpace(e.Line(line))) == 0 {
-		line++
-	}
-	return line
+	return b.e.LineAt(off)
 }
 
 // metadataFamily returns the family a HELP/TYPE/UNIT line names: the

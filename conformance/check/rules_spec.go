@@ -1,5 +1,905 @@
 package check
 
-var specRules = []Rule{}
+import (
+	"fmt"
+	"hash/maphash"
+	"math"
+	"strconv"
+	"strings"
 
-func checkSpec(p *pass) {}
+	"github.com/prometheus/common/model"
+)
+
+// The spec.* rules judge what the text format 0.0.4 and OpenMetrics 1.0
+// forbid but textparse lets through. Each applies to the format it names;
+// "both" rules follow each format's own wording. They are errors, except
+// spec.escape-undefined, which judges a SHOULD NOT of OpenMetrics.
+var specRules = []Rule{
+	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar (OpenMetrics: no trailing comma, no CR, no blank line; text: commas between labels, no NUL where a line starts), even where textparse reads on"},
+	{ID: "spec.quoted-name", Severity: Error, Description: "metric and label names are unquoted [a-zA-Z_:][a-zA-Z0-9_:]*: neither format 0.0.4 nor OpenMetrics 1.0 has quoted UTF-8 names"},
+	{ID: "spec.escape", Severity: Error, Description: "label values and HELP texts escape exactly what the format says: text 0.0.4 label values \\\\ \\\" \\n, HELP \\\\ \\n; OpenMetrics escapes \" in HELP; no raw line feed, no lone backslash"},
+	{ID: "spec.escape-go-quote", Severity: Error, Description: "text format: no label value or HELP text carries Go's %q escapes (\\t, \\x00, \\u00e9, ...): Prometheus stores the backslash literally, expfmt rejects the scrape"},
+	{ID: "spec.escape-undefined", Severity: Warning, Description: "OpenMetrics: no backslash before anything but n, \" and \\ (the spec says SHOULD NOT; it reads as a literal backslash)"},
+	{ID: "spec.utf8", Severity: Error, Description: "the exposition is valid UTF-8 everywhere, comments and names included"},
+	{ID: "spec.reserved-name", Severity: Error, Description: "OpenMetrics: no metric or label name starts with an underscore (reserved by the spec)"},
+	{ID: "spec.duplicate-label", Severity: Error, Description: "no label name appears twice in one label set"},
+	{ID: "spec.duplicate-series", Severity: Error, Description: "every series (name and labels, empty labels dropped) appears once; OpenMetrics allows a repeat only with increasing timestamps"},
+	{ID: "spec.interleaved-family", Severity: Error, Description: "each family is one uninterrupted group: its metadata, then its samples, never resumed after another family"},
+	{ID: "spec.interleaved-metric", Severity: Error, Description: "OpenMetrics: the samples of one metric (label set) of a family are contiguous, never resumed after another metric"},
+	{ID: "spec.metadata-repeated", Severity: Error, Description: "a family has at most one HELP, one TYPE and (OpenMetrics) one UNIT line"},
+	{ID: "spec.metadata-after-samples", Severity: Error, Description: "a family's HELP, TYPE and UNIT lines come before its first sample"},
+	{ID: "spec.type-suffix", Severity: Error, Description: "a sample named like a typed family carries a suffix that type allows (OpenMetrics counter x: x_total, x_created; info x: x_info)"},
+	{ID: "spec.name-clash", Severity: Error, Description: "OpenMetrics: no two families can produce the same sample name (a counter x and a gauge x_created)"},
+	{ID: "spec.counter-value", Severity: Error, Description: "a counter's total is never NaN or negative"},
+	{ID: "spec.histogram-le", Severity: Error, Description: "every _bucket sample has an le label that is a number (not NaN), +Inf written \"+Inf\" in OpenMetrics; OpenMetrics: no le label on other histogram samples"},
+	{ID: "spec.histogram-buckets", Severity: Error, Description: "histogram buckets are in increasing le order, unique, cumulative, and include le=\"+Inf\""},
+	{ID: "spec.histogram-count", Severity: Error, Description: "a histogram's _count equals its +Inf bucket; OpenMetrics: _count and _sum (_gcount and _gsum) come together"},
+	{ID: "spec.histogram-value", Severity: Error, Description: "histogram bucket and count values are never NaN or negative (OpenMetrics: integers; _sum never NaN or negative, absent with negative buckets; _gsum never NaN)"},
+	{ID: "spec.summary-quantile", Severity: Error, Description: "every bare summary sample has a quantile label between 0 and 1 (text: in increasing order); OpenMetrics: none on _sum and _count"},
+	{ID: "spec.summary-value", Severity: Error, Description: "a summary's _count is never NaN or negative (OpenMetrics: an integer; _sum and quantile values never negative, _sum never NaN)"},
+	{ID: "spec.stateset", Severity: Error, Description: "OpenMetrics: every stateset sample has a label named after its family and the value 0 or 1"},
+	{ID: "spec.info", Severity: Error, Description: "OpenMetrics: every info sample has the value 1"},
+	{ID: "spec.unit", Severity: Error, Description: "OpenMetrics: info and stateset families have no unit"},
+	{ID: "spec.exemplar", Severity: Error, Description: "OpenMetrics: exemplars only on counter _total and histogram _bucket samples, with at most 128 characters of labels and a value within the bucket"},
+	{ID: "spec.timestamp", Severity: Error, Description: "OpenMetrics: the timestamps of a series and of a metric's points never go back, and a series has them on all its samples or none"},
+	{ID: "spec.trailing-newline", Severity: Error, Description: "text format: the last line ends with a line feed"},
+}
+
+func checkSpec(p *pass) {
+	if p.exp == nil || len(p.exp.Body) == 0 {
+		return
+	}
+	newSpecPass(p).run()
+}
+
+// specPass is the state of the spec rules over one exposition: families
+// as the format delimits them, and the series and metrics seen so far.
+type specPass struct {
+	p    *pass
+	e    *Exposition
+	b    []byte
+	om   bool
+	fams map[string]*specFamily
+	cur  *specFamily
+	// owners maps every sample name a closed OpenMetrics family can
+	// produce to that family, for spec.name-clash.
+	owners map[string]*specFamily
+	nfams  uint64
+
+	hash      maphash.Hash
+	seriesIdx map[uint64]int32 // hash of name and labels → head of a chain in series
+	series    []seriesRec
+	metricIdx map[uint64]int32 // hash of family and metric labels → head of a chain in metrics
+	metrics   []metricRec
+}
+
+// specFamily is one metric family as the spec delimits it.
+type specFamily struct {
+	name string
+	id   uint64
+	typ  model.MetricType
+	// line is the first line of the family; helpLine, typeLine and
+	// unitLine its metadata lines (0: none).
+	line, helpLine, typeLine, unitLine int
+	unit                               string
+	samples                            int
+	lastLine                           int   // the last line seen of the family
+	curMetric                          int32 // the metric being written, -1 none
+	points                             []*point
+	clashed                            bool
+}
+
+type seriesRec struct {
+	s     *Sample
+	next  int32 // next record with the same hash, -1 none
+	ts    float64
+	hasTs bool
+}
+
+type metricRec struct {
+	s     *Sample // the first sample of the metric
+	fam   *specFamily
+	next  int32
+	ts    float64 // the latest timestamp of the metric's samples
+	hasTs bool
+	pt    *point // the point (histogram, summary) being written
+}
+
+// point is one MetricPoint of a histogram, gauge histogram or summary.
+type point struct {
+	line      int
+	series    string
+	ts        float64
+	hasTs     bool
+	done      bool
+	buckets   int
+	lastLe    float64
+	lastValue float64
+	hasInf    bool
+	inf       float64
+	negLe     bool
+	hasCount  bool
+	count     float64
+	countLine int
+	hasSum    bool
+	sum       float64
+	sumLine   int
+	hasQ      bool
+	lastQ     float64
+}
+
+// sampleKind is what a sample is to its family.
+type sampleKind uint8
+
+const (
+	kindNone     sampleKind = iota // fits no family: spec.type-suffix
+	kindValue                      // the bare name of a gauge, unknown or stateset
+	kindTotal                      // a counter's total
+	kindCreated                    // _created
+	kindBucket                     // _bucket
+	kindCount                      // _count
+	kindSum                        // _sum
+	kindGCount                     // _gcount
+	kindGSum                       // _gsum
+	kindQuantile                   // the bare name of a summary
+	kindInfo                       // _info
+)
+
+func newSpecPass(p *pass) *specPass {
+	sp := &specPass{
+		p:         p,
+		e:         p.exp,
+		b:         p.exp.Body,
+		om:        p.exp.Format == FormatOpenMetrics,
+		fams:      make(map[string]*specFamily),
+		owners:    make(map[string]*specFamily),
+		seriesIdx: make(map[uint64]int32, len(p.exp.Samples)),
+		series:    make([]seriesRec, 0, len(p.exp.Samples)),
+		metricIdx: make(map[uint64]int32),
+	}
+	sp.hash.SetSeed(maphash.MakeSeed())
+	return sp
+}
+
+func (sp *specPass) run() {
+	e := sp.e
+	stop := len(sp.b)
+	if pe := e.ParseError; pe != nil && pe.Line >= 1 && pe.Line <= len(e.lineStarts) {
+		stop = e.lineStarts[pe.Line-1]
+	}
+	lex := newRawLexer(sp.b, sp.om, stop, sp.lexFinding)
+	var ent rawEntry
+	next := 0 // the next textparse sample to pair with a sample line
+	for lex.next(&ent) {
+		switch ent.kind {
+		case entryHelp, entryType, entryUnit:
+			sp.metadata(&ent)
+		case entrySample, entryBroken:
+			for next < len(e.Samples) && e.Samples[next].Line < ent.line {
+				next++
+			}
+			if next < len(e.Samples) && e.Samples[next].Line == ent.line {
+				sp.sample(e.Samples[next], &ent)
+				next++
+			}
+		}
+	}
+	// A family cut short by textparse's rejection is not judged whole:
+	// the format.* error says what is wrong there.
+	if sp.cur != nil && e.ParseError == nil {
+		sp.close(sp.cur)
+	}
+	if !sp.om && len(sp.b) > 0 && sp.b[len(sp.b)-1] != '\n' {
+		last := e.Lines()
+		sp.p.reportAt(Finding{Rule: "spec.trailing-newline", Line: last, Column: len(e.Line(last)) + 1,
+			Message: "the last line does not end with a line feed: the text format ends every line with \\n"})
+	}
+}
+
+func (sp *specPass) lexFinding(rule string, line, col int, msg string) {
+	sp.p.reportAt(Finding{Rule: rule, Line: line, Column: col, Message: msg})
+}
+
+// find reports rule about sample s of family f, at column col (0: none).
+func (sp *specPass) find(rule string, f *specFamily, s *Sample, col int, format string, args ...any) {
+	fd := Finding{Rule: rule, Line: s.Line, Column: col, Series: s.Series, Message: fmt.Sprintf(format, args...)}
+	if f != nil {
+		fd.Family = f.name
+	}
+	sp.p.reportAt(fd)
+}
+
+// col returns the column of offset off within the entry's first line.
+func col(ent *rawEntry, s span) int {
+	if s.start == 0 && s.end == 0 {
+		return 0 // not known: the lexer did not get that far
+	}
+	return s.start - ent.start + 1
+}
+
+func (sp *specPass) text(s span) string { return string(sp.b[s.start:s.end]) }
+
+// ---- families ----
+
+func (sp *specPass) newFamily(name string, line int) *specFamily {
+	sp.nfams++
+	f := &specFamily{name: name, id: sp.nfams, typ: model.MetricTypeUnknown, line: line, curMetric: -1}
+	sp.fams[name] = f
+	return f
+}
+
+// switchTo makes f the current family, closing the one it interrupts.
+func (sp *specPass) switchTo(f *specFamily) {
+	if sp.cur != nil && sp.cur != f {
+		sp.close(sp.cur)
+	}
+	sp.cur = f
+}
+
+var metaNames = [...]string{entryHelp: "HELP", entryType: "TYPE", entryUnit: "UNIT"}
+
+func (sp *specPass) metadata(ent *rawEntry) {
+	nameBytes := sp.b[ent.name.start:ent.name.end]
+	f := sp.fams[string(nameBytes)]
+	kind := metaNames[ent.kind]
+	report := func(rule, format string, args ...any) {
+		sp.p.reportAt(Finding{Rule: rule, Line: ent.line, Family: f.name, Message: fmt.Sprintf(format, args...)})
+	}
+	if f == nil {
+		f = sp.newFamily(string(nameBytes), ent.line)
+		sp.switchTo(f)
+	} else {
+		first := f.metaLine(ent.kind)
+		switch {
+		case first > 0:
+			report("spec.metadata-repeated", "second # %s line for %s (the first is on line %d): a family has one", kind, f.name, first)
+		case f.samples > 0:
+			report("spec.metadata-after-samples", "# %s for %s comes after its samples (from line %d): metadata comes first", kind, f.name, f.line)
+		case f != sp.cur:
+			report("spec.interleaved-family", "# %s for %s resumes a family left on line %d: a family is one uninterrupted group", kind, f.name, f.lastLine)
+		}
+		sp.switchTo(f)
+	}
+	f.lastLine = ent.line
+	switch ent.kind {
+	case entryHelp:
+		if f.helpLine == 0 {
+			f.helpLine = ent.line
+		}
+	case entryType:
+		if f.typeLine == 0 {
+			f.typeLine = ent.line
+			f.typ = metricType(sp.b[ent.text.start:ent.text.end])
+		}
+	case entryUnit:
+		if f.unitLine == 0 {
+			f.unitLine = ent.line
+			f.unit = sp.text(ent.text)
+		}
+	}
+}
+
+func (f *specFamily) metaLine(k entryKind) int {
+	switch k {
+	case entryHelp:
+		return f.helpLine
+	case entryType:
+		return f.typeLine
+	}
+	return f.unitLine
+}
+
+func metricType(b []byte) model.MetricType {
+	switch string(b) {
+	case "counter":
+		return model.MetricTypeCounter
+	case "gauge":
+		return model.MetricTypeGauge
+	case "histogram":
+		return model.MetricTypeHistogram
+	case "gaugehistogram":
+		return model.MetricTypeGaugeHistogram
+	case "summary":
+		return model.MetricTypeSummary
+	case "info":
+		return model.MetricTypeInfo
+	case "stateset":
+		return model.MetricTypeStateset
+	}
+	return model.MetricTypeUnknown
+}
+
+// fits returns what a sample named name is to family f, if it belongs.
+func (sp *specPass) fits(f *specFamily, name string) (sampleKind, bool) {
+	rest, ok := strings.CutPrefix(name, f.name)
+	if !ok {
+		return kindNone, false
+	}
+	k := kindOf(sp.om, f.typ, rest)
+	return k, k != kindNone
+}
+
+// kindOf returns what suffix makes of a sample of a family of type t.
+func kindOf(om bool, t model.MetricType, suffix string) sampleKind {
+	if !om {
+		switch t {
+		case model.MetricTypeCounter:
+			if suffix == "" {
+				return kindTotal
+			}
+		case model.MetricTypeHistogram:
+			switch suffix {
+			case "_bucket":
+				return kindBucket
+			case "_count":
+				return kindCount
+			case "_sum":
+				return kindSum
+			}
+		case model.MetricTypeSummary:
+			switch suffix {
+			case "":
+				return kindQuantile
+			case "_count":
+				return kindCount
+			case "_sum":
+				return kindSum
+			}
+		default:
+			if suffix == "" {
+				return kindValue
+			}
+		}
+		return kindNone
+	}
+	switch t {
+	case model.MetricTypeCounter:
+		switch suffix {
+		case "_total":
+			return kindTotal
+		case "_created":
+			return kindCreated
+		}
+	case model.MetricTypeHistogram:
+		switch suffix {
+		case "_bucket":
+			return kindBucket
+		case "_count":
+			return kindCount
+		case "_sum":
+			return kindSum
+		case "_created":
+			return kindCreated
+		}
+	case model.MetricTypeGaugeHistogram:
+		switch suffix {
+		case "_bucket":
+			return kindBucket
+		case "_gcount":
+			return kindGCount
+		case "_gsum":
+			return kindGSum
+		}
+	case model.MetricTypeSummary:
+		switch suffix {
+		case "":
+			return kindQuantile
+		case "_count":
+			return kindCount
+		case "_sum":
+			return kindSum
+		case "_created":
+			return kindCreated
+		}
+	case model.MetricTypeInfo:
+		if suffix == "_info" {
+			return kindInfo
+		}
+	default:
+		if suffix == "" {
+			return kindValue
+		}
+	}
+	return kindNone
+}
+
+// fitting returns a family other than the current one that a sample
+// named name belongs to.
+func (sp *specPass) fitting(name string) (*specFamily, sampleKind, bool) {
+	if f := sp.fams[name]; f != nil && f != sp.cur {
+		if k, ok := sp.fits(f, name); ok {
+			return f, k, true
+		}
+	}
+	for _, suffix := range allSuffixes {
+		base, ok := strings.CutSuffix(name, suffix)
+		if !ok {
+			continue
+		}
+		if f := sp.fams[base]; f != nil && f != sp.cur {
+			if k, ok := sp.fits(f, name); ok {
+				return f, k, true
+			}
+		}
+	}
+	return nil, kindNone, false
+}
+
+// attribute finds the family of sample s the way the format delimits
+// families: the current one if the name fits it, else the sample starts a
+// new family (untyped, named as the sample). A name that fits an earlier
+// family resumes it; one that is an earlier family's name but does not fit
+// its type is a suffix error.
+func (sp *specPass) attribute(s *Sample) (*specFamily, sampleKind) {
+	if c := sp.cur; c != nil {
+		if k, ok := sp.fits(c, s.Name); ok {
+			return c, k
+		}
+	}
+	if f, k, ok := sp.fitting(s.Name); ok {
+		sp.find("spec.interleaved-family", f, s, 0, "sample of %s resumes a family left on line %d: a family is one uninterrupted group", f.name, f.lastLine)
+		sp.switchTo(f)
+		return f, k
+	}
+	if f := sp.fams[s.Name]; f != nil {
+		sp.find("spec.type-suffix", f, s, 0, "family %s has type %s, whose samples are named %s: a sample named %s belongs to no family", f.name, f.typ, suffixList(sp.om, f), s.Name)
+		sp.switchTo(f)
+		return f, kindNone
+	}
+	f := sp.newFamily(s.Name, s.Line)
+	sp.switchTo(f)
+	return f, kindValue
+}
+
+func suffixList(om bool, f *specFamily) string {
+	format := FormatText
+	if om {
+		format = FormatOpenMetrics
+	}
+	names := make([]string, 0, 4)
+	for _, suffix := range Suffixes(format, f.typ) {
+		names = append(names, f.name+suffix)
+	}
+	return strings.Join(names, ", ")
+}
+
+// close judges what can only be judged once a family is complete.
+func (sp *specPass) close(f *specFamily) {
+	for _, pt := range f.points {
+		if !pt.done {
+			sp.point(f, pt)
+			pt.done = true
+		}
+	}
+	f.points = f.points[:0]
+	if !sp.om {
+		return
+	}
+	if f.unit != "" && (f.typ == model.MetricTypeInfo || f.typ == model.MetricTypeStateset) {
+		sp.p.reportAt(Finding{Rule: "spec.unit", Line: f.unitLine, Family: f.name,
+			Message: fmt.Sprintf("family %s has type %s, which has no unit: drop the # UNIT line", f.name, f.typ)})
+	}
+	for _, suffix := range Suffixes(FormatOpenMetrics, f.typ) {
+		name := f.name + suffix
+		switch other := sp.owners[name]; {
+		case other == nil:
+			sp.owners[name] = f
+		case other != f && !f.clashed:
+			f.clashed = true
+			sp.p.reportAt(Finding{Rule: "spec.name-clash", Line: f.line, Family: f.name,
+				Message: fmt.Sprintf("%s (%s) and %s (%s, line %d) can both produce samples named %s: family names must not clash", f.name, f.typ, other.name, other.typ, other.line, name)})
+		}
+	}
+}
+
+// ---- samples ----
+
+func (sp *specPass) sample(s *Sample, ent *rawEntry) {
+	f, kind := sp.attribute(s)
+	f.samples++
+	f.lastLine = s.Line
+	for i := 1; i < len(s.Labels); i++ {
+		if s.Labels[i].Name == s.Labels[i-1].Name {
+			sp.find("spec.duplicate-label", f, s, 0, "label %s appears twice: label names are unique within a label set", s.Labels[i].Name)
+			break
+		}
+	}
+	ts, hasTs := sp.timestamp(s, ent)
+	repeated := sp.seriesRules(f, s, ts, hasTs)
+	if kind == kindNone {
+		return
+	}
+	var pt *point
+	skip := ""
+	switch f.typ {
+	case model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
+		skip = model.BucketLabel
+	case model.MetricTypeSummary:
+		skip = model.QuantileLabel
+	case model.MetricTypeStateset:
+		skip = f.name
+	}
+	if sp.om || skip == model.BucketLabel || skip == model.QuantileLabel {
+		pt = sp.metricRules(f, s, skip, ts, hasTs, repeated)
+	}
+	sp.valueRules(f, s, ent, kind, pt)
+	if sp.om && (len(s.Exemplars) > 0 || ent.exemplar) {
+		sp.exemplarRules(f, s, ent, kind)
+	}
+}
+
+// timestamp returns the sample's timestamp in seconds, read from the raw
+// token in OpenMetrics (textparse truncates it to milliseconds).
+func (sp *specPass) timestamp(s *Sample, ent *rawEntry) (float64, bool) {
+	if s.Timestamp == nil {
+		return 0, false
+	}
+	if sp.om && ent.hasTs {
+		if ts, err := strconv.ParseFloat(string(sp.b[ent.ts.start:ent.ts.end]), 64); err == nil {
+			return ts, true
+		}
+	}
+	return float64(*s.Timestamp) / 1000, true
+}
+
+// seriesRules judges repeats of a series; it returns whether s repeats
+// an earlier series.
+func (sp *specPass) seriesRules(f *specFamily, s *Sample, ts float64, hasTs bool) bool {
+	sp.hash.Reset()
+	sp.hash.WriteString(s.Name)
+	sp.hash.WriteByte(0xff)
+	for _, l := range s.Labels {
+		if l.Value != "" {
+			sp.hash.WriteString(l.Name)
+			sp.hash.WriteByte(0)
+			sp.hash.WriteString(l.Value)
+			sp.hash.WriteByte(0xff)
+		}
+	}
+	h := sp.hash.Sum64()
+	head, ok := sp.seriesIdx[h]
+	if ok {
+		for i := head; i >= 0; i = sp.series[i].next {
+			r := &sp.series[i]
+			if r.s.Name != s.Name || !sameLabels(r.s.Labels, s.Labels, "") {
+				continue
+			}
+			switch {
+			case !sp.om:
+				sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, r.s.Line)
+			case !r.hasTs && !hasTs:
+				sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, r.s.Line)
+			case r.hasTs != hasTs:
+				sp.find("spec.timestamp", f, s, 0, "%s has a timestamp on one of its samples and none on another (line %d): all or none", s.Series, r.s.Line)
+			case ts < r.ts:
+				sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v (line %d) to %v: a series' timestamps increase", s.Series, r.ts, r.s.Line, ts)
+			}
+			if hasTs && (!r.hasTs || ts > r.ts) {
+				r.ts = ts
+			}
+			r.s, r.hasTs = s, hasTs
+			return true
+		}
+	} else {
+		head = -1
+	}
+	sp.series = append(sp.series, seriesRec{s: s, next: head, ts: ts, hasTs: hasTs})
+	sp.seriesIdx[h] = int32(len(sp.series) - 1)
+	return false
+}
+
+// sameLabels compares two sorted label sets, ignoring empty values and
+// the label named skip.
+func sameLabels(a, b []Label, skip string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && (a[i].Value == "" || a[i].Name == skip) {
+			i++
+		}
+		for j < len(b) && (b[j].Value == "" || b[j].Name == skip) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i, j = i+1, j+1
+	}
+}
+
+// metricRules finds the metric (the label set without the label that
+// tells a family's samples of one point apart) of s and judges its
+// grouping and time order; it returns the point s belongs to.
+// A repeated series has been judged for time order already.
+func (sp *specPass) metricRules(f *specFamily, s *Sample, skip string, ts float64, hasTs, repeated bool) *point {
+	sp.hash.Reset()
+	var id [8]byte
+	for i := range id {
+		id[i] = byte(f.id >> (8 * i))
+	}
+	sp.hash.Write(id[:])
+	for _, l := range s.Labels {
+		if l.Value != "" && l.Name != skip {
+			sp.hash.WriteString(l.Name)
+			sp.hash.WriteByte(0)
+			sp.hash.WriteString(l.Value)
+			sp.hash.WriteByte(0xff)
+		}
+	}
+	h := sp.hash.Sum64()
+	idx := int32(-1)
+	head, ok := sp.metricIdx[h]
+	if ok {
+		for i := head; i >= 0; i = sp.metrics[i].next {
+			if m := &sp.metrics[i]; m.fam == f && sameLabels(m.s.Labels, s.Labels, skip) {
+				idx = i
+				break
+			}
+		}
+	} else {
+		head = -1
+	}
+	if idx < 0 {
+		sp.metrics = append(sp.metrics, metricRec{s: s, fam: f, next: head})
+		idx = int32(len(sp.metrics) - 1)
+		sp.metricIdx[h] = idx
+	} else if sp.om && f.curMetric != idx {
+		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes a metric of %s left after line %d: the samples of one metric are contiguous", s.Series, f.name, sp.metrics[idx].s.Line)
+	}
+	m := &sp.metrics[idx]
+	f.curMetric = idx
+	if sp.om && hasTs {
+		if m.hasTs && ts < m.ts && !repeated {
+			sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v to %v within its metric: MetricPoints are not interleaved and their timestamps increase", s.Series, m.ts, ts)
+		}
+		if !m.hasTs || ts > m.ts {
+			m.ts, m.hasTs = ts, true
+		}
+	}
+	if skip != model.BucketLabel && skip != model.QuantileLabel {
+		return nil
+	}
+	pt := m.pt
+	if pt == nil || pt.done || sp.om && (pt.hasTs != hasTs || pt.ts != ts) {
+		pt = &point{line: s.Line, series: metricString(f.name, s.Labels, skip), ts: ts, hasTs: hasTs}
+		m.pt = pt
+		f.points = append(f.points, pt)
+	}
+	return pt
+}
+
+// metricString renders a metric of a family: its name and the labels of
+// its label set (skip excluded), for messages about a whole point.
+func metricString(name string, labels []Label, skip string) string {
+	var b strings.Builder
+	b.WriteString(name)
+	n := 0
+	for _, l := range labels {
+		if l.Name == skip {
+			continue
+		}
+		if n == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		n++
+		fmt.Fprintf(&b, "%s=%q", l.Name, l.Value)
+	}
+	if n > 0 {
+		b.WriteByte('}')
+	}
+	return b.String()
+}
+
+// badCount says what is wrong with a value that counts something: "NaN",
+// "negative" or "" (nothing).
+func badCount(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case v < 0:
+		return "negative"
+	}
+	return ""
+}
+
+// valueRules judges the value of s and its labels against the type of f,
+// and feeds histogram and summary points.
+func (sp *specPass) valueRules(f *specFamily, s *Sample, ent *rawEntry, kind sampleKind, pt *point) {
+	v := s.Value
+	vcol := col(ent, ent.value)
+	switch f.typ {
+	case model.MetricTypeCounter:
+		if kind == kindTotal {
+			if bad := badCount(v); bad != "" {
+				sp.find("spec.counter-value", f, s, vcol, "counter %s is %s: a counter's total is never NaN or negative", s.Series, bad)
+			}
+		}
+	case model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
+		sp.histogramRules(f, s, ent, kind, pt)
+	case model.MetricTypeSummary:
+		sp.summaryRules(f, s, ent, kind, pt)
+	case model.MetricTypeInfo:
+		if sp.om && v != 1 {
+			sp.find("spec.info", f, s, vcol, "info sample %s has the value %v: info samples are always 1", s.Series, v)
+		}
+	case model.MetricTypeStateset:
+		if !sp.om {
+			return
+		}
+		if _, ok := s.Label(f.name); !ok {
+			sp.find("spec.stateset", f, s, 0, "stateset sample %s has no label %s naming its state", s.Series, f.name)
+		}
+		if v != 0 && v != 1 {
+			sp.find("spec.stateset", f, s, vcol, "stateset sample %s has the value %v: a state is 0 (false) or 1 (true)", s.Series, v)
+		}
+	}
+}
+
+func (sp *specPass) histogramRules(f *specFamily, s *Sample, ent *rawEntry, kind sampleKind, pt *point) {
+	v := s.Value
+	vcol := col(ent, ent.value)
+	countValue := func(what string) {
+		if bad := badCount(v); bad != "" {
+			sp.find("spec.histogram-value", f, s, vcol, "%s %s is %s: histogram counts are never NaN or negative", what, s.Series, bad)
+		} else if sp.om && v != math.Trunc(v) {
+			sp.find("spec.histogram-value", f, s, vcol, "%s %s is %v: OpenMetrics histogram counts are integers", what, s.Series, v)
+		}
+	}
+	if kind != kindBucket {
+		if _, ok := s.Label(model.BucketLabel); ok && sp.om {
+			sp.find("spec.histogram-le", f, s, 0, "%s has an le label: only _bucket samples have one", s.Series)
+		}
+	}
+	switch kind {
+	case kindBucket:
+		countValue("bucket")
+		leText, ok := s.Label(model.BucketLabel)
+		if !ok {
+			sp.find("spec.histogram-le", f, s, 0, "bucket %s has no le label", s.Series)
+			return
+		}
+		le, err := strconv.ParseFloat(leText, 64)
+		switch {
+		case err != nil:
+			sp.find("spec.histogram-le", f, s, col(ent, ent.le), "bucket %s has le=%q, which is not a number", s.Series, leText)
+			return
+		case math.IsNaN(le):
+			sp.find("spec.histogram-le", f, s, col(ent, ent.le), "bucket %s has le=NaN: a bucket's upper bound is a number", s.Series)
+			return
+		case sp.om && math.IsInf(le, 1) && ent.hasLe && string(sp.b[ent.le.start:ent.le.end]) != "+Inf":
+			sp.find("spec.histogram-le", f, s, col(ent, ent.le), "bucket %s writes positive infinity as %q: OpenMetrics writes it +Inf", s.Series, sp.b[ent.le.start:ent.le.end])
+		}
+		if pt.buckets > 0 {
+			switch {
+			case le <= pt.lastLe:
+				sp.find("spec.histogram-buckets", f, s, col(ent, ent.le), "bucket le=%s follows le=%v: buckets are unique and in increasing le order", leText, pt.lastLe)
+			case v < pt.lastValue:
+				sp.find("spec.histogram-buckets", f, s, vcol, "bucket le=%s holds %v, less than the %v of the bucket before: buckets are cumulative", leText, v, pt.lastValue)
+			}
+		}
+		pt.buckets++
+		pt.lastLe, pt.lastValue = le, v
+		if math.IsInf(le, 1) {
+			pt.hasInf, pt.inf = true, v
+		}
+		if le < 0 {
+			pt.negLe = true
+		}
+		if sp.om && len(s.Exemplars) > 0 && s.Exemplars[0].Value > le {
+			sp.find("spec.exemplar", f, s, 0, "exemplar value %v is above the bucket's le=%s: an exemplar lies within its bucket", s.Exemplars[0].Value, leText)
+		}
+	case kindCount, kindGCount:
+		countValue("count")
+		pt.hasCount, pt.count, pt.countLine = true, v, s.Line
+	case kindSum:
+		pt.hasSum, pt.sum, pt.sumLine = true, v, s.Line
+		if bad := badCount(v); sp.om && bad != "" {
+			sp.find("spec.histogram-value", f, s, vcol, "histogram sum %s is %s: an OpenMetrics histogram's sum is never NaN or negative", s.Series, bad)
+		}
+	case kindGSum:
+		pt.hasSum, pt.sum, pt.sumLine = true, v, s.Line
+		if math.IsNaN(v) {
+			sp.find("spec.histogram-value", f, s, vcol, "gauge histogram sum %s is NaN", s.Series)
+		}
+	}
+}
+
+func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind sampleKind, pt *point) {
+	v := s.Value
+	vcol := col(ent, ent.value)
+	if kind != kindQuantile {
+		if _, ok := s.Label(model.QuantileLabel); ok && sp.om {
+			sp.find("spec.summary-quantile", f, s, 0, "%s has a quantile label: only the bare summary samples have one", s.Series)
+		}
+	}
+	switch kind {
+	case kindQuantile:
+		qText, ok := s.Label(model.QuantileLabel)
+		if !ok {
+			sp.find("spec.summary-quantile", f, s, 0, "summary sample %s has no quantile label: the bare name is for quantiles", s.Series)
+			return
+		}
+		q, err := strconv.ParseFloat(qText, 64)
+		switch {
+		case err != nil || math.IsNaN(q):
+			sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%q is not a number", qText)
+			return
+		case q < 0 || q > 1:
+			sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s is outside [0, 1]", qText)
+		}
+		if !sp.om {
+			if pt.hasQ && q <= pt.lastQ {
+				sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s follows quantile=%v: the text format lists quantiles once each, in increasing order", qText, pt.lastQ)
+			}
+			pt.hasQ, pt.lastQ = true, q
+		}
+		if sp.om && v < 0 {
+			sp.find("spec.summary-value", f, s, vcol, "quantile value %s is negative: OpenMetrics quantile values are never negative", s.Series)
+		}
+	case kindCount:
+		if bad := badCount(v); bad != "" {
+			sp.find("spec.summary-value", f, s, vcol, "summary count %s is %s: a count is never NaN or negative", s.Series, bad)
+		} else if sp.om && v != math.Trunc(v) {
+			sp.find("spec.summary-value", f, s, vcol, "summary count %s is %v: OpenMetrics counts are integers", s.Series, v)
+		}
+	case kindSum:
+		if bad := badCount(v); sp.om && bad != "" {
+			sp.find("spec.summary-value", f, s, vcol, "summary sum %s is %s: an OpenMetrics summary's sum is never NaN or negative", s.Series, bad)
+		}
+	}
+}
+
+// point judges a complete histogram point.
+func (sp *specPass) point(f *specFamily, pt *point) {
+	if f.typ != model.MetricTypeHistogram && f.typ != model.MetricTypeGaugeHistogram {
+		return
+	}
+	report := func(rule string, line int, format string, args ...any) {
+		sp.p.reportAt(Finding{Rule: rule, Line: line, Family: f.name, Series: pt.series, Message: fmt.Sprintf(format, args...)})
+	}
+	gauge := f.typ == model.MetricTypeGaugeHistogram
+	count, sum := "_count", "_sum"
+	if gauge {
+		count, sum = "_gcount", "_gsum"
+	}
+	if !pt.hasInf {
+		report("spec.histogram-buckets", pt.line, "histogram %s has no le=\"+Inf\" bucket: every histogram point has one", pt.series)
+	}
+	// A NaN count or bucket is spec.histogram-value's.
+	if pt.hasCount && pt.hasInf && pt.count != pt.inf && !math.IsNaN(pt.count) && !math.IsNaN(pt.inf) {
+		report("spec.histogram-count", pt.countLine, "%s: %s is %v but the +Inf bucket holds %v: they are equal", pt.series, count, pt.count, pt.inf)
+	}
+	if !sp.om {
+		return
+	}
+	switch {
+	case pt.hasSum && !pt.hasCount:
+		report("spec.histogram-count", pt.sumLine, "%s has %s but no %s: OpenMetrics has both or neither", pt.series, sum, count)
+	case pt.hasCount && !pt.hasSum:
+		report("spec.histogram-count", pt.countLine, "%s has %s but no %s: OpenMetrics has both or neither", pt.series, count, sum)
+	}
+	switch {
+	case !gauge && pt.hasSum && pt.negLe:
+		report("spec.histogram-value", pt.sumLine, "%s has buckets with negative thresholds and a _sum: such a histogram has no sum", pt.series)
+	case gauge && pt.hasSum && pt.sum < 0 && !pt.negLe:
+		report("spec.histogram-value", pt.sumLine, "%s has a negative _gsum but no bucket with a negative threshold", pt.series)
+	}
+}
+
+// exemplarRules judges where an exemplar is and how long it is.
+func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind sampleKind) {
+	ecol := 0
+	if ent.exemplar {
+		ecol = ent.exStart - ent.start + 1
+	}
+	if kind != kindTotal && kind != kindBucket {
+		sp.find("spec.exemplar", f, s, ecol, "exemplar on %s (a %s sample): only counter _total and histogram _bucket samples have exemplars", s.Series, f.typ)
+	}
+	if ent.exRunes > 128 {
+		sp.find("spec.exemplar", f, s, ecol, "the exemplar's label names and values are %d characters long: at most 128", ent.exRunes)
+	}
+}
