@@ -13,8 +13,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -49,6 +51,9 @@ type result struct {
 	stdout, stderr string
 	code           int
 	elapsed        time.Duration
+	// maxRSS is the peak resident memory of the process in bytes, 0 where
+	// the platform does not say.
+	maxRSS int64
 }
 
 // output is stdout and stderr together, for messages that may be on either.
@@ -71,6 +76,9 @@ func promcheck(t *testing.T, stdin string, args ...string) result {
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && runtime.GOOS == "linux" {
+		r.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
+	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

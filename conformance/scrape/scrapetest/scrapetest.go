@@ -161,13 +161,19 @@ func EndlessBody() http.Handler {
 	})
 }
 
-// Large serves a text exposition of at least size bytes: the exposition
-// followed by comment lines.
+// Large serves a text exposition of size bytes or more: the exposition
+// followed by comment lines. It streams them, so a large size costs the
+// server nothing but time, and stops when the client goes away.
 func Large(size int) http.Handler {
-	body := padded(size)
+	chunk := bytes.Repeat([]byte("# padding to make the body large\n"), 1024)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ContentTypeText)
-		_, _ = w.Write(body)
+		n, err := w.Write([]byte(Text))
+		for err == nil && n < size {
+			var m int
+			m, err = w.Write(chunk)
+			n += m
+		}
 	})
 }
 
