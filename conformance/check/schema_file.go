@@ -19,9 +19,9 @@ import (
 // validates it. Unknown fields are errors, so a misspelt key is never
 // silently ignored. A file without a name is named after the file.
 //
-// A schema file looks like this (testdata/schemas/queue.yaml has a
-// commented one; `promcheck` can print the built-in deploy schema as a
-// starting point):
+// A schema file looks like this (testdata/schemas/queue.yaml is a
+// commented one, and DeploySchema(ns).Encode(".yaml") writes the built-in
+// deploy schema as a starting point):
 //
 //	name: queue
 //	key_label: queue
