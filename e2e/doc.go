@@ -1,0 +1,88 @@
+// Package e2e holds the end-to-end test that proves the promise behind
+// every check: a real Prometheus scrapes the reference emitter and stores
+// exactly what it served, and promcheck judges a real fleet. It has no
+// code of its own, only the test:
+//
+//	go test -race -v ./e2e/
+//
+// The test needs Debian's prometheus (2.42) and prometheus-node-exporter
+// (1.5) on PATH (.ci/run installs them) and skips, saying so, without
+// them. It builds promcheck, then starts on loopback ports it chooses:
+// two "promcheck serve" emitters with simulated deploy traffic (emitter 2
+// deploys to target types that need escaping: a quote, backslashes, a
+// newline, multi-byte UTF-8), a node exporter with a few cheap collectors,
+// a text proxy in front of emitter 1, and a Prometheus with storage in a
+// temporary directory scraping every target each second:
+//
+//	job deploy-openmetrics  emitter 1 and emitter 2, directly
+//	job deploy-text         emitter 1 through the text proxy
+//	job node                the node exporter
+//
+// It waits (bounded) until the HTTP API reports up == 1 for exactly these
+// four targets. Every process is in its own process group and is stopped
+// (SIGTERM, then SIGKILL) and waited for when the test ends, however it
+// ends; on failure the log shows the last lines of each one's output.
+//
+// # Ingestion
+//
+// After at least three scrapes of every target, the test reads both
+// emitters itself (text format, parsed with prometheus/common's expfmt,
+// independent of the check engine and of Prometheus's parser), waits until
+// Prometheus holds, for every deploy target, a sample scraped after that
+// reading (sample timestamps are scrape start times, read through range
+// selectors), and reads the emitters again. For each of the six deploy
+// families and each of the three deploy targets, the series Prometheus
+// holds (labels other than job and instance) must equal the emitter's
+// exactly, and each value must lie between the two readings; stored values
+// never decrease, and the traffic must have moved between the readings so
+// the bracket means something. No series may come from any other target.
+// No scrape errors: every active target is healthy with an empty lastError
+// in /api/v1/targets, up is 1 and scrape_samples_scraped equals the number
+// of samples the emitter serves (positive for the node exporter) in every
+// scrape of the last 10 s.
+//
+// # Both formats
+//
+// Prometheus 2.42 asks for OpenMetrics first and has no per-job way to ask
+// for the text format: scrape_protocols came in 2.49, and 2.42 refuses a
+// configuration with it ("field scrape_protocols not found in type
+// config.ScrapeConfig"). So the text job goes through a reverse proxy in
+// the test that replaces the Accept header of Prometheus's requests (by
+// User-Agent) with "text/plain;version=0.0.4". How each job's format is
+// verified:
+//
+//   - text job: the proxy records, per Prometheus scrape, the Accept header
+//     Prometheus sent (its first choice must be OpenMetrics) and the
+//     Content-Type the emitter answered to the rewritten request (must be
+//     text/plain; version=0.0.4).
+//   - OpenMetrics job: nothing stands between Prometheus and the emitters,
+//     so the request itself is not observed. Instead the emitters are asked
+//     with the Accept header Prometheus sent (as recorded by the proxy: the
+//     same Prometheus, the same scrape code) and must answer OpenMetrics
+//     1.0.0; and Prometheus's own record of the parser it used is read:
+//     /api/v1/targets/metadata names the families as the exposition's TYPE
+//     lines did, without _total for the OpenMetrics job
+//     (certctl_deploy_attempts) and with it for the text job
+//     (certctl_deploy_attempts_total), all six typed counter.
+//
+// # Fleet
+//
+// promcheck check --output json --scrapes 2 runs four times: with
+// --prometheus (discovery through /api/v1/targets) and with --targets-file
+// (a file_sd JSON file listing the same targets with their job and
+// __metrics_path__), each under --schema deploy and --schema none.
+// promcheck applies one schema to a run, so the node exporter is judged in
+// both: under the deploy schema it must fail with schema.* errors only (its
+// exposition is valid, it just has no deploy families) and the run exits
+// 1; under --schema none it must have no error and every target passes
+// (exit 0). In every run all four targets are reported once, labelled with
+// their job and instance, each scraped twice with HTTP 200; the emitters
+// (directly and through the proxy, which leaves promcheck's own requests
+// alone) conform with no finding at all, warnings included; the summary
+// counts match; and the verdicts by target are the same from discovery as
+// from the file.
+//
+// The test logs how long it took (promcheck's build included); it fits
+// well under two minutes, nearly all of it waiting for Prometheus, which
+// hands new targets to its scrapers only every 5 s.
+package e2e
