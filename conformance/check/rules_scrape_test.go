@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -104,4 +105,23 @@ func BenchmarkCheck(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/target")
 		})
 	}
+}
+
+// FuzzRules feeds two successive scrapes, a served Content-Type and an
+// Accept header through every rule group; the engine must not panic,
+// whatever the bytes. Seeds are the deploy bodies in both formats.
+func FuzzRules(f *testing.F) {
+	text := deployBody(FormatText, DefaultNamespace, []string{"Apache", "NGINX"}, 1)
+	om := deployBody(FormatOpenMetrics, DefaultNamespace, []string{"Apache", "NGINX"}, 2)
+	f.Add([]byte(text), []byte(om), ContentTypeOpenMetrics, "application/openmetrics-text;version=1.0.0;q=0.6,*/*;q=0.1")
+	f.Add([]byte(om), []byte(text), ContentTypeText, "text/plain")
+	f.Add([]byte(text), []byte(strings.ReplaceAll(text, "NGINX", "")), "text/plain; charset=latin1", "")
+	f.Fuzz(func(t *testing.T, prev, cur []byte, contentType, accept string) {
+		opts := NewOptions()
+		opts.Strict = true
+		first := Check(Input{Body: prev}, opts)
+		facts := &HTTPFacts{Accept: accept, AcceptEncoding: accept, StatusCode: 200, Header: http.Header{"Content-Type": {contentType}, "Content-Encoding": {accept}}}
+		r := Check(Input{Body: cur, ContentType: contentType, HTTP: facts, Previous: first.Exposition}, opts)
+		_ = r.String()
+	})
 }
