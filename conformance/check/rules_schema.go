@@ -171,7 +171,7 @@ func checkMissing(p *pass, m *schemaMatch, prefixless map[string]string) {
 		}
 	}
 	p.report("schema.family-missing", 0, m.fs.Name, "", "%s family %s is missing: the %s schema requires it, with labels %s%s",
-		m.fs.Type, m.name, p.opts.Schema.Name, labelList(m.fs.Labels), hint)
+		typeWord(p.exp.Format, m.fs.Type), m.name, p.opts.Schema.Name, labelList(m.fs.Labels), hint)
 }
 
 // checkMetadata judges the HELP and TYPE lines of a present schema family.
@@ -190,11 +190,13 @@ func checkMetadata(p *pass, m *schemaMatch, helpLines, typeLines []int) {
 		if m.fam.Name != m.name {
 			hint = fmt.Sprintf(" (its samples are there as %s; OpenMetrics names a counter family without _total)", m.fam.Name)
 		}
-		p.report("schema.type", line, m.fs.Name, "", "%s has no TYPE line: write `# TYPE %s %s` directly before its samples%s", m.name, m.name, m.fs.Type, hint)
+		p.report("schema.type", line, m.fs.Name, "", "%s has no TYPE line: write `# TYPE %s %s` directly before its samples%s",
+			m.name, m.name, typeWord(p.exp.Format, m.fs.Type), hint)
 	case 1:
 		if declared := p.exp.Family(m.name); declared != nil && declared.Type != m.fs.Type {
+			want := typeWord(p.exp.Format, m.fs.Type)
 			p.report("schema.type", typeLines[0], m.fs.Name, "", "%s is declared %s; the %s schema requires %s: write `# TYPE %s %s`",
-				m.name, declared.Type, p.opts.Schema.Name, m.fs.Type, m.name, m.fs.Type)
+				m.name, typeWord(p.exp.Format, declared.Type), p.opts.Schema.Name, want, m.name, want)
 		}
 	default:
 		p.report("schema.type", typeLines[1], m.fs.Name, "", "%s has %d TYPE lines (lines %s): keep exactly one, directly before its samples", m.name, len(typeLines), lineList(typeLines))
@@ -424,6 +426,15 @@ func metadataLines(e *Exposition, names map[string]bool) (help, typ map[string][
 		}
 	}
 	return help, typ
+}
+
+// typeWord spells a type as a TYPE line of format writes it: the text
+// format calls textparse's "unknown" "untyped".
+func typeWord(format Format, t model.MetricType) string {
+	if format == FormatText && t == model.MetricTypeUnknown {
+		return "untyped"
+	}
+	return string(t)
 }
 
 func plural(n int, one, many string) string {
