@@ -1,0 +1,254 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/counters"
+)
+
+// model is what the suite expects an emitter to expose: the counters per
+// exported target type, kept by the suite as it drives the emitter. It
+// applies the emitter's declared normalisation and cardinality cap, so a
+// model key is a label value as it must appear in the exposition.
+type model struct {
+	rows map[string]*counters.DeploySnapshot
+	// regular counts rows other than the overflow row, for the cap.
+	regular  int
+	maxTypes int
+	overflow string
+	norm     func(string) string
+}
+
+func newModel(cfg *Config) *model {
+	return &model{
+		rows:     make(map[string]*counters.DeploySnapshot),
+		maxTypes: cfg.MaxTargetTypes,
+		overflow: cfg.OverflowTargetType,
+		norm:     cfg.normalize,
+	}
+}
+
+// key returns the row a tick on targetType counts into, adding it if new:
+// the normalised name, or the overflow row once the cap is reached.
+func (m *model) key(targetType string) string {
+	k := m.norm(targetType)
+	if _, ok := m.rows[k]; ok {
+		return k
+	}
+	if m.maxTypes > 0 && k != m.overflow && m.regular >= m.maxTypes {
+		k = m.overflow
+		if _, ok := m.rows[k]; ok {
+			return k
+		}
+	} else if k != m.overflow {
+		m.regular++
+	}
+	m.rows[k] = &counters.DeploySnapshot{TargetType: k}
+	return k
+}
+
+// add counts n ticks of c on targetType.
+func (m *model) add(targetType string, c Counter, n uint64) {
+	c.Add(m.rows[m.key(targetType)], n)
+}
+
+// outcome counts one deployment that ended in o.
+func (m *model) outcome(targetType string, o counters.Outcome) {
+	row := m.rows[m.key(targetType)]
+	for _, c := range Ticks(o) {
+		c.Add(row, 1)
+	}
+}
+
+// merge adds every count of other, whose keys are already final.
+func (m *model) merge(other *model) {
+	for _, k := range other.keys() {
+		row := m.rows[m.key(k)]
+		for _, c := range Counters() {
+			c.Add(row, c.Of(other.rows[k]))
+		}
+	}
+}
+
+// keys returns the model's target types, sorted bytewise.
+func (m *model) keys() []string {
+	keys := make([]string, 0, len(m.rows))
+	for k := range m.rows {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// snapshot returns the model as an emitter's Snapshot should return it.
+func (m *model) snapshot() []counters.DeploySnapshot {
+	out := make([]counters.DeploySnapshot, 0, len(m.rows))
+	for _, k := range m.keys() {
+		out = append(out, *m.rows[k])
+	}
+	return out
+}
+
+// exposed is one value an exposition shows for a counter.
+type exposed struct {
+	value float64
+	line  int
+}
+
+// exposedCounters reads the eight counters per target type out of an
+// exposition of namespace ns. Samples that are not deploy counters are
+// ignored (the engine judges them); of duplicated series the first counts,
+// as the engine's invariant rules read them.
+func exposedCounters(exp *check.Exposition, ns string) map[string]map[Counter]exposed {
+	type key struct{ name, sub string }
+	lookup := make(map[key]Counter, 8)
+	for _, c := range Counters() {
+		_, v := c.SubLabel()
+		lookup[key{c.Name(ns), v}] = c
+	}
+	out := make(map[string]map[Counter]exposed)
+	if exp == nil {
+		return out
+	}
+	for _, s := range exp.Samples {
+		tt, ok := s.Label("target_type")
+		if !ok {
+			continue
+		}
+		sub := ""
+		for _, l := range s.Labels {
+			if l.Name == "result" || l.Name == "outcome" {
+				sub = l.Value
+			}
+		}
+		c, ok := lookup[key{s.Name, sub}]
+		if !ok {
+			continue
+		}
+		row := out[tt]
+		if row == nil {
+			row = make(map[Counter]exposed, 8)
+			out[tt] = row
+		}
+		if _, dup := row[c]; !dup {
+			row[c] = exposed{value: s.Value, line: s.Line}
+		}
+	}
+	return out
+}
+
+// maxMismatches bounds a model failure message; the count says how many
+// more there were.
+const maxMismatches = 25
+
+// diff returns what the exposition shows differently from the model, one
+// line each: a counter of a modelled target type missing or with another
+// value, or a target type the model never ticked exposed with a non-zero
+// count (a target type registered ahead of its first tick may be exposed
+// with zeros). Empty means the exposition matches.
+func (m *model) diff(exp *check.Exposition, ns string) []string {
+	got := exposedCounters(exp, ns)
+	var out []string
+	for _, k := range m.keys() {
+		row := got[k]
+		for _, c := range Counters() {
+			want := c.Of(m.rows[k])
+			e, ok := row[c]
+			switch {
+			case !ok:
+				out = append(out, fmt.Sprintf("%s: missing (model: %d)", seriesText(c, ns, k), want))
+			case e.value != float64(want):
+				out = append(out, fmt.Sprintf("line %d: %s: exposed %s, model %d", e.line, seriesText(c, ns, k), formatFloat(e.value), want))
+			}
+		}
+	}
+	extra := make([]string, 0)
+	for k := range got {
+		if _, ok := m.rows[k]; !ok {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		for _, c := range Counters() {
+			if e, ok := got[k][c]; ok && e.value != 0 {
+				out = append(out, fmt.Sprintf("line %d: %s: exposed %s, but the suite never ticked a target type exported as %q",
+					e.line, seriesText(c, ns, k), formatFloat(e.value), k))
+			}
+		}
+	}
+	return out
+}
+
+// diffSnapshot compares what an emitter's Snapshot returned with the model.
+func (m *model) diffSnapshot(got []counters.DeploySnapshot) []string {
+	var out []string
+	want := m.snapshot()
+	byName := make(map[string]*counters.DeploySnapshot, len(got))
+	for i := range got {
+		if i > 0 && got[i-1].TargetType >= got[i].TargetType {
+			out = append(out, fmt.Sprintf("entry %d (%q) is not after entry %d (%q): Snapshot must be sorted by target type, each once",
+				i, got[i].TargetType, i-1, got[i-1].TargetType))
+		}
+		byName[got[i].TargetType] = &got[i]
+	}
+	for i := range want {
+		w := &want[i]
+		g := byName[w.TargetType]
+		if g == nil {
+			out = append(out, fmt.Sprintf("%q: missing from the snapshot", w.TargetType))
+			continue
+		}
+		for _, c := range Counters() {
+			if c.Of(g) != c.Of(w) {
+				out = append(out, fmt.Sprintf("%q %s: snapshot %d, model %d", w.TargetType, c, c.Of(g), c.Of(w)))
+			}
+		}
+	}
+	for i := range got {
+		g := &got[i]
+		if _, ok := m.rows[g.TargetType]; ok {
+			continue
+		}
+		for _, c := range Counters() {
+			if c.Of(g) != 0 {
+				out = append(out, fmt.Sprintf("%q %s: snapshot %d, but the suite never ticked it", g.TargetType, c, c.Of(g)))
+			}
+		}
+	}
+	return out
+}
+
+// seriesText writes a counter's series for a message, the target type
+// quoted the Go way (readable, unambiguous; this is not the exposition).
+func seriesText(c Counter, ns, targetType string) string {
+	shown := targetType
+	if len(shown) > 64 {
+		shown = shown[:64] + fmt.Sprintf("...(%d bytes)", len(targetType))
+	}
+	sub, v := c.SubLabel()
+	if sub == "" {
+		return fmt.Sprintf("%s{target_type=%q}", c.Name(ns), shown)
+	}
+	return fmt.Sprintf("%s{target_type=%q,%s=%q}", c.Name(ns), shown, sub, v)
+}
+
+// listMismatches renders lines, at most maxMismatches of them.
+func listMismatches(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i == maxMismatches {
+			fmt.Fprintf(&b, "  ... and %d more\n", len(lines)-i)
+			break
+		}
+		b.WriteString("  ")
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func formatFloat(v float64) string { return fmt.Sprintf("%g", v) }

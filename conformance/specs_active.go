@@ -1,0 +1,190 @@
+package conformance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/counters"
+)
+
+// The active specs drive the emitter and keep a model of what it must
+// expose: after every step, every exposed value equals the model's. Random
+// sequences are made of whole deployments (each outcome's ticks, DESIGN
+// §2), so that the invariants hold whenever the emitter is at rest and the
+// engine's invariant.* rules apply to every scrape.
+var _ = DescribeConformance("active", func(tc *TestContext) {
+	It("exposes exactly the counts of a random sequence of ticks",
+		Label("active"), SpecID("active-model"), func() {
+			tc.requireTick()
+			m := newModel(&tc.Config)
+			opts := tc.Options()
+			// A fresh emitter has counted nothing. It may expose target
+			// types registered ahead of their first tick, with zeros; the
+			// engine is not consulted yet, since an emitter that has not
+			// seen a target type need not expose its families.
+			in := tc.Scrape(scrape.AcceptText)
+			tc.expectModel(check.Check(in, opts), m, "fresh emitter")
+
+			prev := (*check.Exposition)(nil)
+			checkpoints := 3
+			for cp := 1; cp <= checkpoints; cp++ {
+				for range tc.Config.Deployments / checkpoints {
+					tc.tickOutcome(m, tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand))
+				}
+				prev = tc.scrapeAll(prev, opts, m, fmt.Sprintf("after %d of %d rounds of random ticks", cp, checkpoints))
+			}
+		})
+
+	It("records whole outcomes: each one ticks exactly its counters",
+		Label("active", "outcomes"), SpecID("active-outcomes"), func() {
+			tc.requireTick()
+			tc.requireRecord()
+			m := newModel(&tc.Config)
+			opts := tc.Options()
+			// Every outcome alone on a target type of its own first, so
+			// that a wrong mapping names the outcome.
+			var prev *check.Exposition
+			for _, o := range Outcomes() {
+				tt := "Outcome" + o.String()
+				tc.Emitter.Record(tt, o)
+				m.outcome(tt, o)
+				prev = tc.scrapeAll(prev, opts, m, fmt.Sprintf("after Record(%q, %s)", tt, o))
+			}
+			for range tc.Config.Deployments {
+				tt, o := tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand)
+				tc.Emitter.Record(tt, o)
+				m.outcome(tt, o)
+			}
+			tc.scrapeAll(prev, opts, m, "after random recorded outcomes")
+		})
+
+	It("writes a new target type in its sorted place in every family",
+		Label("active"), SpecID("active-new-target-type"), func() {
+			tc.requireTick()
+			m := newModel(&tc.Config)
+			opts := tc.Options()
+			for _, tt := range tc.Config.TargetTypes {
+				tc.tickOutcome(m, tt, randomOutcome(tc.Rand))
+			}
+			prev := tc.scrapeAll(nil, opts, m, "after one deployment per target type")
+			// One new name sorting first, one in the middle, one last.
+			// Each gets a single tick, so that five of its six families
+			// show it with zeros: an emitter that leaves out zero series
+			// or a family loses it here (schema.key-set), one that
+			// appends instead of inserting (order.series).
+			for _, tt := range newTargetTypes(tc.Config.TargetTypes, tc.Config.normalize) {
+				tc.Emitter.Tick(AttemptSuccess, tt)
+				m.add(tt, AttemptSuccess, 1)
+				prev = tc.scrapeAll(prev, opts, m, fmt.Sprintf("after the first tick on the new target type %q", tt))
+			}
+		})
+
+	It("keeps its state apart from returned snapshots",
+		Label("active", "snapshot"), SpecID("active-snapshot-isolation"), func() {
+			tc.requireTick()
+			if tc.Emitter.Snapshot == nil {
+				Skip("snapshot access not supported by this emitter: Emitter.Snapshot is nil")
+			}
+			m := newModel(&tc.Config)
+			opts := tc.Options()
+			for range tc.Config.Deployments / 4 {
+				tc.tickOutcome(m, tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand))
+			}
+			first := tc.Emitter.Snapshot()
+			tc.expectSnapshot(first, m, "Snapshot() after random ticks")
+			// Scribble over everything the caller was handed, then look
+			// again, before and after the next tick: neither the
+			// exposition nor a later snapshot may show the scribbles.
+			for i := range first {
+				first[i] = counters.DeploySnapshot{TargetType: "scribbled", AttemptsSuccess: 1 << 40, AttemptsFailure: 1 << 40,
+					ValidateFailures: 1 << 40, ReloadFailures: 1 << 40, PostVerifyFails: 1 << 40,
+					RollbackRestored: 1 << 40, RollbackAlsoFail: 1 << 40, IdempotentSkips: 1 << 40}
+			}
+			prev := tc.scrapeAll(nil, opts, m, "after the caller changed a returned snapshot")
+			tc.expectSnapshot(tc.Emitter.Snapshot(), m, "Snapshot() after the caller changed an earlier one")
+			tt := tc.Config.TargetTypes[0]
+			tc.tickOutcome(m, tt, counters.OutcomeSucceeded)
+			tc.scrapeAll(prev, opts, m, "after one more tick")
+			tc.expectSnapshot(tc.Emitter.Snapshot(), m, "Snapshot() after one more tick")
+		})
+
+	It("keeps its state apart from scraped bodies",
+		Label("active"), SpecID("active-body-isolation"), func() {
+			tc.requireTick()
+			m := newModel(&tc.Config)
+			opts := tc.Options()
+			for range tc.Config.Deployments / 4 {
+				tc.tickOutcome(m, tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand))
+			}
+			var prev *check.Exposition
+			for _, accept := range tc.Accepts() {
+				in := tc.Scrape(accept)
+				r := tc.Check(in, prev, opts, "first scrape")
+				tc.expectModel(r, m, "first scrape")
+				// The report holds the body; compare with a copy, then
+				// scribble over the original.
+				prev = check.Check(check.Input{Body: slices.Clone(in.Body), ContentType: in.ContentType}, opts).Exposition
+				for i := range in.Body {
+					in.Body[i] = '#'
+				}
+				again := tc.Scrape(accept)
+				r = tc.Check(again, prev, opts, "scrape after the caller overwrote the previous body")
+				tc.expectModel(r, m, "scrape after the caller overwrote the previous body")
+				prev = r.Exposition
+			}
+		})
+})
+
+// expectSnapshot fails the spec unless a snapshot the emitter returned
+// equals the model: sorted by target type, every count exact.
+func (tc *TestContext) expectSnapshot(got []counters.DeploySnapshot, m *model, what string) {
+	GinkgoHelper()
+	if d := m.diffSnapshot(got); len(d) > 0 {
+		Fail(fmt.Sprintf("[suite.snapshot] %s differs from the model the suite kept of its ticks (seed %d):\n%s", what, tc.Seed, listMismatches(d)))
+	}
+}
+
+// newTargetTypes returns up to three target types absent from known that
+// sort before all of them, among them, and after all of them (bytewise),
+// and that the emitter keeps as they are.
+func newTargetTypes(known []string, norm func(string) string) []string {
+	sorted := slices.Sorted(slices.Values(known))
+	mid := sorted[len(sorted)/2]
+	candidates := []string{
+		"!new-first", // '!' sorts before letters and digits
+		mid + "-new", // right after the middle one
+		"~new-last",  // '~' sorts after ASCII letters
+		// Fallbacks, should the configured names defeat the ones above.
+		"0new-first", mid + "~new", "\u00ffnew-last",
+	}
+	var out []string
+	have := func(pos int) bool {
+		for _, c := range out {
+			if position(sorted, c) == pos {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range candidates {
+		if slices.Contains(sorted, c) || norm(c) != c {
+			continue
+		}
+		pos := position(sorted, c)
+		if !have(pos) && (pos == 0 || pos == len(sorted) || pos == len(sorted)/2+1) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// position returns where s would be inserted into sorted.
+func position(sorted []string, s string) int {
+	i, _ := slices.BinarySearchFunc(sorted, s, strings.Compare)
+	return i
+}

@@ -1,0 +1,123 @@
+package conformance
+
+import (
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+)
+
+// Accept headers Prometheus sends by default, so that the negotiation
+// spec asks exactly what a real server asks.
+const (
+	// acceptPrometheus3 is Prometheus 3's default (scrape_protocols
+	// OpenMetricsText1.0.0, OpenMetricsText0.0.1, PrometheusText1.0.0,
+	// PrometheusText0.0.4, with UTF-8 escaping allowed).
+	acceptPrometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7," +
+		"application/openmetrics-text;version=0.0.1;q=0.6," +
+		"text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5," +
+		"text/plain;version=0.0.4;q=0.4,*/*;q=0.3"
+	// acceptPrometheus2 is Prometheus 2's default.
+	acceptPrometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
+		"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+
+// The passive specs judge scrapes alone, with every engine rule: format,
+// spec, lint, schema, order, invariants, http, and (each scrape against the
+// one before) scrape.*. An emitter that can be driven gets deploy traffic
+// before and between the scrapes, so that there is something to judge and
+// the counters move; one that cannot (Emitter.Tick nil: a live endpoint)
+// is judged as it is.
+var _ = DescribeConformance("passive", func(tc *TestContext) {
+	It("serves the text format clean under every engine rule, scrape after scrape",
+		Label("passive"), SpecID("passive-text"), func() {
+			tc.passive(scrape.AcceptText)
+		})
+
+	It("serves OpenMetrics clean under every engine rule, scrape after scrape",
+		Label("passive", "openmetrics"), SpecID("passive-openmetrics"), func() {
+			if !tc.Config.OpenMetrics {
+				Skip("OpenMetrics not supported by this emitter: Config.OpenMetrics is false")
+			}
+			tc.passive(scrape.AcceptOpenMetrics)
+		})
+
+	It("serves the format Prometheus's own Accept headers negotiate",
+		Label("passive", "http"), SpecID("passive-negotiation"), func() {
+			if !tc.HTTP() {
+				Skip("HTTP negotiation not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
+			}
+			tc.traffic(tc.Config.Deployments)
+			opts := tc.Options()
+			if tc.Config.OpenMetrics {
+				// An emitter that declares OpenMetrics must serve it when
+				// the scraper prefers it; for others serving text is legal
+				// and the engine's warning stays a warning.
+				opts.Severities["http.negotiation-preference"] = check.Error
+			}
+			var prev *check.Exposition
+			for _, accept := range []string{acceptPrometheus3, acceptPrometheus2, scrape.AcceptText} {
+				in := tc.Scrape(accept)
+				prev = tc.Check(in, prev, opts, "Accept: "+accept).Exposition
+			}
+		})
+
+	It("compresses with gzip when the scraper allows it, and only then",
+		Label("passive", "gzip", "http"), SpecID("passive-gzip"), func() {
+			if !tc.HTTP() {
+				Skip("gzip not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
+			}
+			if !tc.Config.Gzip {
+				Skip("gzip not supported by this emitter: Config.Gzip is false")
+			}
+			tc.traffic(tc.Config.Deployments)
+			opts := tc.Options()
+			for _, accept := range tc.Accepts() {
+				what := fmt.Sprintf("%s format", formatOfAccept(accept))
+				gz := tc.scrape(scrape.Options{Accept: accept})
+				gzReport := tc.Check(gz, nil, opts, what+", Accept-Encoding: gzip")
+				if enc := gz.HTTP.Header.Get("Content-Encoding"); enc != "gzip" {
+					Fail(fmt.Sprintf("[suite.gzip] %s: asked with Accept-Encoding: gzip, answered with Content-Encoding %q; the emitter declares gzip (Config.Gzip)", what, enc))
+				}
+				plain := tc.scrape(scrape.Options{Accept: accept, NoGzip: true})
+				// The engine's http.content-encoding rejects a gzip answer
+				// to "Accept-Encoding: identity".
+				tc.Check(plain, gzReport.Exposition, opts, what+", Accept-Encoding: identity")
+				if string(plain.Body) != string(gz.Body) {
+					Fail(fmt.Sprintf("[suite.gzip] %s: the gzip body, decoded, differs from the identity body of the same counters (%d and %d bytes)", what, len(gz.Body), len(plain.Body)))
+				}
+			}
+		})
+})
+
+// passive scrapes Config.Scrapes times with accept, each scrape checked
+// against the previous one, with deploy traffic before the first scrape
+// and a little between the others.
+func (tc *TestContext) passive(accept string) {
+	GinkgoHelper()
+	opts := tc.Options()
+	var prev *check.Exposition
+	for i := range tc.Config.Scrapes {
+		if i == 0 {
+			tc.traffic(tc.Config.Deployments)
+		} else {
+			tc.traffic(tc.Config.Deployments/10 + 1)
+		}
+		in := tc.Scrape(accept)
+		prev = tc.Check(in, prev, opts, fmt.Sprintf("scrape %d of %d", i+1, tc.Config.Scrapes)).Exposition
+	}
+}
+
+// traffic drives n random deployments over the configured target types,
+// when the emitter can be driven.
+func (tc *TestContext) traffic(n int) {
+	if tc.Emitter.Tick == nil {
+		return
+	}
+	m := newModel(&tc.Config)
+	for range n {
+		tc.deploy(m, tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand))
+	}
+}
