@@ -201,7 +201,15 @@ func TestHostileEndpoints(t *testing.T) {
 			`error http.status: status 500`, 0},
 		{"404", http.NotFoundHandler(), nil, exitViolations,
 			`error http.status: status 404`, 0},
-		{"ignores Accept", scrapetest.IgnoresAccept(), []string{"--accept", "openmetrics"}, exitViolations,
+		// Text where OpenMetrics was preferred but text allowed (as
+		// Prometheus asks): a missed preference, a warning...
+		{"ignores Accept openmetrics", scrapetest.IgnoresAccept(), []string{"--accept", "openmetrics"}, exitConforms,
+			`warning http.negotiation-preference: `, 0},
+		// ...that fails under --strict.
+		{"ignores Accept openmetrics, strict", scrapetest.IgnoresAccept(), []string{"--accept", "openmetrics", "--strict"}, exitViolations,
+			`warning http.negotiation-preference: `, 0},
+		// OpenMetrics where only text was allowed: a refusal of the request.
+		{"ignores Accept text", scrapetest.Serve(200, scrapetest.ContentTypeOpenMetrics, scrapetest.OpenMetrics), []string{"--accept", "text"}, exitViolations,
 			`error http.negotiation: `, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -209,7 +217,11 @@ func TestHostileEndpoints(t *testing.T) {
 			srv := server(t, c.handler)
 			url := srv.URL + "/metrics"
 			args := append(append([]string{"check"}, c.args...), url)
-			r := promcheck(t, "", args...)
+			run := promcheck
+			if c.maxRSS > 0 {
+				run = promcheckMemory
+			}
+			r := run(t, "", args...)
 			wantExit(t, r, c.code)
 			pattern := strings.ReplaceAll(c.want, "{url}", regexp.QuoteMeta(url))
 			if !regexp.MustCompile(pattern).MatchString(r.stdout) {

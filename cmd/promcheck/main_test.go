@@ -14,16 +14,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
 
 // binary is the promcheck built once for every test: the tests run it as
-// a user would.
-var binary string
+// a user would. peakRSS is testdata/peakrss, which measures its memory.
+var binary, peakRSS string
 
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
@@ -37,11 +37,14 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "promcheck")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building promcheck:", err)
-		return 2
+	peakRSS = filepath.Join(dir, "peakrss")
+	for _, b := range [][]string{{"-o", binary, "."}, {"-o", peakRSS, "./testdata/peakrss"}} {
+		build := exec.Command("go", append([]string{"build"}, b...)...)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", b[1], err)
+			return 2
+		}
 	}
 	return m.Run()
 }
@@ -51,8 +54,8 @@ type result struct {
 	stdout, stderr string
 	code           int
 	elapsed        time.Duration
-	// maxRSS is the peak resident memory of the process in bytes, 0 where
-	// the platform does not say.
+	// maxRSS is the peak resident memory of promcheck in bytes, when run
+	// by promcheckMemory.
 	maxRSS int64
 }
 
@@ -67,6 +70,32 @@ func (r result) String() string {
 // deadline so that a hang fails the test instead of the whole run.
 func promcheck(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runBinary(t, stdin, binary, args...)
+}
+
+// promcheckMemory runs promcheck like promcheck does, under peakrss, and
+// sets result.maxRSS. It skips the test where peak memory is not reported
+// as on Linux.
+func promcheckMemory(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("peak memory is measured on Linux only")
+	}
+	r := runBinary(t, stdin, peakRSS, append([]string{binary}, args...)...)
+	i := strings.LastIndex(r.stderr, "peakrss: ")
+	if i < 0 {
+		t.Fatalf("peakrss did not report:\n%s", r)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(r.stderr[i+len("peakrss: "):]), 10, 64)
+	if err != nil {
+		t.Fatalf("peakrss: %v\n%s", err, r)
+	}
+	r.stderr, r.maxRSS = r.stderr[:i], n
+	return r
+}
+
+func runBinary(t *testing.T, stdin, binary string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
@@ -76,9 +105,6 @@ func promcheck(t *testing.T, stdin string, args ...string) result {
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && runtime.GOOS == "linux" {
-		r.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
-	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

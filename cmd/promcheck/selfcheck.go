@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/counters"
@@ -56,6 +57,9 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 	}()
 	if *output == "text" {
 		types := len(counters.KnownTargetTypes())
+		if f.targetTypes != "" {
+			types = len(strings.Split(f.targetTypes, ","))
+		}
 		fmt.Fprintf(e.stdout, "promcheck self-check: the reference emitter at %s, simulated deploys across %d target types (%g/s, seed %d),\n"+
 			"scraped %d times in each format, %s apart, checked with the deploy schema (namespace %q) and across scrapes.\n\n",
 			em.url, types, f.rate, f.seed, *scrapes, *interval, f.namespace)

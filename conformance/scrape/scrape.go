@@ -16,11 +16,15 @@ import (
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 )
 
-// Accept headers for the two formats. Each asks for exactly one format, so
-// that a server that answers with the other one has ignored the request.
+// Accept headers for the two formats. AcceptText asks for the text format
+// alone: every exporter speaks it, so serving anything else ignores the
+// request. AcceptOpenMetrics prefers OpenMetrics and, as Prometheus does,
+// accepts the text format as a fallback: many exporters only speak text,
+// and the engine judges serving it as a missed preference (a warning),
+// not a refusal.
 const (
 	AcceptText        = "text/plain;version=0.0.4"
-	AcceptOpenMetrics = "application/openmetrics-text;version=1.0.0"
+	AcceptOpenMetrics = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 )
 
 // DefaultMaxBytes is the body limit when Options.MaxBytes is not set.

@@ -5,6 +5,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,9 +26,23 @@ import (
 
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
-	srv := httptest.NewServer(h)
+	return newServer(t, h, false).URL + "/metrics"
+}
+
+// newServer starts a test server whose error log is discarded: the
+// hostile clients and failed handshakes these tests make would fill the
+// output with expected complaints.
+func newServer(t *testing.T, h http.Handler, useTLS bool) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
-	return srv.URL + "/metrics"
+	return srv
 }
 
 // wantError asserts that err is an *Error of kind whose one-line message
@@ -188,8 +204,7 @@ func TestWireLimit(t *testing.T) {
 }
 
 func TestRedirectLoop(t *testing.T) {
-	srv := httptest.NewServer(scrapetest.RedirectLoop())
-	t.Cleanup(srv.Close)
+	srv := newServer(t, scrapetest.RedirectLoop(), false)
 	url := srv.URL + "/metrics"
 	loop := regexp.QuoteMeta(fmt.Sprintf("redirect loop: %[1]s/a -> %[1]s/b -> %[1]s/a", srv.URL))
 	_, err := scrape.Get(context.Background(), nil, url, scrape.Options{})
@@ -350,8 +365,7 @@ func writeFile(t *testing.T, name string, data []byte) string {
 }
 
 func TestTLS(t *testing.T) {
-	srv := httptest.NewTLSServer(scrapetest.Good())
-	t.Cleanup(srv.Close)
+	srv := newServer(t, scrapetest.Good(), true)
 	url := srv.URL + "/metrics"
 	caFile := writeFile(t, "ca.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
 
@@ -386,8 +400,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("https to a plain port", func(t *testing.T) {
-		plainSrv := httptest.NewServer(scrapetest.Good())
-		t.Cleanup(plainSrv.Close)
+		plainSrv := newServer(t, scrapetest.Good(), false)
 		url := "https://" + plainSrv.Listener.Addr().String() + "/metrics"
 		_, err := scrape.Get(context.Background(), nil, url, scrape.Options{Timeout: 5 * time.Second})
 		wantError(t, err, url, scrape.KindTLS, `TLS: the server answered in plain HTTP \(use an http:// URL\)$`)

@@ -9,6 +9,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -55,9 +57,10 @@ func SelfSigned(commonName string) (KeyPair, error) {
 	}, nil
 }
 
-// NewMutualTLSServer starts an HTTPS server with the server certificate
-// that requires clients to present a certificate signed by clientCA.
-// CertPEM of server is what a client must trust (its CA file).
+// NewMutualTLSServer starts an HTTPS server with the server key pair that
+// requires clients to present a certificate signed by clientCA. The
+// server's CertPEM is what a client must trust (its CA file). The caller
+// closes the server.
 func NewMutualTLSServer(h http.Handler, server, clientCA KeyPair) (*httptest.Server, error) {
 	cert, err := tls.X509KeyPair(server.CertPEM, server.KeyPEM)
 	if err != nil {
@@ -68,6 +71,8 @@ func NewMutualTLSServer(h http.Handler, server, clientCA KeyPair) (*httptest.Ser
 		return nil, fmt.Errorf("client CA: no certificate")
 	}
 	srv := httptest.NewUnstartedServer(h)
+	// Refused handshakes are what this server is for; do not log them.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.TLS = &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
