@@ -9,13 +9,13 @@
 // (1.5) on PATH (.ci/run installs them) and skips, saying so, without
 // them. It builds promcheck, then starts on loopback ports it chooses:
 // two "promcheck serve" emitters with simulated deploy traffic (emitter 2
-// deploys to target types that need escaping: a quote, backslashes, a
-// newline, multi-byte UTF-8), a node exporter with a few cheap collectors,
-// a text proxy in front of emitter 1, and a Prometheus with storage in a
+// deploys to target types that need escaping, quotes and backslashes, and
+// one in multi-byte UTF-8), a node exporter with a few cheap collectors,
+// a text proxy in front of emitter 2, and a Prometheus with storage in a
 // temporary directory scraping every target each second:
 //
 //	job deploy-openmetrics  emitter 1 and emitter 2, directly
-//	job deploy-text         emitter 1 through the text proxy
+//	job deploy-text         emitter 2 through the text proxy
 //	job node                the node exporter
 //
 // It waits (bounded) until the HTTP API reports up == 1 for exactly these
