@@ -311,8 +311,9 @@ func checkKeySet(p *pass, schema *Schema, matches []schemaMatch) {
 	if schema.KeyLabel == "" {
 		return
 	}
-	sets := make([]map[string]bool, len(matches))
-	union := make(map[string]bool)
+	// listedBy[key][i]: family i lists key. One map operation per sample.
+	listedBy := make(map[string][]bool)
+	counts := make([]int, len(matches)) // distinct keys per family
 	present := 0
 	for i := range matches {
 		m := &matches[i]
@@ -320,27 +321,34 @@ func checkKeySet(p *pass, schema *Schema, matches []schemaMatch) {
 			continue
 		}
 		present++
-		set := make(map[string]bool)
 		m.judged(func(s *Sample, _ sampleRole) {
-			if v, ok := s.Label(schema.KeyLabel); ok && v != "" {
-				set[v] = true
-				union[v] = true
+			v, ok := s.Label(schema.KeyLabel)
+			if !ok || v == "" {
+				return
+			}
+			listed := listedBy[v]
+			if listed == nil {
+				listed = make([]bool, len(matches))
+				listedBy[v] = listed
+			}
+			if !listed[i] {
+				listed[i] = true
+				counts[i]++
 			}
 		})
-		sets[i] = set
 	}
 	if present < 2 {
 		return
 	}
-	keys := sortedKeys(union)
+	keys := sortedKeys(listedBy)
 	for i := range matches {
 		m := &matches[i]
-		if m.fam == nil || len(sets[i]) == len(union) {
+		if m.fam == nil || counts[i] == len(keys) {
 			continue
 		}
 		var missing []string
 		for _, k := range keys {
-			if !sets[i][k] {
+			if !listedBy[k][i] {
 				missing = append(missing, k)
 			}
 		}
