@@ -1,0 +1,106 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+pkg: github.com/deploymetrics/deploymetrics/bench
+BenchmarkTick/shape=same/impl=string         	 100	        10.0 ns/op	        9.0 cpu-ns/op	       0 B/op	       0 allocs/op
+BenchmarkTick/shape=same/impl=string         	 100	        30.0 ns/op	        9.0 cpu-ns/op	       0 B/op	       0 allocs/op
+BenchmarkTick/shape=same/impl=string         	 100	        12.0 ns/op	        9.0 cpu-ns/op	       0 B/op	       0 allocs/op
+BenchmarkTick/shape=same/impl=string-2       	 100	        20.0 ns/op	       40.0 cpu-ns/op	       0 B/op	       0 allocs/op
+BenchmarkTick/shape=same/impl=syncmap        	 100	        15.0 ns/op	       14.0 cpu-ns/op	       0 B/op	       0 allocs/op
+BenchmarkTick/shape=same/impl=cg-vec         	 100	        96.0 ns/op	       90.0 cpu-ns/op	       0 B/op	       0 allocs/op
+--- FAIL: BenchmarkSomething
+BenchmarkScrape/types=16/format=text/impl=handler-2     	 100	      1000 ns/op	       0 B/op	       1 allocs/op
+PASS
+ok  	github.com/deploymetrics/deploymetrics/bench	1.0s
+`
+
+func TestParseAndMedian(t *testing.T) {
+	r, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		procs int
+		unit  string
+		want  float64
+		ok    bool
+	}{
+		{"BenchmarkTick/shape=same/impl=string", 1, nsPerOp, 12, true}, // median of 10, 30, 12
+		{"BenchmarkTick/shape=same/impl=string", 2, nsPerOp, 20, true},
+		{"BenchmarkTick/shape=same/impl=string", 0, nsPerOp, 20, true}, // any procs: the highest
+		{"BenchmarkTick/shape=same/impl=string", 1, cpuNsPerOp, 9, true},
+		{"BenchmarkScrape/types=16/format=text/impl=handler", 0, allocsPerOp, 1, true},
+		{"BenchmarkTick/shape=same/impl=bound", 1, nsPerOp, 0, false},
+		{"BenchmarkSomething", 1, nsPerOp, 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := r.get(tc.name, tc.procs, tc.unit)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("get(%s, %d, %s) = %v, %v; want %v, %v", tc.name, tc.procs, tc.unit, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestMedianEven(t *testing.T) {
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median = %v, want 2.5", got)
+	}
+}
+
+func TestSplitProcs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want key
+	}{
+		{"BenchmarkTick/impl=cg-vec", key{"BenchmarkTick/impl=cg-vec", 1}},
+		{"BenchmarkTick/impl=cg-vec-2", key{"BenchmarkTick/impl=cg-vec", 2}},
+		{"BenchmarkX-16", key{"BenchmarkX", 16}},
+		{"BenchmarkX-0", key{"BenchmarkX-0", 1}},
+	}
+	for _, tc := range tests {
+		if got := splitProcs(tc.in); got != tc.want {
+			t.Errorf("splitProcs(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestReportVerdicts checks that the report judges targets from the numbers:
+// 15/12 misses "syncmap ≥ 2× string", 96/12 meets "cg-vec ≥ 4× string", and
+// one allocation per scrape misses the zero-allocation target.
+func TestReportVerdicts(t *testing.T) {
+	r, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	report(&b, r, nil)
+	out := b.String()
+	for _, want := range []string{
+		"| same | 1 | 15.00 ns | 12.00 ns | 1.25× | **missed** | 1.56× |",
+		"| same | 1 | 96.00 ns | 12.00 ns | 8.00× | met | 10.00× |",
+		"| 16 | text | 1 | **missed** |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Race detector") {
+		t.Error("report has a race section without race results")
+	}
+}
+
+func TestReportRace(t *testing.T) {
+	n, _ := parse(strings.NewReader(sample))
+	raced, _ := parse(strings.NewReader(strings.ReplaceAll(sample, "1000 ns/op", "5000 ns/op")))
+	var b strings.Builder
+	report(&b, n, raced)
+	if want := "| Scrape/types=16/format=text/impl=handler | 2 | 1.00 µs | 5.00 µs | 5.0× |"; !strings.Contains(b.String(), want) {
+		t.Errorf("race report lacks %q:\n%s", want, b.String())
+	}
+}
