@@ -251,6 +251,8 @@ func (sp *specPass) metadata(ent *rawEntry) {
 	} else {
 		first := f.metaLine(ent.kind)
 		switch {
+		case first > 0 && f.samples > 0:
+			report("spec.metadata-repeated", "second # %s line for %s (the first is on line %d), after its samples: a family has one, and no two families share a name", kind, f.name, first)
 		case first > 0:
 			report("spec.metadata-repeated", "second # %s line for %s (the first is on line %d): a family has one", kind, f.name, first)
 		case f.samples > 0:
