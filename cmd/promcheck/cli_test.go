@@ -14,7 +14,7 @@ func TestHelpOnEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"-h"}, {"help"},
 		{"check", "--help"}, {"help", "check"},
-		{"serve", "--help"}, {"rules", "--help"}, {"version", "--help"}, {"selfcheck", "--help"},
+		{"serve", "--help"}, {"rules", "--help"}, {"version", "--help"}, {"selfcheck", "--help"}, {"schema", "--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := promcheck(t, "", args...)
@@ -92,6 +92,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:99999"}, `listen on 127.0.0.1:99999`},
 		{[]string{"serve", "extra"}, `takes no arguments`},
 		{[]string{"selfcheck", "http://x"}, `takes no arguments`},
+		{[]string{"schema", "--output", "toml"}, `--output "toml": want yaml or json`},
+		{[]string{"schema", "--namespace", "a b"}, `--namespace "a b"`},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			r := promcheck(t, "", c.args...)
@@ -161,4 +163,23 @@ func TestFlagsAfterTargets(t *testing.T) {
 	r = promcheck(t, "", "check", "--schema", "none", "--", warn, "--strict")
 	wantExit(t, r, exitCannotCheck)
 	wantContains(t, r.stdout, "read --strict: no such file or directory")
+}
+
+// promcheck schema writes the deploy schema as a file --schema reads back,
+// and it checks what --schema deploy checks.
+func TestSchemaCommand(t *testing.T) {
+	for _, format := range []string{"yaml", "json"} {
+		t.Run(format, func(t *testing.T) {
+			r := promcheck(t, "", "schema", "--namespace", "acme", "--output", format)
+			wantExit(t, r, exitConforms)
+			wantContains(t, r.stdout, "acme_deploy_attempts_total", "acme_deploy_idempotent_skip_total", "target_type")
+			schema := writeFile(t, "deploy."+format, r.stdout)
+			good := writeFile(t, "good.prom", strings.ReplaceAll(goodText, "certctl_", "acme_"))
+			bad := writeFile(t, "bad.prom", strings.ReplaceAll(badValue, "certctl_", "acme_"))
+			wantExit(t, promcheck(t, "", "check", "--schema", schema, good), exitConforms)
+			r = promcheck(t, "", "check", "--schema", schema, bad)
+			wantExit(t, r, exitViolations)
+			wantContains(t, r.stdout, "schema.value")
+		})
+	}
 }

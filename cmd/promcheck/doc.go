@@ -5,6 +5,7 @@
 //	promcheck check [flags] TARGET...  TARGET: http(s) URL, file path, or - (stdin)
 //	promcheck serve [--addr ...]       the reference emitter with simulated deploy traffic
 //	promcheck rules                    every rule: ID, severity, one-line description
+//	promcheck schema                   the deploy schema as a schema file, to start your own
 //	promcheck version
 //
 // Every command takes --help, which lists its flags with examples. Exit

@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runServe(ctx, rest, e)
 	case "rules":
 		return runRules(rest, e)
+	case "schema":
+		return runSchema(rest, e)
 	case "version":
 		return runVersion(rest, e)
 	case "help", "-h", "-help", "--help":
@@ -98,6 +100,7 @@ Usage:
   promcheck check [flags] TARGET...  check http(s) URLs, files, or - (stdin)
   promcheck serve [flags]            run the reference emitter with simulated deploy traffic
   promcheck rules [flags]            list every rule: ID, severity, description
+  promcheck schema [flags]           print the deploy schema as a schema file
   promcheck selfcheck [flags]        the self-check, with flags (--output, --scrapes, ...)
   promcheck version                  print the version
 

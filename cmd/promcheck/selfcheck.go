@@ -15,13 +15,13 @@ const selfCheckUsage = `Usage: promcheck [selfcheck [flags]]
 The self-check: starts the reference emitter on a loopback port with
 simulated deploy traffic across the known target types, scrapes it over HTTP
 --scrapes times in both formats (text and OpenMetrics, gzipped), checks every
-scrape with the deploy schema and against the previous one, and prints the
-report. Exit status 0 means the reference emitter conforms. "promcheck" with
-no arguments runs it with the defaults.
+scrape with the deploy schema and against the previous one, under --strict,
+and prints the report. Exit status 0 means the reference emitter conforms.
+"promcheck" with no arguments runs it with the defaults.
 
 Examples:
   promcheck
-  promcheck selfcheck --scrapes 10 --interval 100ms --rate 5000 --strict
+  promcheck selfcheck --scrapes 10 --interval 100ms --rate 5000
   promcheck selfcheck --output json
 `
 
@@ -32,7 +32,9 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 	scrapes := fs.Int("scrapes", 3, "`number` of scrapes in each format")
 	interval := fs.Duration("interval", 250*time.Millisecond, "`duration` between scrapes")
 	output := fs.String("output", "text", "report `format`: text, json, junit or github")
-	strict := fs.Bool("strict", false, "warnings fail the check")
+	// The reference emitter is held to the strictest reading: warnings
+	// (lint, invariants, a missed Accept preference) fail it too.
+	strict := fs.Bool("strict", true, "warnings fail the check (--strict=false to allow them)")
 	positional, code, ok := parseFlags(fs, args, selfCheckUsage, e)
 	if !ok {
 		return code
@@ -61,8 +63,8 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 			types = len(strings.Split(f.targetTypes, ","))
 		}
 		fmt.Fprintf(e.stdout, "promcheck self-check: the reference emitter at %s, simulated deploys across %d target types (%g/s, seed %d),\n"+
-			"scraped %d times in each format, %s apart, checked with the deploy schema (namespace %q) and across scrapes.\n\n",
-			em.url, types, f.rate, f.seed, *scrapes, *interval, f.namespace)
+			"scraped %s in each format, %s apart, checked with the deploy schema (namespace %q) and across scrapes%s.\n\n",
+			em.url, types, f.rate, f.seed, plural(*scrapes, "time"), *interval, f.namespace, map[bool]string{true: ", strictly (warnings fail)"}[*strict])
 	}
 	// The self-check is a check of the emitter's URL: the same command,
 	// flags and report a user gets for their own endpoint.

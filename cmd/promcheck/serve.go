@@ -42,7 +42,7 @@ type emitterFlags struct {
 
 func (f *emitterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.namespace, "namespace", handler.DefaultNamespace, "`namespace` of the deploy metrics")
-	fs.Float64Var(&f.rate, "rate", simulate.DefaultRate, "simulated deployments per `second`")
+	fs.Float64Var(&f.rate, "rate", simulate.DefaultRate, "simulated deployments per `second`; 0: none (the counters stay at --burst)")
 	fs.Uint64Var(&f.seed, "seed", 1, "`seed` of the simulated traffic (same seed, same deployments)")
 	fs.IntVar(&f.burst, "burst", 500, "`number` of deployments recorded at start, so the first scrape has data (not with --target-types)")
 	fs.StringVar(&f.targetTypes, "target-types", "", "comma-separated target `types` to deploy to (default: the known ones)")
@@ -108,8 +108,13 @@ func startEmitter(addr string, f *emitterFlags) (*emitter, error) {
 		simulate: make(chan error, 1),
 	}
 	// emitterFlags.validate has checked what simulate.Run would reject, so
-	// its error, if any, can wait for shutdown.
-	go func() { e.simulate <- simulate.Run(simCtx, dc, opts) }()
+	// its error, if any, can wait for shutdown. simulate.Run takes rate 0
+	// as its default; here 0 means no traffic.
+	if f.rate > 0 {
+		go func() { e.simulate <- simulate.Run(simCtx, dc, opts) }()
+	} else {
+		e.simulate <- nil
+	}
 	go func() { e.served <- e.srv.Serve(ln) }()
 	return e, nil
 }

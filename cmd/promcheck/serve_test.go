@@ -24,7 +24,8 @@ func TestSelfCheck(t *testing.T) {
 		"scrape 3/3 (Accept openmetrics): openmetrics, HTTP 200",
 		"PASS: 0 errors",
 		"in 6 scrapes",
-		"promcheck: PASS: 1 target: 1 pass, 0 fail, 0 could not be checked")
+		"promcheck: PASS: 1 target: 1 pass, 0 fail, 0 could not be checked",
+		"(schema deploy, strict)")
 	if strings.Contains(r.stdout, " 0 samples") {
 		t.Errorf("a scrape of the self-check had no samples:\n%s", r.stdout)
 	}
@@ -32,7 +33,7 @@ func TestSelfCheck(t *testing.T) {
 
 func TestSelfCheckFlags(t *testing.T) {
 	r := promcheck(t, "", "selfcheck", "--scrapes", "4", "--interval", "20ms", "--rate", "2000", "--seed", "9",
-		"--namespace", "acme", "--strict", "--output", "json")
+		"--namespace", "acme", "--output", "json")
 	wantExit(t, r, exitConforms)
 	rep := decodeJSON(t, r)
 	if rep.Verdict != "pass" || !rep.Strict || len(rep.Targets) != 1 || len(rep.Targets[0].Scrapes) != 8 {
@@ -47,7 +48,13 @@ func TestSelfCheckFlags(t *testing.T) {
 	// The namespace reached the emitter and the schema alike.
 	r = promcheck(t, "", "selfcheck", "--scrapes", "1", "--namespace", "acme")
 	wantExit(t, r, exitConforms)
-	wantContains(t, r.stdout, `namespace "acme"`)
+	wantContains(t, r.stdout, `namespace "acme"`, "128 samples in 6 families: no findings", "strictly")
+	// Strict is the default and can be turned off.
+	r = promcheck(t, "", "selfcheck", "--scrapes", "1", "--strict=false", "--output", "json")
+	wantExit(t, r, exitConforms)
+	if decodeJSON(t, r).Strict {
+		t.Error("--strict=false did not reach the check")
+	}
 }
 
 // startServe runs "promcheck serve" on a free port and returns its URL and
@@ -136,21 +143,7 @@ func TestServeTrafficMoves(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		waitExit(t, cmd)
 	}()
-	fetch := func() string {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(body)
-	}
+	fetch := func() string { return fetchBody(t, url) }
 	first := fetch()
 	deadline := time.Now().Add(10 * time.Second)
 	for fetch() == first {
@@ -164,4 +157,48 @@ func TestServeTrafficMoves(t *testing.T) {
 	}
 	r := promcheck(t, "", "check", "--scrapes", "2", "--interval", "20ms", url)
 	wantExit(t, r, exitConforms)
+}
+
+// --rate 0 serves the --burst deployments and nothing more; --namespace
+// names the families.
+func TestServeStatic(t *testing.T) {
+	url, cmd, _ := startServe(t, "--rate", "0", "--burst", "100", "--namespace", "acme")
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		waitExit(t, cmd)
+	}()
+	r := promcheck(t, "", "check", "--namespace", "acme", "--scrapes", "3", "--interval", "50ms", "--output", "json", url)
+	wantExit(t, r, exitConforms)
+	rep := decodeJSON(t, r)
+	if len(rep.Targets[0].Scrapes) != 3 {
+		t.Fatalf("%+v", rep)
+	}
+	first := fetchBody(t, url)
+	if !strings.Contains(first, "acme_deploy_attempts_total{") {
+		t.Fatalf("no samples after --burst 100:\n%s", first)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if second := fetchBody(t, url); second != first {
+		t.Errorf("the counters moved at --rate 0:\n%s\n---\n%s", first, second)
+	}
+}
+
+func fetchBody(t *testing.T, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
