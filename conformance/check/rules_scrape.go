@@ -51,24 +51,30 @@ func checkScrape(p *pass) {
 			series[k] = &entries[i]
 		}
 	}
-	families := make(map[string]*Family, len(prev.Families))
-	familyPos := make(map[string]int, len(prev.Families))
+	// Families pair by stored name. One exposition may hold several
+	// families with one stored name (an OpenMetrics counter a beside a
+	// gauge a_total, a name repeated after other families): the k-th of
+	// them pairs with the k-th of the previous scrape, so that an
+	// exposition compared with itself pairs every family with itself.
+	families := make(map[string][]int, len(prev.Families))
 	for i, f := range prev.Families {
 		name := storedName(prev.Format, f)
-		if _, dup := families[name]; !dup {
-			families[name], familyPos[name] = f, i
-		}
+		families[name] = append(families[name], i)
 	}
+	seen := make(map[string]int, len(cur.Families))
 
 	t := newTally()
 	lastFamily, lastFamilyPos := (*Family)(nil), -1
 	for _, f := range cur.Families {
 		name := storedName(cur.Format, f)
-		pf := families[name]
-		if pf == nil {
+		k := seen[name]
+		seen[name]++
+		if k >= len(families[name]) {
 			continue
 		}
-		if pos := familyPos[name]; pos < lastFamilyPos {
+		pos := families[name][k]
+		pf := prev.Families[pos]
+		if pos < lastFamilyPos {
 			p.report("scrape.family-order", familyLine(f), f.Name, "",
 				"%s is now written after %s; in the previous scrape it came before it: keep the family order stable", f.Name, lastFamily.Name)
 		} else {

@@ -125,3 +125,21 @@ func FuzzRules(f *testing.F) {
 		_ = r.String()
 	})
 }
+
+// TestScrapeSelfCompareWithClashingNames: an exposition whose families
+// share a stored name, compared with itself, draws no scrape finding (the
+// k-th family of a name pairs with the k-th; found by fuzz/FuzzEngine).
+func TestScrapeSelfCompareWithClashingNames(t *testing.T) {
+	for _, body := range []string{
+		"# TYPE a counter\n# TYPE a_total gauge\na_total 1\n# EOF\n",
+		"# TYPE job info\njob 1\n# EOF\n",
+		"# HELP certctl_deploy_attempts_total x\n# TYPE certctl_deploy_attempts counter\ncertctl_deploy_attempts_total{target_type=\"NGINX\",result=\"success\"} 1\n# EOF\n",
+		"# HELP x_total X.\n# TYPE x_total counter\nx_total 1\n# HELP y Y.\n# TYPE y gauge\ny 1\n# HELP x_total X again.\n# TYPE x_total gauge\nx_total 2\n",
+	} {
+		for _, opts := range []Options{NewOptions(), noSchema()} {
+			if got := scrapes(t, opts, body, body).Rule("scrape.*"); len(got) > 0 {
+				t.Errorf("%q against itself: want no scrape findings, got %v", body, got)
+			}
+		}
+	}
+}
