@@ -1,0 +1,299 @@
+package mutants
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"text/tabwriter"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/handler"
+)
+
+// envMutant names the emitter TestSuiteAgainstMutant runs the suite
+// against: a mutant's name, "reference" or "control".
+const envMutant = "DEPLOYMETRICS_MUTANT"
+
+// envSeed fixes the Ginkgo seed of the meta-test's runs, to reproduce one.
+const envSeed = "DEPLOYMETRICS_MUTANT_SEED"
+
+// TestSuiteAgainstMutant runs the whole suite, through conformance.Run, for
+// the emitter envMutant names. TestMutantsAreKilled runs it in a child
+// process per emitter; alone it skips.
+func TestSuiteAgainstMutant(t *testing.T) {
+	name := os.Getenv(envMutant)
+	if name == "" {
+		t.Skip("run by TestMutantsAreKilled, once per emitter, with " + envMutant + " naming it")
+	}
+	cfg, ok := configOf(name)
+	if !ok {
+		t.Fatalf("%s=%q names no mutant, and is neither reference nor control", envMutant, name)
+	}
+	conformance.Run(t, cfg)
+}
+
+func configOf(name string) (conformance.Config, bool) {
+	switch name {
+	case "reference":
+		return conformance.ReferenceConfig(MaxTargetTypes), true
+	case "control":
+		return Control(), true
+	}
+	m, ok := Lookup(name)
+	return m.Config(), ok
+}
+
+// run is the outcome of one child run of the suite.
+type run struct {
+	name    string
+	failed  map[string]string // spec ID -> failure message, for failed specs
+	skipped []string
+	passed  int
+	specs   []string // the IDs of every spec in the report
+	output  string
+	err     error // the child could not be run or left no report
+}
+
+// TestMutantsAreKilled runs the real suite against every mutant, the
+// reference emitter and the defect-free scaffold, each in a child process
+// (the test binary itself, so -race carries over), two at a time. Every
+// mutant must fail its declared spec with its declared rule in the
+// message; the reference and the control must pass every spec, none
+// skipped.
+func TestMutantsAreKilled(t *testing.T) {
+	if os.Getenv(envMutant) != "" {
+		t.Skip("inside a child run")
+	}
+	seed := rand.Int64N(1<<31) + 1
+	if s := os.Getenv(envSeed); s != "" {
+		var err error
+		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
+			t.Fatalf("%s=%q: %v", envSeed, s, err)
+		}
+	}
+	t.Logf("Ginkgo seed %d (set %s=%d to repeat)", seed, envSeed, seed)
+
+	all := All()
+	names := []string{"reference", "control"}
+	for _, m := range all {
+		names = append(names, m.Name)
+	}
+	runs := make([]run, len(names))
+	dir := t.TempDir()
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			runs[i] = runSuite(dir, name, seed)
+		})
+	}
+	wg.Wait()
+
+	for _, r := range runs[:2] {
+		switch {
+		case r.err != nil:
+			t.Errorf("%s: %v\n%s", r.name, r.err, tail(r.output))
+		case len(r.failed) > 0:
+			t.Errorf("%s: must pass the whole suite, but failed %s:\n%s", r.name, strings.Join(slices.Sorted(maps.Keys(r.failed)), ", "), tail(r.output))
+		case len(r.skipped) > 0:
+			t.Errorf("%s: declares every capability, but the suite skipped %s", r.name, strings.Join(r.skipped, ", "))
+		case r.passed == 0:
+			t.Errorf("%s: no spec ran", r.name)
+		}
+	}
+
+	// A mutant must name a spec the suite has: the reference ran them all.
+	for _, m := range all {
+		if runs[0].err == nil && !slices.Contains(runs[0].specs, m.Spec) {
+			t.Errorf("mutant %s: spec %q is not a spec of the suite (its specs: %v)", m.Name, m.Spec, runs[0].specs)
+		}
+	}
+
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "mutant\tmust fail\twith\tverdict\talso failed")
+	killed := 0
+	for i, m := range all {
+		r := runs[i+2]
+		verdict := "killed"
+		msg, failed := r.failed[m.Spec]
+		switch {
+		case r.err != nil:
+			verdict = "ERROR"
+			t.Errorf("mutant %s: %v\n%s", m.Name, r.err, tail(r.output))
+		case !failed:
+			verdict = "SURVIVED"
+			t.Errorf("mutant %s (%s) survived: spec %s did not fail (failed: %v)", m.Name, m.Defect, m.Spec, slices.Sorted(maps.Keys(r.failed)))
+		case !m.Names(msg):
+			verdict = "WRONG RULE"
+			t.Errorf("mutant %s: spec %s failed, but its message does not name %s:\n%s", m.Name, m.Spec, m.Rule, msg)
+		default:
+			killed++
+		}
+		var also []string
+		for id := range r.failed {
+			if id != m.Spec {
+				also = append(also, id)
+			}
+		}
+		slices.Sort(also)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.Name, m.Spec, m.Rule, verdict, strings.Join(also, " "))
+	}
+	tw.Flush()
+	summary := fmt.Sprintf("mutants killed: %d/%d", killed, len(all))
+	t.Logf("\n%s%s", table.String(), summary)
+	fmt.Println(summary)
+}
+
+// runSuite runs TestSuiteAgainstMutant in a child process for one emitter
+// and reads the specs' states from its Ginkgo JSON report.
+func runSuite(dir, name string, seed int64) run {
+	r := run{name: name, failed: make(map[string]string)}
+	report := filepath.Join(dir, name+".json")
+	cmd := exec.Command(os.Args[0],
+		"-test.run=^TestSuiteAgainstMutant$", "-test.count=1",
+		"-ginkgo.seed="+strconv.FormatInt(seed, 10),
+		"-ginkgo.json-report="+report,
+		"-ginkgo.no-color")
+	cmd.Env = append(os.Environ(), envMutant+"="+name)
+	out, runErr := cmd.CombinedOutput()
+	r.output = string(out)
+	if strings.Contains(r.output, "WARNING: DATA RACE") {
+		r.err = fmt.Errorf("the race detector reported a data race")
+		return r
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		r.err = fmt.Errorf("no Ginkgo report (the child exited with %v): %w", runErr, err)
+		return r
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		r.err = fmt.Errorf("reading the Ginkgo report: %w", err)
+		return r
+	}
+	for _, rep := range reports {
+		for _, s := range rep.SpecReports {
+			if s.LeafNodeType != types.NodeTypeIt {
+				continue
+			}
+			id := specID(s.LeafNodeLabels)
+			r.specs = append(r.specs, id)
+			switch {
+			case s.State == types.SpecStateFailed:
+				r.failed[id] = s.Failure.Message
+			case s.State == types.SpecStateSkipped:
+				r.skipped = append(r.skipped, id)
+			case s.State == types.SpecStatePassed:
+				r.passed++
+			case s.State.Is(types.SpecStateFailureStates):
+				// A panic or a timeout is a suite or scaffold bug, never a
+				// catch: the meta-test reports it as an error.
+				r.err = fmt.Errorf("spec %s ended %s: %s %s", id, s.State, s.Failure.Message, s.Failure.ForwardedPanic)
+			}
+		}
+	}
+	if r.err == nil && runErr != nil && len(r.failed) == 0 {
+		r.err = fmt.Errorf("the child failed (%v) with no failed spec", runErr)
+	}
+	return r
+}
+
+// specID picks the spec ID out of a spec's labels: the one with a dash.
+// Group labels (passive, active, ...) have none.
+func specID(labels []string) string {
+	for _, l := range labels {
+		if strings.Contains(l, "-") {
+			return l
+		}
+	}
+	return strings.Join(labels, ",")
+}
+
+// tail returns the end of a child's output, where Ginkgo summarises.
+func tail(s string) string {
+	const n = 3000
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+// TestControlIsReference holds the scaffold to its claim: with no defect
+// it serves, byte for byte, what the reference handler serves for the same
+// counts, in both formats, so that every mutant differs from the reference
+// by its defect alone.
+func TestControlIsReference(t *testing.T) {
+	cfg := Control()
+	e, err := cfg.NewEmitter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := counters.NewDeployCounters(counters.WithMaxTargetTypes(MaxTargetTypes))
+	ref := handler.NewMetricsHandler()
+	ref.SetDeployCounters(dc)
+	names := append(counters.KnownTargetTypes(), conformance.HostileTargetTypes()...)
+	for i, tt := range names {
+		o := conformance.Outcomes()[i%len(conformance.Outcomes())]
+		e.Record(tt, o)
+		dc.Record(tt, o)
+		e.Tick(conformance.IdempotentSkip, tt)
+		dc.IncIdempotentSkip(tt)
+	}
+	for _, accept := range []string{scrape.AcceptText, scrape.AcceptOpenMetrics, "application/openmetrics-text;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.4"} {
+		for _, encoding := range []string{"identity", "gzip"} {
+			get := func(h http.Handler) *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodGet, "/metrics/prometheus", nil)
+				req.Header.Set("Accept", accept)
+				req.Header.Set("Accept-Encoding", encoding)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				return rec
+			}
+			want, got := get(ref), get(e.Handler)
+			for _, h := range []string{"Content-Type", "Content-Encoding"} {
+				if got.Header().Get(h) != want.Header().Get(h) {
+					t.Errorf("Accept %q, Accept-Encoding %s: %s %q, the reference sends %q", accept, encoding, h, got.Header().Get(h), want.Header().Get(h))
+				}
+			}
+			if encoding == "identity" && got.Body.String() != want.Body.String() {
+				t.Errorf("Accept %q: the scaffold's body differs from the reference's:\n%s\nwant:\n%s", accept, got.Body, want.Body)
+			}
+		}
+	}
+}
+
+// TestMutantsAreDistinct keeps the list honest: unique names, and a spec,
+// a rule and a defect for each.
+func TestMutantsAreDistinct(t *testing.T) {
+	seen := make(map[string]bool)
+	for _, m := range All() {
+		if seen[m.Name] {
+			t.Errorf("mutant %s listed twice", m.Name)
+		}
+		seen[m.Name] = true
+		if m.Spec == "" || m.Rule == "" || m.Defect == "" || m.build == nil {
+			t.Errorf("mutant %s: Spec, Rule, Defect and the defect itself are required", m.Name)
+		}
+	}
+	if n := len(All()); n < 15 {
+		t.Errorf("%d mutants, want at least 15", n)
+	}
+}
