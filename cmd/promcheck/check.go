@@ -32,7 +32,9 @@ target, in the order given.
 Fleets: --targets-file reads Prometheus file_sd targets (JSON or YAML:
 [{"targets": ["host:port"], "labels": {"job": "...", "__metrics_path__":
 "/metrics", "__scheme__": "http"}}]); --prometheus asks a Prometheus server
-for its active targets and checks each scrape URL directly.
+for its active targets and checks each scrape URL directly (the TLS flags
+apply to the Prometheus API too; credentials and headers go only to the
+targets).
 
 Secrets never go on the command line: --bearer-token-file and
 --basic-auth-password-file read them from files.

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -207,13 +208,26 @@ func (s *scrape) readBody(resp *http.Response, facts *check.HTTPFacts) ([]byte, 
 	switch encoding {
 	case "", "identity":
 	case "gzip", "x-gzip":
-		gz, err := gzip.NewReader(wire)
+		br := bufio.NewReader(wire)
+		magic, _ := br.Peek(2)
+		if wire.err != nil {
+			return nil, s.bodyError(wire, facts, false)
+		}
+		if !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+			// Announced gzip, sent something else (often the plain
+			// exposition): keep the raw bytes, so the engine judges what
+			// arrived as well as the false announcement.
+			facts.DecodeError = fmt.Sprintf("Content-Encoding is %s but the body is not gzip (it does not start with the gzip magic bytes)", encoding)
+			src = br
+			break
+		}
+		gz, err := gzip.NewReader(br)
 		if err != nil {
-			if wire.err != nil || wire.n > limit {
+			if wire.err != nil {
 				return nil, s.bodyError(wire, facts, false)
 			}
 			facts.WireBytes = wire.n
-			facts.DecodeError = fmt.Sprintf("Content-Encoding is %s but the body is not: %v", encoding, err)
+			facts.DecodeError = fmt.Sprintf("Content-Encoding is %s but the gzip header is corrupt: %v", encoding, err)
 			return nil, nil
 		}
 		defer gz.Close()

@@ -1,6 +1,8 @@
 package scrape_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -277,7 +279,7 @@ func TestDecodeErrors(t *testing.T) {
 		name, encoding, pattern string
 	}{
 		{"unknown encoding", "br", `Content-Encoding "br" is not one the scraper accepts`},
-		{"not gzip", "gzip", `Content-Encoding is gzip but the body is not`},
+		{"not gzip", "gzip", `Content-Encoding is gzip but the body is not gzip`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -295,7 +297,37 @@ func TestDecodeErrors(t *testing.T) {
 			if in.HTTP.WireBytes != int64(len(scrapetest.Text)) {
 				t.Errorf("WireBytes %d, want %d", in.HTTP.WireBytes, len(scrapetest.Text))
 			}
+			// What arrived is kept for the engine to judge.
+			if string(in.Body) != scrapetest.Text {
+				t.Errorf("body %q, want the raw bytes", in.Body)
+			}
 		})
+	}
+}
+
+// A gzip stream that breaks off midway is a decode error, with what was
+// decoded before it.
+func TestCorruptGzip(t *testing.T) {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	_, _ = gz.Write([]byte(scrapetest.Text))
+	_ = gz.Close()
+	stream := buf.Bytes()
+	stream = stream[:len(stream)-12] // drop part of the last block and the trailer
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", scrapetest.ContentTypeText)
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(stream)
+	}))
+	in, err := scrape.Get(context.Background(), nil, url, scrape.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(in.HTTP.DecodeError, "gzip body is corrupt after ") || in.HTTP.WireBytes != int64(len(stream)) {
+		t.Errorf("DecodeError %q, WireBytes %d", in.HTTP.DecodeError, in.HTTP.WireBytes)
+	}
+	if !strings.HasPrefix(scrapetest.Text, string(in.Body)) {
+		t.Errorf("the decoded part is not a prefix of the exposition: %q", in.Body)
 	}
 }
 
