@@ -135,9 +135,9 @@ func (e *Exposition) Line(n int) []byte {
 	start := e.lineStarts[n-1]
 	end := len(e.Body)
 	if n < len(e.lineStarts) {
-		end = e.lineStarts[n] - 1
+		end = e.lineStarts[n]
 	}
-	return e.Body[start:end]
+	return bytes.TrimSuffix(e.Body[start:end], []byte("\n"))
 }
 
 // LineAt returns the 1-based line holding byte offset off of the body.

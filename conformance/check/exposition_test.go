@@ -31,6 +31,11 @@ func TestParseLocatesEveryEntry(t *testing.T) {
 	if string(e.Line(5)) != "# TYPE b gauge" || e.Lines() != 7 {
 		t.Errorf("Line(5) = %q, Lines() = %d", e.Line(5), e.Lines())
 	}
+	// The last line has no newline to strip in body, and one in a body that
+	// ends properly; Line never returns it.
+	if got := parse([]byte("a 1\nb 2\n"), FormatText).Line(2); string(got) != "b 2" {
+		t.Errorf("Line(2) of a body ending in a newline = %q, want %q", got, "b 2")
+	}
 }
 
 func TestParseErrorLine(t *testing.T) {

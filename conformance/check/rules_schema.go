@@ -404,9 +404,8 @@ func (t *tally) flush(p *pass) {
 func metadataLines(e *Exposition, names map[string]bool) (help, typ map[string][]int) {
 	help, typ = make(map[string][]int), make(map[string][]int)
 	for n := 1; n <= e.Lines(); n++ {
-		// Exposition.Line keeps the newline of a body's last line; trim it
-		// (and a CR) so that a name ending the body matches.
-		line := bytes.TrimRight(e.Line(n), "\r\n")
+		// A CR before the newline is not part of the name either.
+		line := bytes.TrimRight(e.Line(n), "\r")
 		if len(line) == 0 || line[0] != '#' {
 			continue
 		}
