@@ -85,6 +85,7 @@ func Check(in Input, opts Options) *Report {
 		checkInvariants(p)
 		checkScrape(p)
 	}
+	p.attributeFamilies()
 	r := &Report{Findings: p.findings, Exposition: p.exp, Strict: opts.Strict}
 	r.sort()
 	return r
@@ -96,6 +97,23 @@ type pass struct {
 	opts     *Options
 	exp      *Exposition
 	findings []Finding
+}
+
+// attributeFamilies names the family of findings that point at a sample
+// or metadata line but were reported without one (rules that read raw
+// lines know the line, not the family), so that reports can group them.
+func (p *pass) attributeFamilies() {
+	var byLine map[int]string
+	for i := range p.findings {
+		f := &p.findings[i]
+		if f.Family != "" || f.Line == 0 {
+			continue
+		}
+		if byLine == nil {
+			byLine = p.exp.familyLines()
+		}
+		f.Family = byLine[f.Line]
+	}
 }
 
 // format decides how to parse the body: the served Content-Type when it

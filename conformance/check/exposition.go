@@ -140,6 +140,23 @@ func (e *Exposition) Line(n int) []byte {
 	return bytes.TrimSuffix(e.Body[start:end], []byte("\n"))
 }
 
+// familyLines maps every line that textparse tied to a family (samples and
+// the first HELP, TYPE and UNIT lines) to the family's name.
+func (e *Exposition) familyLines() map[int]string {
+	lines := make(map[int]string, len(e.Samples)+3*len(e.Families))
+	for _, f := range e.Families {
+		for _, line := range []int{f.HelpLine, f.TypeLine, f.UnitLine} {
+			if line > 0 {
+				lines[line] = f.Name
+			}
+		}
+	}
+	for _, s := range e.Samples {
+		lines[s.Line] = s.Family.Name
+	}
+	return lines
+}
+
 // LineAt returns the 1-based line holding byte offset off of the body.
 func (e *Exposition) LineAt(off int) int {
 	// The first line whose start is beyond off, minus one.

@@ -74,3 +74,17 @@ func TestParseDoesNotWriteIntoCallersCapacity(t *testing.T) {
 		t.Fatalf("parse wrote %q past the body", full[3])
 	}
 }
+
+func TestCheckNamesTheFamilyOfALineFinding(t *testing.T) {
+	body := []byte("# TYPE a_total counter\na_total{x=\"caf\\u00e9\"} 1\n")
+	r := Check(Input{Body: body, ContentType: ContentTypeText}, Options{})
+	found := r.Rule("spec.escape-go-quote")
+	if len(found) == 0 {
+		t.Fatalf("no spec.escape-go-quote finding in\n%s", r)
+	}
+	for _, f := range found {
+		if f.Family != "a_total" {
+			t.Errorf("finding %v: family %q, want a_total", f, f.Family)
+		}
+	}
+}
