@@ -320,6 +320,8 @@ func (m *sortedMatcher) FailureMessage(any) string {
 		return fmt.Sprintf("Expected the exposition to be sorted by %s, but %s", m.label, rejectedMessage(m.p))
 	case m.carriers == 0:
 		return fmt.Sprintf("Expected the exposition to be sorted by %s, but no sample has a %s label: there is nothing sorted by it", m.label, m.label)
+	case m.first == nil:
+		return fmt.Sprintf("Expected the exposition to be sorted by %s, and it is", m.label)
 	}
 	v, _ := m.first.Label(m.label)
 	pv, _ := m.prev.Label(m.label)

@@ -154,6 +154,10 @@ func (m *model) diff(exp *check.Exposition, ns string) []string {
 	var out []string
 	for _, k := range m.keys() {
 		row := got[k]
+		if row == nil {
+			out = append(out, fmt.Sprintf("target_type=%s: missing from every family (model: %s)", quoteShort(k), countsText(m.rows[k])))
+			continue
+		}
 		for _, c := range Counters() {
 			want := c.Of(m.rows[k])
 			e, ok := row[c]
@@ -222,18 +226,36 @@ func (m *model) diffSnapshot(got []counters.DeploySnapshot) []string {
 	return out
 }
 
-// seriesText writes a counter's series for a message, the target type
-// quoted the Go way (readable, unambiguous; this is not the exposition).
-func seriesText(c Counter, ns, targetType string) string {
-	shown := targetType
-	if len(shown) > 64 {
-		shown = shown[:64] + fmt.Sprintf("...(%d bytes)", len(targetType))
+// countsText lists the non-zero counters of a row, for messages.
+func countsText(s *counters.DeploySnapshot) string {
+	var parts []string
+	for _, c := range Counters() {
+		if v := c.Of(s); v != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c, v))
+		}
 	}
+	if len(parts) == 0 {
+		return "all zero"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// quoteShort quotes a target type for a message the Go way (readable and
+// unambiguous; this is not the exposition), cut when huge.
+func quoteShort(targetType string) string {
+	if len(targetType) > 64 {
+		return fmt.Sprintf("%q...(%d bytes)", targetType[:64], len(targetType))
+	}
+	return fmt.Sprintf("%q", targetType)
+}
+
+// seriesText writes a counter's series for a message.
+func seriesText(c Counter, ns, targetType string) string {
 	sub, v := c.SubLabel()
 	if sub == "" {
-		return fmt.Sprintf("%s{target_type=%q}", c.Name(ns), shown)
+		return fmt.Sprintf("%s{target_type=%s}", c.Name(ns), quoteShort(targetType))
 	}
-	return fmt.Sprintf("%s{target_type=%q,%s=%q}", c.Name(ns), shown, sub, v)
+	return fmt.Sprintf("%s{target_type=%s,%s=%q}", c.Name(ns), quoteShort(targetType), sub, v)
 }
 
 // listMismatches renders lines, at most maxMismatches of them.

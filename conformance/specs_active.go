@@ -152,34 +152,29 @@ func (tc *TestContext) expectSnapshot(got []counters.DeploySnapshot, m *model, w
 }
 
 // newTargetTypes returns up to three target types absent from known that
-// sort before all of them, among them, and after all of them (bytewise),
-// and that the emitter keeps as they are.
+// sort before all of them, right after the middle one, and after all of
+// them (bytewise), and that the emitter keeps as they are: for each place,
+// the first candidate that lands there.
 func newTargetTypes(known []string, norm func(string) string) []string {
 	sorted := slices.Sorted(slices.Values(known))
 	mid := sorted[len(sorted)/2]
-	candidates := []string{
-		"!new-first", // '!' sorts before letters and digits
-		mid + "-new", // right after the middle one
-		"~new-last",  // '~' sorts after ASCII letters
-		// Fallbacks, should the configured names defeat the ones above.
-		"0new-first", mid + "~new", "\u00ffnew-last",
+	places := []struct {
+		pos        int
+		candidates []string
+	}{
+		// '!' and ' ' sort before letters and digits, '~' and U+00FF
+		// after ASCII letters.
+		{0, []string{"!new-first", " new-first", "!", " "}},
+		{len(sorted)/2 + 1, []string{mid + "-new", mid + "~new", mid + "\u00ff"}},
+		{len(sorted), []string{"~new-last", "\u00ffnew-last", "\U0010fffdnew-last"}},
 	}
 	var out []string
-	have := func(pos int) bool {
-		for _, c := range out {
-			if position(sorted, c) == pos {
-				return true
+	for _, place := range places {
+		for _, c := range place.candidates {
+			if !slices.Contains(sorted, c) && norm(c) == c && position(sorted, c) == place.pos {
+				out = append(out, c)
+				break
 			}
-		}
-		return false
-	}
-	for _, c := range candidates {
-		if slices.Contains(sorted, c) || norm(c) != c {
-			continue
-		}
-		pos := position(sorted, c)
-		if !have(pos) && (pos == 0 || pos == len(sorted) || pos == len(sorted)/2+1) {
-			out = append(out, c)
 		}
 	}
 	return out
