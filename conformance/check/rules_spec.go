@@ -1,6 +1,7 @@
 package check
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"math"
@@ -66,11 +67,12 @@ type specPass struct {
 	owners map[string]*specFamily
 	nfams  uint64
 
-	hash      maphash.Hash
-	seriesIdx map[uint64]int32 // hash of name and labels → head of a chain in series
-	series    []seriesRec
-	metricIdx map[uint64]int32 // hash of family and metric labels → head of a chain in metrics
-	metrics   []metricRec
+	seed       maphash.Seed
+	skey, mkey []byte           // series and metric keys being hashed
+	seriesIdx  map[uint64]int32 // hash of name and labels → head of a chain in series
+	series     []seriesRec
+	metricIdx  map[uint64]int32 // hash of family and metric labels → head of a chain in metrics
+	metrics    []metricRec
 }
 
 // specFamily is one metric family as the spec delimits it.
@@ -83,8 +85,10 @@ type specFamily struct {
 	line, helpLine, typeLine, unitLine int
 	unit                               string
 	samples                            int
-	lastLine                           int   // the last line seen of the family
-	curMetric                          int32 // the metric being written, -1 none
+	lastLine                           int     // the last line seen of the family
+	curMetric                          int32   // the metric being written, -1 none
+	prev                               *Sample // the last sample of the family
+	hasCreated                         bool    // an OpenMetrics counter with _created samples
 	points                             []*point
 	clashed                            bool
 }
@@ -153,11 +157,11 @@ func newSpecPass(p *pass) *specPass {
 		om:        p.exp.Format == FormatOpenMetrics,
 		fams:      make(map[string]*specFamily),
 		owners:    make(map[string]*specFamily),
+		seed:      maphash.MakeSeed(),
 		seriesIdx: make(map[uint64]int32, len(p.exp.Samples)),
 		series:    make([]seriesRec, 0, len(p.exp.Samples)),
 		metricIdx: make(map[uint64]int32),
 	}
-	sp.hash.SetSeed(maphash.MakeSeed())
 	return sp
 }
 
@@ -507,23 +511,39 @@ func (sp *specPass) sample(s *Sample, ent *rawEntry) {
 		}
 	}
 	ts, hasTs := sp.timestamp(s, ent)
-	repeated := sp.seriesRules(f, s, ts, hasTs)
+	// A metric is the label set without the label that tells the samples
+	// of one point apart; histograms, summaries and statesets keep an
+	// index of them. Gauges, unknown and info families have one series
+	// per metric, and counters two (_total and _created), so their series
+	// stand for their metrics: an index of metrics would double the cost
+	// of the most common samples.
+	skip, metric := "", false
+	switch f.typ {
+	case model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
+		skip, metric = model.BucketLabel, true
+	case model.MetricTypeSummary:
+		skip, metric = model.QuantileLabel, true
+	case model.MetricTypeStateset:
+		skip, metric = f.name, sp.om
+	}
+	metric = metric && kind != kindNone
+	sh, mh := sp.keyHashes(f, s, skip, metric)
+	_, repeated := sp.seriesRules(f, s, sh, ts, hasTs)
 	if kind == kindNone {
 		return
 	}
 	var pt *point
-	skip := ""
-	switch f.typ {
-	case model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
-		skip = model.BucketLabel
-	case model.MetricTypeSummary:
-		skip = model.QuantileLabel
-	case model.MetricTypeStateset:
-		skip = f.name
+	switch {
+	case metric:
+		pt = sp.metricRules(f, s, mh, skip, ts, hasTs, repeated)
+	case sp.om && f.typ == model.MetricTypeCounter:
+		sp.counterMetric(f, s, kind, repeated, ts, hasTs)
+	case sp.om:
+		if repeated && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+			sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
+		}
 	}
-	if sp.om || skip == model.BucketLabel || skip == model.QuantileLabel {
-		pt = sp.metricRules(f, s, skip, ts, hasTs, repeated)
-	}
+	f.prev = s
 	sp.valueRules(f, s, ent, kind, pt)
 	if sp.om && (len(s.Exemplars) > 0 || ent.exemplar) {
 		sp.exemplarRules(f, s, ent, kind)
@@ -544,21 +564,91 @@ func (sp *specPass) timestamp(s *Sample, ent *rawEntry) (float64, bool) {
 	return float64(*s.Timestamp) / 1000, true
 }
 
-// seriesRules judges repeats of a series; it returns whether s repeats
-// an earlier series.
-func (sp *specPass) seriesRules(f *specFamily, s *Sample, ts float64, hasTs bool) bool {
-	sp.hash.Reset()
-	sp.hash.WriteString(s.Name)
-	sp.hash.WriteByte(0xff)
-	for _, l := range s.Labels {
-		if l.Value != "" {
-			sp.hash.WriteString(l.Name)
-			sp.hash.WriteByte(0)
-			sp.hash.WriteString(l.Value)
-			sp.hash.WriteByte(0xff)
+// counterMetric judges the grouping and time order of an OpenMetrics
+// counter's metric: its _total series and its _created series, so the
+// sibling series (same labels, the other suffix) stands for the rest of
+// the metric. The sibling is looked up for _created samples, and for
+// _total samples only in families that have _created samples at all.
+func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, repeated bool, ts float64, hasTs bool) {
+	sib := int32(-1)
+	if kind == kindCreated || f.hasCreated {
+		other := "_created"
+		if kind == kindCreated {
+			other = "_total"
+		}
+		sib = sp.lookupSeries(f, f.name, other, s.Labels)
+	}
+	if kind == kindCreated {
+		f.hasCreated = true
+	}
+	if (repeated || sib >= 0) && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
+	}
+	if sib >= 0 && !repeated && hasTs {
+		if r := &sp.series[sib]; r.hasTs && ts < r.ts {
+			sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v to %v within its metric: MetricPoints are not interleaved and their timestamps increase", s.Series, r.ts, ts)
 		}
 	}
-	h := sp.hash.Sum64()
+}
+
+// lookupSeries returns the record of the series named name+suffix with
+// labels, -1 when there is none.
+func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []Label) int32 {
+	h, _ := sp.hashKeys(f, name, suffix, labels, "", false)
+	head, ok := sp.seriesIdx[h]
+	if !ok {
+		return -1
+	}
+	for i := head; i >= 0; i = sp.series[i].next {
+		r := &sp.series[i]
+		n := r.s.Name
+		if len(n) == len(name)+len(suffix) && strings.HasPrefix(n, name) && strings.HasSuffix(n, suffix) && sameLabels(r.s.Labels, labels, "") {
+			return i
+		}
+	}
+	return -1
+}
+
+// keyHashes hashes the series key of s (its name and labels) and, when
+// metric is set, its metric key (its family and labels without skip);
+// empty label values count as absent, as Prometheus drops them.
+func (sp *specPass) keyHashes(f *specFamily, s *Sample, skip string, metric bool) (uint64, uint64) {
+	return sp.hashKeys(f, s.Name, "", s.Labels, skip, metric)
+}
+
+// hashKeys is keyHashes for the series named name+suffix with labels.
+func (sp *specPass) hashKeys(f *specFamily, name, suffix string, labels []Label, skip string, metric bool) (uint64, uint64) {
+	sk := append(sp.skey[:0], name...)
+	sk = append(sk, suffix...)
+	sk = append(sk, 0xff)
+	mk := sp.mkey[:0]
+	if metric {
+		mk = binary.LittleEndian.AppendUint64(mk, f.id)
+	}
+	for _, l := range labels {
+		if l.Value == "" {
+			continue
+		}
+		start := len(sk)
+		sk = append(sk, l.Name...)
+		sk = append(sk, 0)
+		sk = append(sk, l.Value...)
+		sk = append(sk, 0xff)
+		if metric && l.Name != skip {
+			mk = append(mk, sk[start:]...)
+		}
+	}
+	sp.skey, sp.mkey = sk, mk
+	var mh uint64
+	if metric {
+		mh = maphash.Bytes(sp.seed, mk)
+	}
+	return maphash.Bytes(sp.seed, sk), mh
+}
+
+// seriesRules judges repeats of a series whose key hashes to h; it
+// returns the series' record and whether s repeats an earlier sample.
+func (sp *specPass) seriesRules(f *specFamily, s *Sample, h uint64, ts float64, hasTs bool) (int32, bool) {
 	head, ok := sp.seriesIdx[h]
 	if ok {
 		for i := head; i >= 0; i = sp.series[i].next {
@@ -580,14 +670,15 @@ func (sp *specPass) seriesRules(f *specFamily, s *Sample, ts float64, hasTs bool
 				r.ts = ts
 			}
 			r.s, r.hasTs = s, hasTs
-			return true
+			return i, true
 		}
 	} else {
 		head = -1
 	}
 	sp.series = append(sp.series, seriesRec{s: s, next: head, ts: ts, hasTs: hasTs})
-	sp.seriesIdx[h] = int32(len(sp.series) - 1)
-	return false
+	idx := int32(len(sp.series) - 1)
+	sp.seriesIdx[h] = idx
+	return idx, false
 }
 
 // sameLabels compares two sorted label sets, ignoring empty values and
@@ -615,22 +706,7 @@ func sameLabels(a, b []Label, skip string) bool {
 // tells a family's samples of one point apart) of s and judges its
 // grouping and time order; it returns the point s belongs to.
 // A repeated series has been judged for time order already.
-func (sp *specPass) metricRules(f *specFamily, s *Sample, skip string, ts float64, hasTs, repeated bool) *point {
-	sp.hash.Reset()
-	var id [8]byte
-	for i := range id {
-		id[i] = byte(f.id >> (8 * i))
-	}
-	sp.hash.Write(id[:])
-	for _, l := range s.Labels {
-		if l.Value != "" && l.Name != skip {
-			sp.hash.WriteString(l.Name)
-			sp.hash.WriteByte(0)
-			sp.hash.WriteString(l.Value)
-			sp.hash.WriteByte(0xff)
-		}
-	}
-	h := sp.hash.Sum64()
+func (sp *specPass) metricRules(f *specFamily, s *Sample, h uint64, skip string, ts float64, hasTs, repeated bool) *point {
 	idx := int32(-1)
 	head, ok := sp.metricIdx[h]
 	if ok {
@@ -648,7 +724,7 @@ func (sp *specPass) metricRules(f *specFamily, s *Sample, skip string, ts float6
 		idx = int32(len(sp.metrics) - 1)
 		sp.metricIdx[h] = idx
 	} else if sp.om && f.curMetric != idx {
-		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes a metric of %s left after line %d: the samples of one metric are contiguous", s.Series, f.name, sp.metrics[idx].s.Line)
+		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 	}
 	m := &sp.metrics[idx]
 	f.curMetric = idx

@@ -185,23 +185,45 @@ func (l *rawLexer) describe(i int) string {
 	return fmt.Sprintf("%q", r)
 }
 
-func isNameStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':'
-}
+// Character classes of names, a table so the lexer's hottest loop is one
+// load per byte.
+const (
+	classLabelStart uint8 = 1 << iota // [a-zA-Z_]
+	classNameStart                    // [a-zA-Z_:]
+	classLabelChar                    // [a-zA-Z0-9_]
+	classNameChar                     // [a-zA-Z0-9_:]
+)
 
-func isNameChar(c byte) bool { return isNameStart(c) || c >= '0' && c <= '9' }
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+			t[c] = classLabelStart | classNameStart | classLabelChar | classNameChar
+		case c == ':':
+			t[c] = classNameStart | classNameChar
+		case c >= '0' && c <= '9':
+			t[c] = classLabelChar | classNameChar
+		}
+	}
+	return t
+}()
 
-func isLabelStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+func isNameStart(c byte) bool { return charClass[c]&classNameStart != 0 }
 
-func isLabelChar(c byte) bool { return isLabelStart(c) || c >= '0' && c <= '9' }
+func isNameChar(c byte) bool { return charClass[c]&classNameChar != 0 }
+
+func isLabelStart(c byte) bool { return charClass[c]&classLabelStart != 0 }
 
 // scanName scans a metric name (or label name when label is set) at l.i
 // and returns its span, empty when there is none.
 func (l *rawLexer) scanName(label bool) span {
-	start := l.i
-	if l.i < len(l.b) && (label && isLabelStart(l.b[l.i]) || !label && isNameStart(l.b[l.i])) {
+	start, first, rest := l.i, classNameStart, classNameChar
+	if label {
+		first, rest = classLabelStart, classLabelChar
+	}
+	if l.i < len(l.b) && charClass[l.b[l.i]]&first != 0 {
 		l.i++
-		for l.i < len(l.b) && (label && isLabelChar(l.b[l.i]) || !label && isNameChar(l.b[l.i])) {
+		for l.i < len(l.b) && charClass[l.b[l.i]]&rest != 0 {
 			l.i++
 		}
 	}
