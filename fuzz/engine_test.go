@@ -143,7 +143,7 @@ func FuzzEngine(f *testing.F) {
 	})
 }
 
-// engineOptions decodes the option bits of a mode byte.
+// engineInput builds the input and options a mode byte picks.
 func engineInput(body []byte, mode byte) (check.Input, check.Options) {
 	in := check.Input{Body: body, ContentType: engineModes[mode&3]}
 	opts := check.NewOptions()
