@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 )
 
@@ -151,15 +149,29 @@ func engineInput(body []byte, mode byte) (check.Input, check.Options) {
 		opts.Schema = nil
 	}
 	opts.Strict = mode&0x08 != 0
-	if mode&0x10 != 0 {
-		in.HTTP = &check.HTTPFacts{
-			URL:        "http://fuzz.invalid/metrics",
-			Accept:     "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
-			StatusCode: http.StatusOK,
-			Header:     http.Header{"Content-Type": {in.ContentType}},
-			WireBytes:  int64(len(body)),
-		}
+	if mode&0x10 == 0 {
+		return in, opts
 	}
+	// HTTP facts: bit 5 asks for text only, bit 6 claims a gzip encoding
+	// the request did not allow, bit 7 says the body was cut at the limit.
+	h := &check.HTTPFacts{
+		URL:            "http://fuzz.invalid/metrics",
+		Accept:         "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+		AcceptEncoding: "identity",
+		StatusCode:     http.StatusOK,
+		Header:         http.Header{"Content-Type": {in.ContentType}},
+		WireBytes:      int64(len(body)),
+	}
+	if mode&0x20 != 0 {
+		h.Accept = "text/plain;version=0.0.4"
+	}
+	if mode&0x40 != 0 {
+		h.Header.Set("Content-Encoding", "gzip")
+	}
+	if mode&0x80 != 0 {
+		h.TooLarge, h.Limit = true, int64(len(body))
+	}
+	in.HTTP = h
 	return in, opts
 }
 
@@ -191,15 +203,11 @@ func engineNeverFailsBadly(body []byte, mode byte) (err error) {
 	if err != nil {
 		return fmt.Errorf("checked against itself as the previous scrape: %w", err)
 	}
-	collision := tolerateKnownBugs && storedNameCollision(report.Exposition)
 	var scrape, rest []check.Finding
 	for _, f := range again.Findings {
-		switch {
-		case collision && f.Rule == "scrape.metadata-changed":
-			// bugScrapeStoredNameCollision
-		case strings.HasPrefix(f.Rule, "scrape."):
+		if strings.HasPrefix(f.Rule, "scrape.") {
 			scrape = append(scrape, f)
-		default:
+		} else {
 			rest = append(rest, f)
 		}
 	}
@@ -240,23 +248,6 @@ func checkGuarded(in check.Input, opts check.Options) (report *check.Report, err
 		return nil, fmt.Errorf("Check allocated %d bytes for a %d-byte input, over the linear bound %d", allocated, len(in.Body), limit)
 	}
 	return report, nil
-}
-
-// storedNameCollision reports whether two families of e have samples
-// Prometheus stores under one name (see bugScrapeStoredNameCollision).
-func storedNameCollision(e *check.Exposition) bool {
-	seen := make(map[string]bool, len(e.Families))
-	for _, f := range e.Families {
-		name := f.Name
-		if e.Format == check.FormatOpenMetrics && f.Type == model.MetricTypeCounter {
-			name += "_total"
-		}
-		if seen[name] {
-			return true
-		}
-		seen[name] = true
-	}
-	return false
 }
 
 // wellFormed checks the report's own promises. emptyLine1 tolerates a

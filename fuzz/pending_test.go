@@ -28,17 +28,13 @@ import (
 // within seconds; TestPendingSeeds turns tolerance off to see whether the
 // bug is still there.
 const (
-	bugScrapeStoredNameCollision = "conformance/check (rules_scrape.go, checkScrape): the previous scrape's families are keyed by the name Prometheus stores their samples under, keeping only the first; when one exposition holds two families with one stored name (an OpenMetrics counter a next to a family a_total; HELP x_total with TYPE x; a bare sample a after \"# TYPE a info\", which becomes a second family named a), the later one is compared with the first, so an exposition checked against itself as Previous draws scrape.metadata-changed although nothing changed"
-	bugEmptyBodyLine             = "conformance/check (exposition.go, errorLine): an empty OpenMetrics body draws format.rejected (\"data does not end with # EOF\") at line 1, but the input has no line 1; Finding.Line should be 0, which means \"the exposition as a whole\""
+	bugEmptyBodyLine = "conformance/check (exposition.go, errorLine): an empty OpenMetrics body draws format.rejected (\"data does not end with # EOF\") at line 1, but the input has no line 1; Finding.Line should be 0, which means \"the exposition as a whole\""
 )
 
 // pendingBugs names the bug behind each pending seed, keyed by
 // "<Target>/<file>".
 var pendingBugs = map[string]string{
-	"FuzzEngine/scrape-self-om-clashing-names":       bugScrapeStoredNameCollision,
-	"FuzzEngine/scrape-self-om-help-total-type-bare": bugScrapeStoredNameCollision,
-	"FuzzEngine/scrape-self-info-family-bare-sample": bugScrapeStoredNameCollision,
-	"FuzzEngine/empty-om-finding-on-line-1":          bugEmptyBodyLine,
+	"FuzzEngine/empty-om-finding-on-line-1": bugEmptyBodyLine,
 }
 
 // tolerateKnownBugs makes the targets accept the manifestations of the
