@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -9,47 +10,15 @@ import (
 	"github.com/deploymetrics/deploymetrics/conformance"
 )
 
-// newClientGolangEmitter plugs a different emitter into the suite: the
+// newClientGolangConfig plugs a different emitter into the suite: the
 // deploy counters as client_golang CounterVecs, served by promhttp.
-func newClientGolangEmitter() (*conformance.Emitter, error) {
-	reg := prometheus.NewRegistry()
-	vecs := map[string]*prometheus.CounterVec{}
-	for _, c := range conformance.Counters() {
-		if vecs[c.Name("certctl")] == nil {
-			vecs[c.Name("certctl")] = prometheus.NewCounterVec(prometheus.CounterOpts{
-				Name: c.Name("certctl"), Help: "Deploy counter " + c.Name("certctl") + ".",
-			}, c.LabelNames())
-			reg.MustRegister(vecs[c.Name("certctl")])
-		}
-	}
-	return &conformance.Emitter{
-		Tick: func(c conformance.Counter, targetType string) {
-			targetType = normalizeForClientGolang(targetType)
-			// Touch all eight series, so that every family lists every
-			// target type from its first tick, as the schema requires.
-			for _, each := range conformance.Counters() {
-				vecs[each.Name("certctl")].WithLabelValues(each.LabelValues(targetType)...)
-			}
-			vecs[c.Name("certctl")].WithLabelValues(c.LabelValues(targetType)...).Inc()
-		},
-		Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}),
-	}, nil
-}
-
-// normalizeForClientGolang is what this emitter does to target types:
-// client_golang panics on invalid UTF-8 in a label value, and an empty
-// target_type breaks the schema, so both are replaced; everything else is
-// kept and escaped by client_golang.
-func normalizeForClientGolang(targetType string) string {
-	if targetType == "" {
-		return "(empty)"
-	}
-	return strings.ToValidUTF8(targetType, "\uFFFD")
-}
-
-// newClientGolangConfig declares what the client_golang emitter can and
-// cannot do. It ticks counters one by one (no Record: the outcome specs
-// skip), has no snapshot accessor and no cardinality cap (those specs skip).
+//
+// It declares what this emitter cannot do: it ticks counters one by one
+// (no Record: the outcome specs skip), has no snapshot accessor and no
+// cardinality cap (those specs skip). Its normalisation: client_golang
+// panics on invalid UTF-8 in a label value and an empty target_type breaks
+// the schema, so both are replaced; everything else is kept, and escaped
+// by client_golang.
 //
 // Two engine rules are disabled, for what client_golang does by design and
 // Prometheus does not mind: its registry writes families sorted by name
@@ -61,8 +30,32 @@ func normalizeForClientGolang(targetType string) string {
 // deviations, and every other rule applies.
 func newClientGolangConfig() conformance.Config {
 	cfg := conformance.NewConfig()
-	cfg.NewEmitter = newClientGolangEmitter
-	cfg.Normalize = normalizeForClientGolang
+	cfg.Normalize = func(t string) string { return cmp.Or(strings.ToValidUTF8(t, "\uFFFD"), "(empty)") }
 	cfg.Options.Disabled = []string{"order.families", "order.series"}
+	cfg.NewEmitter = func() (*conformance.Emitter, error) {
+		reg := prometheus.NewRegistry()
+		vecs := map[string]*prometheus.CounterVec{} // by family: two counters share one with a sub-label
+		for _, c := range conformance.Counters() {
+			if name := c.Name(cfg.Namespace); vecs[name] == nil {
+				vecs[name] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "Deploy counter " + name + "."}, c.LabelNames())
+				reg.MustRegister(vecs[name])
+			}
+		}
+		series := func(c conformance.Counter, targetType string) prometheus.Counter {
+			return vecs[c.Name(cfg.Namespace)].WithLabelValues(c.LabelValues(targetType)...)
+		}
+		return &conformance.Emitter{
+			Tick: func(c conformance.Counter, targetType string) {
+				targetType = cfg.Normalize(targetType)
+				// Touch all eight series, so that every family lists every
+				// target type from its first tick, as the schema requires.
+				for _, each := range conformance.Counters() {
+					series(each, targetType)
+				}
+				series(c, targetType).Inc()
+			},
+			Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}),
+		}, nil
+	}
 	return cfg
 }

@@ -1,16 +1,20 @@
 package conformance_test
 
 import (
+	"context"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/handler"
 )
 
-// TestConformance runs the suite against the reference emitter and against
-// the client_golang emitter of clientgolang_test.go, in one Ginkgo tree:
+// TestConformance runs the suite against the reference emitter (over HTTP,
+// and through a Scrape function), and against the client_golang emitter of
+// clientgolang_test.go, in one Ginkgo tree:
 // Ginkgo runs specs once per process, so two configs share one RunSpecs
 // through Register (the embedding entry point; conformance.Run is the
 // one-line one, used by the mutants' meta-test).
@@ -33,4 +37,34 @@ var clientGolangConfig = newClientGolangConfig()
 
 var _ = Describe("client_golang emitter", func() {
 	conformance.Register(&clientGolangConfig)
+})
+
+// scrapeFuncConfig is the reference emitter scraped through
+// Emitter.Scrape, with no HTTP: the renderers called directly. The HTTP
+// specs skip, and the suite checks the served format itself.
+func scrapeFuncConfig() conformance.Config {
+	cfg := conformance.ReferenceConfig(64)
+	newEmitter := cfg.NewEmitter
+	cfg.NewEmitter = func() (*conformance.Emitter, error) {
+		e, err := newEmitter()
+		if err != nil {
+			return nil, err
+		}
+		snapshot := e.Snapshot
+		e.Handler = nil
+		e.Scrape = func(_ context.Context, accept string) ([]byte, string, error) {
+			if accept == scrape.AcceptOpenMetrics {
+				return handler.AppendOpenMetrics(nil, "certctl", snapshot()), handler.ContentTypeOpenMetrics, nil
+			}
+			return handler.AppendText(nil, "certctl", snapshot()), handler.ContentTypeText, nil
+		}
+		return e, nil
+	}
+	return cfg
+}
+
+var scrapeFunc = scrapeFuncConfig()
+
+var _ = Describe("reference emitter through a Scrape function", func() {
+	conformance.Register(&scrapeFunc)
 })
