@@ -22,6 +22,9 @@
 // four targets. Every process is in its own process group and is stopped
 // (SIGTERM, then SIGKILL) and waited for when the test ends, however it
 // ends; on failure the log shows the last lines of each one's output.
+// Under go test -race promcheck is built with -race too, so the emitters
+// run under the race detector while Prometheus scrapes them; either way
+// each emitter must exit 0 on SIGTERM without a race report.
 //
 // # Ingestion
 //
@@ -82,7 +85,9 @@
 // counts match; and the verdicts by target are the same from discovery as
 // from the file.
 //
-// The test logs how long it took (promcheck's build included); it fits
-// well under two minutes, nearly all of it waiting for Prometheus, which
-// hands new targets to its scrapers only every 5 s.
+// The test logs how long it took, with and without building promcheck
+// (which takes from seconds with a warm build cache to a minute or more
+// cold). The rest takes about 15-20 s, most of it waiting for Prometheus,
+// which hands new targets to its scrapers only every 5 s; every wait is
+// bounded.
 package e2e

@@ -62,6 +62,10 @@ type checkTarget struct {
 // exposition is valid); under --schema none it must pass.
 func testFleet(t *testing.T, f *fleet) {
 	sdFile := writeFileSD(t, f)
+	// A generous --timeout: a loaded machine (go test -race ./... runs
+	// packages in parallel, and emitters built with -race are slower) can
+	// stall a scrape for seconds, which is not what this test is about.
+	// Prometheus's own scrapes, checked above, keep their 1 s timeout.
 	for _, tc := range []struct {
 		schema   string
 		exitCode int
@@ -70,7 +74,7 @@ func testFleet(t *testing.T, f *fleet) {
 		{"none", 0},
 	} {
 		t.Run("schema="+tc.schema, func(t *testing.T) {
-			flags := []string{"--schema", tc.schema, "--output", "json", "--scrapes", "2", "--interval", "500ms", "--timeout", "5s", "--quiet"}
+			flags := []string{"--schema", tc.schema, "--output", "json", "--scrapes", "2", "--interval", "500ms", "--timeout", "15s", "--quiet"}
 			discovered := runCheck(t, f, tc.exitCode, append([]string{"--prometheus", f.prom.base}, flags...)...)
 			fromFile := runCheck(t, f, tc.exitCode, append([]string{"--targets-file", sdFile}, flags...)...)
 			for name, rep := range map[string]*checkReport{"--prometheus": discovered, "--targets-file": fromFile} {
@@ -118,9 +122,13 @@ func writeFileSD(t *testing.T, f *fleet) string {
 // decodes its JSON report.
 func runCheck(t *testing.T, f *fleet, want int, args ...string) *checkReport {
 	t.Helper()
+	// --timeout bounds each of the two scrapes of a target, and the four
+	// targets are checked at once (--parallel 4 by default): a run longer
+	// than this is a hang, not a slow machine.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, f.promcheck, append([]string{"check"}, args...)...)
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	began := time.Now()

@@ -66,6 +66,10 @@ func startProc(t *testing.T, name, bin string, args ...string) *proc {
 // so no process outlives the test.
 func (p *proc) kill(t *testing.T) {
 	p.stop.Do(func() {
+		if p.exited() {
+			// Its group id may already belong to someone else.
+			return
+		}
 		pgid := p.cmd.Process.Pid
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
