@@ -121,7 +121,7 @@ func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (l
 			col = i + 1
 		}
 	}
-	return line, col
+	return line, min(col, len(text)+1)
 }
 
 func clamp(off, n int) int { return min(max(off, 0), n) }

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -81,5 +83,50 @@ func TestSpecRulesStopAtTheParseError(t *testing.T) {
 	}
 	if got := report.Rule("spec.*"); len(got) != 0 {
 		t.Errorf("spec findings after a parse error: %v", got)
+	}
+}
+
+// TestParseErrorLocationInvariants mangles valid expositions at random and
+// checks that every rejection is located on a real line, at a column
+// within it, and never before a sample textparse accepted.
+func TestParseErrorLocationInvariants(t *testing.T) {
+	seeds := []string{
+		"# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\",y=\"2\"} 1 1700000000000\n\n# comment\nb{x=\"\\\\\\n\\\"\"} 2\n",
+		"# TYPE a histogram\n# HELP a A.\na_bucket{le=\"1\"} 1 # {t=\"x\"} 0.5 1.5\na_bucket{le=\"+Inf\"} 2\na_count 2\na_sum 1\n# TYPE b_s gauge\n# UNIT b_s s\nb_s 1\n# EOF\n",
+	}
+	alphabet := []byte("#{}=\",\\ \t\n\x00\xffa1.+-EOF")
+	rng := rand.New(rand.NewPCG(3, 4))
+	located := 0
+	for i := 0; i < 4000; i++ {
+		b := []byte(seeds[i%len(seeds)])
+		for n := rng.IntN(4); n >= 0; n-- {
+			pos := rng.IntN(len(b))
+			if rng.IntN(2) == 0 {
+				b[pos] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b = slices.Insert(b, pos, alphabet[rng.IntN(len(alphabet))])
+			}
+		}
+		for _, format := range []Format{FormatText, FormatOpenMetrics} {
+			e := parse(b, format)
+			pe := e.ParseError
+			if pe == nil {
+				continue
+			}
+			located++
+			lines := max(e.Lines(), 1)
+			if pe.Line < 1 || pe.Line > lines {
+				t.Fatalf("%s %q: error %q on line %d of %d", format, b, pe, pe.Line, lines)
+			}
+			if pe.Column < 0 || pe.Column > len(e.Line(pe.Line))+1 {
+				t.Fatalf("%s %q: error %q at column %d of line %q", format, b, pe, pe.Column, e.Line(pe.Line))
+			}
+			if n := len(e.Samples); n > 0 && pe.Line < e.Samples[n-1].Line {
+				t.Fatalf("%s %q: error %q on line %d, before the accepted sample on line %d", format, b, pe, pe.Line, e.Samples[n-1].Line)
+			}
+		}
+	}
+	if located == 0 {
+		t.Fatal("no mangled exposition was rejected: the test checks nothing")
 	}
 }

@@ -16,9 +16,9 @@ import (
 // "both" rules follow each format's own wording. They are errors, except
 // spec.escape-undefined, which judges a SHOULD NOT of OpenMetrics.
 var specRules = []Rule{
-	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar (OpenMetrics: no trailing comma, no CR, no blank line; text: commas between labels, no NUL where a line starts), even where textparse reads on"},
+	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar where textparse reads on regardless (OpenMetrics: no trailing comma, no CR line ending; text: commas between labels, no NUL where a line starts)"},
 	{ID: "spec.quoted-name", Severity: Error, Description: "metric and label names are unquoted [a-zA-Z_:][a-zA-Z0-9_:]*: neither format 0.0.4 nor OpenMetrics 1.0 has quoted UTF-8 names"},
-	{ID: "spec.escape", Severity: Error, Description: "label values and HELP texts escape exactly what the format says: text 0.0.4 label values \\\\ \\\" \\n, HELP \\\\ \\n; OpenMetrics escapes \" in HELP; no raw line feed, no lone backslash"},
+	{ID: "spec.escape", Severity: Error, Description: `label values and HELP texts use only the format's escapes (text 0.0.4: \\ \" \n in label values, \\ \n in HELP), no raw line feed in a label value, no lone backslash`},
 	{ID: "spec.escape-go-quote", Severity: Error, Description: "text format: no label value or HELP text carries Go's %q escapes (\\t, \\x00, \\u00e9, ...): Prometheus stores the backslash literally, expfmt rejects the scrape"},
 	{ID: "spec.escape-undefined", Severity: Warning, Description: "OpenMetrics: no backslash before anything but n, \" and \\ (the spec says SHOULD NOT; it reads as a literal backslash)"},
 	{ID: "spec.utf8", Severity: Error, Description: "the exposition is valid UTF-8 everywhere, comments and names included"},

@@ -200,6 +200,9 @@ func FuzzCheck(f *testing.F) {
 				if fd.Line < 0 || fd.Column < 0 || fd.Line > max(r.Exposition.Lines(), 1) {
 					t.Fatalf("finding out of range: %v (body has %d lines)", fd, r.Exposition.Lines())
 				}
+				if fd.Line > 0 && fd.Column > len(r.Exposition.Line(fd.Line))+1 {
+					t.Fatalf("finding past the end of its line %q: %v", r.Exposition.Line(fd.Line), fd)
+				}
 			}
 		}
 	})

@@ -455,7 +455,7 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 				e.name = name
 			}
 		} else {
-			l.labelName(e, name)
+			l.labelName(e, name, exemplar)
 			if !l.at('=') {
 				l.syntax(l.i, "expected = after label name %q, found %s", b[name.start:name.end], l.describe(l.i))
 				return false
@@ -503,9 +503,9 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 
 // labelName judges a label name, right after it is read (so a finding
 // lands on the right line).
-func (l *rawLexer) labelName(e *rawEntry, name span) {
+func (l *rawLexer) labelName(e *rawEntry, name span, exemplar bool) {
 	n := l.b[name.start:name.end]
-	if string(n) == "__name__" && e.name.start != e.name.end {
+	if !exemplar && string(n) == "__name__" && e.name.start != e.name.end {
 		l.finding("spec.duplicate-label", 0, name.start, "label __name__ repeats the metric name: textparse keeps only one of the two")
 	}
 	if l.om && len(n) > 0 && n[0] == '_' {
