@@ -85,21 +85,24 @@ type specFamily struct {
 	line, helpLine, typeLine, unitLine int
 	unit                               string
 	samples                            int
-	lastLine                           int     // the last line seen of the family
-	curMetric                          int32   // the metric being written, -1 none
-	prev                               *Sample // the last sample of the family
-	hasCreated                         bool    // an OpenMetrics counter with _created samples
-	points                             []*point
-	clashed                            bool
+	lastLine                           int      // the last line seen of the family
+	curMetric                          int32    // the metric being written, -1 none
+	prev                               *Sample  // the last sample of the family
+	hasCreated                         bool     // an OpenMetrics counter with _created samples
+	points                             []*point // histogram and summary points not judged yet
+	clashed                            bool     // spec.name-clash reported
 }
 
+// seriesRec is what the spec rules remember of a series.
 type seriesRec struct {
-	s     *Sample
-	next  int32 // next record with the same hash, -1 none
-	ts    float64
+	s     *Sample // its latest sample
+	next  int32   // next record with the same hash, -1 none
+	ts    float64 // its latest timestamp, in seconds
 	hasTs bool
 }
 
+// metricRec is what the spec rules remember of a metric of a histogram,
+// summary or stateset.
 type metricRec struct {
 	s     *Sample // the first sample of the metric
 	fam   *specFamily

@@ -192,17 +192,25 @@ const (
 	classNameStart                    // [a-zA-Z_:]
 	classLabelChar                    // [a-zA-Z0-9_]
 	classNameChar                     // [a-zA-Z0-9_:]
+	classPlain                        // ASCII that needs no second look in a string
 )
 
 var charClass = func() (t [256]uint8) {
+	for c := range utf8.RuneSelf {
+		switch c {
+		case '"', '\\', '\n', '\r':
+		default:
+			t[c] = classPlain
+		}
+	}
 	for c := range t {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
-			t[c] = classLabelStart | classNameStart | classLabelChar | classNameChar
+			t[c] |= classLabelStart | classNameStart | classLabelChar | classNameChar
 		case c == ':':
-			t[c] = classNameStart | classNameChar
+			t[c] |= classNameStart | classNameChar
 		case c >= '0' && c <= '9':
-			t[c] = classLabelChar | classNameChar
+			t[c] |= classLabelChar | classNameChar
 		}
 	}
 	return t
@@ -270,6 +278,11 @@ func (l *rawLexer) scanString(ctx strContext) (runes int, ok bool) {
 	quoted := ctx != strHelp
 	for l.i < len(b) {
 		c := b[l.i]
+		if charClass[c]&classPlain != 0 {
+			l.i++
+			runes++
+			continue
+		}
 		switch {
 		case c == '"' && quoted:
 			l.i++
