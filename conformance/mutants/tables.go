@@ -1,13 +1,18 @@
 package mutants
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
 	"github.com/deploymetrics/deploymetrics/counters"
 )
+
+// window is how long the lossy and torn tables leave their defect open:
+// long enough that concurrent tickers and scrapes fall into it on any
+// machine, short enough to keep the runs quick.
+const window = 20 * time.Microsecond
 
 // The table mutants wrap the reference table, so that they keep its
 // normalisation, cap and sorting, and break one thing.
@@ -43,7 +48,7 @@ func (t *cachingTable) snapshot() []counters.DeploySnapshot {
 }
 
 // lossyTable counts each counter in a cell of its own and increments it
-// with an atomic load, a yield, and an atomic store: no data race for the
+// with an atomic load, a pause, and an atomic store: no data race for the
 // race detector to report, but a tick that lands between another's load
 // and store is lost. The reference table registers the target types, so
 // that normalisation, the cap and the sort order stay the reference's.
@@ -62,7 +67,7 @@ func (t *lossyTable) tick(c conformance.Counter, targetType string) {
 	v, _ := t.cells.LoadOrStore(cellKey{name, c}, new(atomic.Uint64))
 	cell := v.(*atomic.Uint64)
 	n := cell.Load()
-	runtime.Gosched() // the window another ticker's increment falls into
+	time.Sleep(window) // another ticker's increment falls in here, and is lost
 	cell.Store(n + 1)
 }
 
@@ -140,7 +145,7 @@ func (t *lengthKeyedTable) record(targetType string, o counters.Outcome) {
 	t.bind(targetType).Record(o)
 }
 
-// tornTable's Record ticks an outcome's counters one at a time, yielding
+// tornTable's Record ticks an outcome's counters one at a time, pausing
 // between them, as an emitter modelled on the original table would if it
 // claimed whole-outcome recording.
 type tornTable struct{ refTable }
@@ -148,6 +153,6 @@ type tornTable struct{ refTable }
 func (t tornTable) record(targetType string, o counters.Outcome) {
 	for _, c := range conformance.Ticks(o) {
 		t.tick(c, targetType)
-		runtime.Gosched()
+		time.Sleep(window) // a scrape in here sees part of the deployment
 	}
 }
