@@ -76,7 +76,7 @@ func TestParseErrorLocation(t *testing.T) {
 // what textparse accepted: the line textparse rejected is format.rejected's
 // alone, and a family cut short is not judged incomplete.
 func TestSpecRulesStopAtTheParseError(t *testing.T) {
-	body := "# TYPE a histogram\na_bucket{le=\"1\"} 0\na_bucket{le=\"+Inf\",} 0 x\n# EOF\n"
+	body := "# TYPE a histogram\na_bucket{le=\"1.0\"} 0\na_bucket{le=\"+Inf\",} 0 x\n# EOF\n"
 	report := Check(Input{Body: []byte(body), ContentType: ContentTypeOpenMetrics}, Options{})
 	if got := report.Rule("format.rejected"); len(got) != 1 || got[0].Line != 3 {
 		t.Fatalf("format.rejected = %v, want one on line 3", got)

@@ -9,12 +9,14 @@ import (
 	"strings"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // The spec.* rules judge what the text format 0.0.4 and OpenMetrics 1.0
 // forbid but textparse lets through. Each applies to the format it names;
 // "both" rules follow each format's own wording. They are errors, except
-// spec.escape-undefined, which judges a SHOULD NOT of OpenMetrics.
+// spec.escape-undefined and spec.canonical-number, which judge what
+// OpenMetrics says exposers SHOULD (NOT) do.
 var specRules = []Rule{
 	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar where textparse reads on regardless (OpenMetrics: no trailing comma, no CR line ending; text: commas between labels, no NUL where a line starts)"},
 	{ID: "spec.quoted-name", Severity: Error, Description: "metric and label names are unquoted [a-zA-Z_:][a-zA-Z0-9_:]*: neither format 0.0.4 nor OpenMetrics 1.0 has quoted UTF-8 names"},
@@ -33,6 +35,7 @@ var specRules = []Rule{
 	{ID: "spec.name-clash", Severity: Error, Description: "OpenMetrics: no two families can produce the same sample name (a counter x and a gauge x_created)"},
 	{ID: "spec.counter-value", Severity: Error, Description: "a counter's total is never NaN or negative"},
 	{ID: "spec.histogram-le", Severity: Error, Description: "every _bucket sample has an le label that is a number (not NaN), +Inf written \"+Inf\" in OpenMetrics; OpenMetrics: no le label on other histogram samples"},
+	{ID: "spec.canonical-number", Severity: Warning, Description: "OpenMetrics: le and quantile label values use the canonical rendering (Go's %g, .0 added to integers: 1.0, 0.25, 1e-05), which the spec asks of exposers and parsers must not demand"},
 	{ID: "spec.histogram-buckets", Severity: Error, Description: "histogram buckets are in increasing le order, unique, cumulative, and include le=\"+Inf\""},
 	{ID: "spec.histogram-count", Severity: Error, Description: "a histogram's _count equals its +Inf bucket; OpenMetrics: _count and _sum (_gcount and _gsum) come together"},
 	{ID: "spec.histogram-value", Severity: Error, Description: "histogram bucket and count values are never NaN or negative (OpenMetrics: integers; _sum never NaN or negative, absent with negative buckets; _gsum never NaN)"},
@@ -67,6 +70,7 @@ type specPass struct {
 	owners map[string]*specFamily
 	nfams  uint64
 
+	num        []byte // a number being rendered canonically
 	seed       maphash.Seed
 	skey, mkey []byte           // series and metric keys being hashed
 	seriesIdx  map[uint64]int32 // hash of name and labels → head of a chain in series
@@ -853,6 +857,8 @@ func (sp *specPass) histogramRules(f *specFamily, s *Sample, ent *rawEntry, kind
 			return
 		case sp.om && math.IsInf(le, 1) && ent.hasLe && string(sp.b[ent.le.start:ent.le.end]) != "+Inf":
 			sp.find("spec.histogram-le", f, s, col(ent, ent.le), "bucket %s writes positive infinity as %q: OpenMetrics writes it +Inf", s.Series, sp.b[ent.le.start:ent.le.end])
+		case sp.om && ent.hasLe:
+			sp.canonical(f, s, ent, ent.le, "le", le)
 		}
 		if pt.buckets > 0 {
 			switch {
@@ -911,6 +917,8 @@ func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind s
 			return
 		case q < 0 || q > 1:
 			sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s is outside [0, 1]", qText)
+		case sp.om && ent.hasQuantile:
+			sp.canonical(f, s, ent, ent.quantile, "quantile", q)
 		}
 		if !sp.om {
 			if pt.hasQ && q <= pt.lastQ {
@@ -931,6 +939,14 @@ func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind s
 		if bad := badCount(v); sp.om && bad != "" {
 			sp.find("spec.summary-value", f, s, vcol, "summary sum %s is %s: an OpenMetrics summary's sum is never NaN or negative", s.Series, bad)
 		}
+	}
+}
+
+// canonical judges the raw spelling of an le or quantile value v.
+func (sp *specPass) canonical(f *specFamily, s *Sample, ent *rawEntry, raw span, label string, v float64) {
+	sp.num = labels.AppendOpenMetricsFloat(sp.num[:0], v)
+	if written := sp.b[raw.start:raw.end]; string(written) != string(sp.num) {
+		sp.find("spec.canonical-number", f, s, col(ent, raw), "%s=%q is not the canonical rendering %q: OpenMetrics asks exposers to write le and quantile values one way, so that the label is the same string everywhere", label, written, sp.num)
 	}
 }
 
