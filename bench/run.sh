@@ -15,6 +15,8 @@
 #   RACE_BENCHTIME  -benchtime under -race (default 200ms)
 #   OUT             directory for the raw results and test binaries
 #                   (default bench/out, ignored by git)
+#   REPORT_ONLY=1   skip the runs: rewrite RESULTS.md from the raw results
+#                   and run facts a previous run left in OUT
 #
 # The runs are interleaved: round i runs every benchmark once without the
 # race detector, then once with it. On a machine shared with other work a
@@ -39,22 +41,11 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 normal=$OUT/normal.txt
 race=$OUT/race.txt
-: >"$normal"
-: >"$race"
+meta=$OUT/run-facts.sh
 
 log() { printf '%s %s\n' "$(date -u +%T)" "$*" >&2; }
 
 benchstat() { go run "$BENCHSTAT_PKG" "$@"; }
-log "fetching benchstat"
-benchstat -h >/dev/null 2>&1 || true
-
-started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-start_s=$(date +%s)
-
-log "building test binaries"
-go test -c -o "$OUT/bench.test" ./bench
-go test -race -c -o "$OUT/bench.race.test" ./bench
 
 # The two halves of a round: the tick benchmarks at one and two Ps, and the
 # rest at the default GOMAXPROCS (the number of cores). The binaries run in
@@ -67,21 +58,44 @@ round() { # binary benchtime output
 	(cd bench && "$1" "${rest_args[@]}" -test.benchtime="$2") >>"$3"
 }
 
-rounds=$((COUNT > RACE_COUNT ? COUNT : RACE_COUNT))
-for ((i = 1; i <= rounds; i++)); do
-	if ((i <= COUNT)); then
-		log "round $i/$COUNT without -race"
-		round "$OUT/bench.test" "$BENCHTIME" "$normal"
-	fi
-	if ((i <= RACE_COUNT)); then
-		log "round $i/$RACE_COUNT with -race"
-		round "$OUT/bench.race.test" "$RACE_BENCHTIME" "$race"
-	fi
-done
+if [[ ${REPORT_ONLY:-} == 1 ]]; then
+	# shellcheck source=/dev/null
+	source "$meta"
+	log "rewriting $RESULTS from $OUT"
+else
+	: >"$normal"
+	: >"$race"
+	log "fetching benchstat"
+	benchstat -h >/dev/null 2>&1 || true
 
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-minutes=$((($(date +%s) - start_s + 59) / 60))
-log "writing $RESULTS"
+	started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+	start_s=$(date +%s)
+
+	log "building test binaries"
+	go test -c -o "$OUT/bench.test" ./bench
+	go test -race -c -o "$OUT/bench.race.test" ./bench
+
+	rounds=$((COUNT > RACE_COUNT ? COUNT : RACE_COUNT))
+	for ((i = 1; i <= rounds; i++)); do
+		if ((i <= COUNT)); then
+			log "round $i/$COUNT without -race"
+			round "$OUT/bench.test" "$BENCHTIME" "$normal"
+		fi
+		if ((i <= RACE_COUNT)); then
+			log "round $i/$RACE_COUNT with -race"
+			round "$OUT/bench.race.test" "$RACE_BENCHTIME" "$race"
+		fi
+	done
+
+	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+	minutes=$((($(date +%s) - start_s + 59) / 60))
+	# What the report says about this run, for REPORT_ONLY=1.
+	for v in started load_start load_end minutes COUNT BENCHTIME RACE_COUNT RACE_BENCHTIME; do
+		printf '%s=%q\n' "$v" "${!v}"
+	done >"$meta"
+	log "writing $RESULTS"
+fi
 
 cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cores=$(nproc)
@@ -109,12 +123,13 @@ Written by \`bench/run.sh\`; do not edit by hand except the reading at the end.
 - Run started $started and took about $minutes minutes; load average (1, 5, 15 min) $load_start at the start, $load_end at the end.
 - COUNT=$COUNT BENCHTIME=$BENCHTIME RACE_COUNT=$RACE_COUNT RACE_BENCHTIME=$RACE_BENCHTIME
 
-**This machine is shared with other engineers' builds, tests and fuzzers while the benchmarks run**, so
-absolute times are noisy, often inflated by waiting for a CPU; in the parallel (-cpu=2) tick
-benchmarks the two goroutines may not even run at the same time. Prefer the ratios, which compare
-implementations measured within the same run, minutes apart at most, and the CPU-time figures
-(cpu-sec/op in the benchstat tables, "by CPU time" in the ratio tables), which waiting for a CPU
-does not inflate.
+Absolute times depend on what else the machine was doing while the benchmarks ran; the first
+line under "Ratios" measures it for this run (the share of wall time the benchmark goroutine was
+on a CPU). On a machine shared with other work, absolute times are inflated by waiting for a CPU,
+and in the parallel (-cpu=2) tick benchmarks the two goroutines may not even run at the same time.
+Prefer the ratios, which compare implementations measured within the same run, minutes apart at
+most, and the CPU-time figures (cpu-sec/op in the benchstat tables, "by CPU time" in the ratio
+tables), which waiting for a CPU does not inflate.
 
 ## Commands
 

@@ -55,6 +55,7 @@ const (
 	nsPerOp     = "ns/op"
 	cpuNsPerOp  = "cpu-ns/op"
 	allocsPerOp = "allocs/op"
+	bytesPerOp  = "B/op"
 	nsPerSeries = "ns/series"
 	ticksPerSec = "ticks/s"
 )
@@ -217,8 +218,9 @@ func (r results) ratio(num, den string, procs int, unit string) (float64, bool) 
 	return a / b, true
 }
 
-// tally counts rows that met a target, for the summary line under a table.
-type tally struct{ met, total int }
+// tally counts rows that met a target, by wall time and by CPU time, for the
+// summary line under a table.
+type tally struct{ met, total, cpuMet, cpuTotal int }
 
 func (t *tally) add(c comparison, ratio float64, ok bool) {
 	if !ok {
@@ -230,11 +232,56 @@ func (t *tally) add(c comparison, ratio float64, ok bool) {
 	}
 }
 
+func (t *tally) addCPU(c comparison, ratio float64, ok bool) {
+	if !ok {
+		return
+	}
+	t.cpuTotal++
+	if c.met(ratio) {
+		t.cpuMet++
+	}
+}
+
 func (t tally) String() string {
-	if t.total == 0 {
+	if t.total == 0 && t.cpuTotal == 0 {
 		return "No results."
 	}
-	return fmt.Sprintf("Met in %d of %d rows.", t.met, t.total)
+	s := fmt.Sprintf("Met in %d of %d rows", t.met, t.total)
+	if t.cpuTotal > 0 {
+		s += fmt.Sprintf(" by wall time, %d of %d by CPU time", t.cpuMet, t.cpuTotal)
+	}
+	return s + "."
+}
+
+// cells returns the ratio, verdict, CPU ratio and CPU verdict cells of a row
+// and adds them to t.
+func cells(t *tally, c comparison, ratio float64, ok bool, cpuRatio float64, cpuOK bool) string {
+	t.add(c, ratio, ok)
+	t.addCPU(c, cpuRatio, cpuOK)
+	return fmt.Sprintf("%s | %s | %s | %s", times(ratio, ok), verdict(c, ratio, ok), times(cpuRatio, cpuOK), verdict(c, cpuRatio, cpuOK))
+}
+
+// cpuShare returns the median, min and max over the runs of the tick
+// benchmarks at procs of cpu-ns/op ÷ ns/op: how many CPUs the process used
+// at once on average, at most procs.
+func cpuShare(r results, procs int) (mid, lo, hi float64, ok bool) {
+	var shares []float64
+	for k, units := range r {
+		if k.procs != procs || !strings.HasPrefix(k.name, "BenchmarkTick/") {
+			continue
+		}
+		wall, cpu := units[nsPerOp], units[cpuNsPerOp]
+		// Both units come from the same result lines, so index i is one run.
+		for i := range min(len(wall), len(cpu)) {
+			if wall[i] > 0 {
+				shares = append(shares, cpu[i]/wall[i])
+			}
+		}
+	}
+	if len(shares) == 0 {
+		return 0, 0, 0, false
+	}
+	return median(shares), slices.Min(shares), slices.Max(shares), true
 }
 
 var tickShapes = []string{"same", "own", "mixed16"}
@@ -244,8 +291,15 @@ func tickName(shape, impl string) string {
 }
 
 func report(w io.Writer, n, race results) {
-	fmt.Fprintln(w, "Medians of all runs; a ratio is a quotient of two medians from the same run. \"met\"/\"missed\" is judged on wall time (ns/op), the benchmarks' own measure; the CPU-time ratio (cpu-ns/op: CPU the process used per op, all goroutines together) is shown beside it because it is less disturbed by other work on a shared machine.")
+	fmt.Fprintln(w, "Medians of all runs; a ratio is a quotient of two medians from the same run. Each target is judged twice: on wall time (ns/op, the benchmarks' own measure) and on CPU time (cpu-ns/op: the CPU the process used per op, all its goroutines together), which waiting for a CPU behind other work does not inflate.")
 	fmt.Fprintln(w)
+	if share, lo, hi, ok := cpuShare(n, 1); ok {
+		fmt.Fprintf(w, "How much of the wall time the benchmarks ran: in the single-goroutine tick runs (-cpu=1) the process used a CPU for a median of %.0f%% of the wall time (lowest run %.0f%%, highest %.0f%%); on an idle machine it is about 100%%, and the rest is time spent waiting for a CPU behind other work.", 100*share, 100*lo, 100*hi)
+		if share2, lo2, hi2, ok := cpuShare(n, 2); ok {
+			fmt.Fprintf(w, " In the two-goroutine tick runs (-cpu=2) it used a median of %.2f CPUs at once (lowest run %.2f, highest %.2f); only near 2 did the two goroutines run at the same time and contend.", share2, lo2, hi2)
+		}
+		fmt.Fprint(w, "\n\n")
+	}
 	reportTick(w, n)
 	reportScrape(w, n)
 	reportCheck(w, n)
@@ -268,8 +322,8 @@ func reportTick(w io.Writer, n results) {
 	}
 	for _, t := range targets {
 		fmt.Fprintf(w, "**%s** (target %s)\n\n", t.title, t.cmp)
-		fmt.Fprintf(w, "| shape | -cpu | %s | %s | ratio | target | by CPU time |\n", t.num, t.den)
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+		fmt.Fprintf(w, "| shape | -cpu | %s | %s | ratio | target | by CPU time | target |\n", t.num, t.den)
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 		var tl tally
 		for _, sh := range tickShapes {
 			for _, procs := range []int{1, 2} {
@@ -280,9 +334,8 @@ func reportTick(w io.Writer, n results) {
 				}
 				ratio, ok := n.ratio(tickName(sh, t.num), tickName(sh, t.den), procs, nsPerOp)
 				cpuRatio, cpuOK := n.ratio(tickName(sh, t.num), tickName(sh, t.den), procs, cpuNsPerOp)
-				tl.add(t.cmp, ratio, ok)
-				fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", sh, procs, dur(a, okA), dur(b, okB),
-					times(ratio, ok), verdict(t.cmp, ratio, ok), times(cpuRatio, cpuOK))
+				fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", sh, procs, dur(a, okA), dur(b, okB),
+					cells(&tl, t.cmp, ratio, ok, cpuRatio, cpuOK))
 			}
 		}
 		fmt.Fprintf(w, "\n%s\n\n", tl)
@@ -307,15 +360,18 @@ func reportTick(w io.Writer, n results) {
 
 	cmp := comparison{false, 1}
 	fmt.Fprintf(w, "**Same-key contention at -cpu=2 vs client_golang's cached Counter: impl ÷ cg-cached, shape=same** (target %s; the string API is the strict reading, bound and record are shown beside it)\n\n", cmp)
-	fmt.Fprintln(w, "| impl | ns/op | cg-cached ns/op | ratio | target | by CPU time |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| impl | ns/op | cg-cached ns/op | ratio | target | by CPU time | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	var same tally
 	for _, impl := range []string{"string", "bound", "record"} {
 		a, okA := n.get(tickName("same", impl), 2, nsPerOp)
 		b, okB := n.get(tickName("same", "cg-cached"), 2, nsPerOp)
 		ratio, ok := n.ratio(tickName("same", impl), tickName("same", "cg-cached"), 2, nsPerOp)
 		cpuRatio, cpuOK := n.ratio(tickName("same", impl), tickName("same", "cg-cached"), 2, cpuNsPerOp)
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", impl, dur(a, okA), dur(b, okB), times(ratio, ok), verdict(cmp, ratio, ok), times(cpuRatio, cpuOK))
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", impl, dur(a, okA), dur(b, okB), cells(&same, cmp, ratio, ok, cpuRatio, cpuOK))
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "With -cpu=2, CPU time per op adds up both goroutines, and a goroutine parked on a lock uses none: a CPU-time ratio at -cpu=2 measures cost, not latency, and flatters designs that park.")
 	fmt.Fprintln(w)
 }
 
@@ -333,25 +389,28 @@ func reportScrape(w io.Writer, n results) {
 	fmt.Fprintln(w)
 
 	zero := comparison{false, 0}
-	fmt.Fprintf(w, "**Allocations per scrape in steady state** (target %s)\n\n", zero)
-	fmt.Fprintln(w, "| types | format | handler (ServeHTTP) allocs/op | target | append (AppendSnapshot + Append*) allocs/op | target |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	fmt.Fprintf(w, "**Allocations per scrape in steady state** (target %s allocs/op, median of the runs; \"runs that allocated\" counts the runs with B/op > 0, which allocs/op, rounded down per op, can hide)\n\n", zero)
+	fmt.Fprintln(w, "| types | format | handler (ServeHTTP) allocs/op | target | runs that allocated | append (AppendSnapshot + Append*) allocs/op | target | runs that allocated |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	var tl tally
 	for _, t := range scrapeTypes {
 		for _, f := range scrapeFormats {
-			h, okH := n.get(scrapeName(t, f, "handler"), 0, allocsPerOp)
-			a, okA := n.get(scrapeName(t, f, "append"), 0, allocsPerOp)
-			tl.add(zero, h, okH)
-			tl.add(zero, a, okA)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", t, f, num(h, okH), verdict(zero, h, okH), num(a, okA), verdict(zero, a, okA))
+			fmt.Fprintf(w, "| %s | %s |", t, f)
+			for _, impl := range []string{"handler", "append"} {
+				name := scrapeName(t, f, impl)
+				a, ok := n.get(name, 0, allocsPerOp)
+				tl.add(zero, a, ok)
+				fmt.Fprintf(w, " %s | %s | %s |", num(a, ok), verdict(zero, a, ok), n.allocatingRuns(name))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n\n", tl)
 
 	fp, ph := comparison{true, 10}, comparison{true, 30}
 	fmt.Fprintf(w, "**Reference handler vs the fmt.Fprintf exposer (target %s) and promhttp (target %s): baseline ÷ handler, both through ServeHTTP**\n\n", fp, ph)
-	fmt.Fprintln(w, "| types | format | handler | fprintf | ratio | target | by CPU time | promhttp | ratio | target | by CPU time |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| types | format | handler | fprintf | ratio | target | by CPU time | target | promhttp | ratio | target | by CPU time | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var tlF, tlP tally
 	for _, t := range scrapeTypes {
 		for _, f := range scrapeFormats {
@@ -362,11 +421,9 @@ func reportScrape(w io.Writer, n results) {
 			rP, okPr := n.ratio(scrapeName(t, f, "promhttp"), scrapeName(t, f, "handler"), 0, nsPerOp)
 			cF, okCF := n.ratio(scrapeName(t, f, "fprintf"), scrapeName(t, f, "handler"), 0, cpuNsPerOp)
 			cP, okCP := n.ratio(scrapeName(t, f, "promhttp"), scrapeName(t, f, "handler"), 0, cpuNsPerOp)
-			tlF.add(fp, rF, okF)
-			tlP.add(ph, rP, okPr)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, f, dur(h, okH),
-				dur(a, okA), times(rF, okF), verdict(fp, rF, okF), times(cF, okCF),
-				dur(p, okP), times(rP, okPr), verdict(ph, rP, okPr), times(cP, okCP))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", t, f, dur(h, okH),
+				dur(a, okA), cells(&tlF, fp, rF, okF, cF, okCF),
+				dur(p, okP), cells(&tlP, ph, rP, okPr, cP, okCP))
 		}
 	}
 	fmt.Fprintf(w, "\nfprintf: %s promhttp: %s\n\n", tlF, tlP)
@@ -405,6 +462,28 @@ func reportScrape(w io.Writer, n results) {
 	fmt.Fprintln(w)
 }
 
+// allocatingRuns returns "k of n": how many runs of the benchmark (at its
+// highest GOMAXPROCS) reported allocating any bytes.
+func (r results) allocatingRuns(name string) string {
+	procs := 0
+	for k := range r {
+		if k.name == name && k.procs > procs {
+			procs = k.procs
+		}
+	}
+	vs := r[key{name, procs}][bytesPerOp]
+	if len(vs) == 0 {
+		return "n/a"
+	}
+	k := 0
+	for _, v := range vs {
+		if v > 0 {
+			k++
+		}
+	}
+	return fmt.Sprintf("%d of %d", k, len(vs))
+}
+
 func num(v float64, ok bool) string {
 	if !ok {
 		return "n/a"
@@ -426,8 +505,8 @@ func reportCheck(w io.Writer, n results) {
 	fmt.Fprintln(w)
 	cmp := comparison{false, 2}
 	fmt.Fprintf(w, "**Engine vs a bare textparse pass: engine ÷ textparse** (target %s; check-none: Options{Schema: nil}; check-deploy: NewOptions(), the deploy schema)\n\n", cmp)
-	fmt.Fprintln(w, "| series | format | textparse | check-none | ratio | target | by CPU time | check-deploy | ratio | target | by CPU time |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| series | format | textparse | check-none | ratio | target | by CPU time | target | check-deploy | ratio | target | by CPU time | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var tlN, tlD tally
 	for _, s := range checkSizes {
 		for _, f := range scrapeFormats {
@@ -438,19 +517,17 @@ func reportCheck(w io.Writer, n results) {
 			rD, okRD := n.ratio(checkName(s, f, "check-deploy"), checkName(s, f, "textparse"), 0, nsPerOp)
 			cN, okCN := n.ratio(checkName(s, f, "check-none"), checkName(s, f, "textparse"), 0, cpuNsPerOp)
 			cD, okCD := n.ratio(checkName(s, f, "check-deploy"), checkName(s, f, "textparse"), 0, cpuNsPerOp)
-			tlN.add(cmp, rN, okRN)
-			tlD.add(cmp, rD, okRD)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s, f, dur(tp, okT),
-				dur(cn, okN), times(rN, okRN), verdict(cmp, rN, okRN), times(cN, okCN),
-				dur(cd, okD), times(rD, okRD), verdict(cmp, rD, okRD), times(cD, okCD))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", s, f, dur(tp, okT),
+				dur(cn, okN), cells(&tlN, cmp, rN, okRN, cN, okCN),
+				dur(cd, okD), cells(&tlD, cmp, rD, okRD, cD, okCD))
 		}
 	}
 	fmt.Fprintf(w, "\ncheck-none: %s check-deploy: %s\n\n", tlN, tlD)
 
 	lin := comparison{false, 1.5}
 	fmt.Fprintf(w, "**Growth: time per series, and 100k ÷ 1k** (linear growth keeps it flat; target %s)\n\n", lin)
-	fmt.Fprintln(w, "| format | impl | 1k | 10k | 100k | 100k ÷ 1k | target |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| format | impl | 1k | 10k | 100k | 100k ÷ 1k | target | by CPU time | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	var tl tally
 	for _, f := range scrapeFormats {
 		for _, impl := range checkImpls {
@@ -460,8 +537,9 @@ func reportCheck(w io.Writer, n results) {
 				fmt.Fprintf(w, " %s |", dur(v, ok))
 			}
 			g, ok := n.ratio(checkName("100k", f, impl), checkName("1k", f, impl), 0, nsPerSeries)
-			tl.add(lin, g, ok)
-			fmt.Fprintf(w, " %s | %s |\n", times(g, ok), verdict(lin, g, ok))
+			// cpu-ns/op is per pass; 100k series are 100 times 1k.
+			c, cOK := n.ratio(checkName("100k", f, impl), checkName("1k", f, impl), 0, cpuNsPerOp)
+			fmt.Fprintf(w, " %s |\n", cells(&tl, lin, g, ok, c/100, cOK))
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n\n", tl)
@@ -480,20 +558,28 @@ func group(k key) string {
 func reportRace(w io.Writer, n, race results) {
 	fmt.Fprintln(w, "### Race detector slowdown")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Factor = ns/op under -race ÷ ns/op without, per benchmark (medians); per group the geometric mean, min and max.")
+	fmt.Fprintln(w, "Factor = time per op under -race ÷ time per op without, per benchmark (medians), by wall time (ns/op) and by CPU time (cpu-ns/op); per group the geometric mean, min and max.")
 	fmt.Fprintln(w)
 	type row struct {
-		k             key
-		normal, raced float64
-		factor        float64
+		k                     key
+		normal, raced, factor float64
+		cpuFactor             float64
+		cpuOK                 bool
 	}
 	var rows []row
 	for k := range n {
 		a, okA := n.get(k.name, k.procs, nsPerOp)
 		b, okB := race.get(k.name, k.procs, nsPerOp)
-		if okA && okB && a > 0 {
-			rows = append(rows, row{k, a, b, b / a})
+		if !okA || !okB || a <= 0 {
+			continue
 		}
+		rw := row{k: k, normal: a, raced: b, factor: b / a}
+		ca, okCA := n.get(k.name, k.procs, cpuNsPerOp)
+		cb, okCB := race.get(k.name, k.procs, cpuNsPerOp)
+		if okCA && okCB && ca > 0 {
+			rw.cpuFactor, rw.cpuOK = cb/ca, true
+		}
+		rows = append(rows, rw)
 	}
 	slices.SortFunc(rows, func(a, b row) int {
 		if c := strings.Compare(a.k.name, b.k.name); c != 0 {
@@ -501,42 +587,67 @@ func reportRace(w io.Writer, n, race results) {
 		}
 		return a.k.procs - b.k.procs
 	})
-	type agg struct {
-		logSum   float64
-		n        int
-		min, max float64
-	}
-	groups := map[string]*agg{}
+	groups := map[string]*[2]spread{}
 	var order []string
 	for _, r := range rows {
 		g := group(r.k)
 		a := groups[g]
 		if a == nil {
-			a = &agg{min: math.Inf(1), max: math.Inf(-1)}
+			a = &[2]spread{}
 			groups[g] = a
 			order = append(order, g)
 		}
-		a.logSum += math.Log(r.factor)
-		a.n++
-		a.min = min(a.min, r.factor)
-		a.max = max(a.max, r.factor)
+		a[0].add(r.factor)
+		if r.cpuOK {
+			a[1].add(r.cpuFactor)
+		}
 	}
 	slices.Sort(order)
-	fmt.Fprintln(w, "| group | benchmarks | geomean | min | max |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| group | benchmarks | geomean | min | max | geomean by CPU time | min | max |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, g := range order {
 		a := groups[g]
-		fmt.Fprintf(w, "| %s | %d | %.1f× | %.1f× | %.1f× |\n", g, a.n, math.Exp(a.logSum/float64(a.n)), a.min, a.max)
+		fmt.Fprintf(w, "| %s | %d | %s | %s |\n", g, a[0].n, a[0], a[1])
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "<details><summary>Every benchmark</summary>")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| benchmark | -cpu | ns/op | ns/op under -race | factor |")
-	fmt.Fprintln(w, "|---|---|---|---|---|")
+	fmt.Fprintln(w, "| benchmark | -cpu | ns/op | ns/op under -race | factor | factor by CPU time |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %.1f× |\n", strings.TrimPrefix(r.k.name, "Benchmark"), r.k.procs, dur(r.normal, true), dur(r.raced, true), r.factor)
+		cpu := "n/a"
+		if r.cpuOK {
+			cpu = fmt.Sprintf("%.1f×", r.cpuFactor)
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %.1f× | %s |\n", strings.TrimPrefix(r.k.name, "Benchmark"), r.k.procs, dur(r.normal, true), dur(r.raced, true), r.factor, cpu)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "</details>")
 	fmt.Fprintln(w)
+}
+
+// spread accumulates factors for their geometric mean, min and max.
+type spread struct {
+	logSum   float64
+	n        int
+	min, max float64
+}
+
+func (s *spread) add(v float64) {
+	if s.n == 0 || v < s.min {
+		s.min = v
+	}
+	if s.n == 0 || v > s.max {
+		s.max = v
+	}
+	s.logSum += math.Log(v)
+	s.n++
+}
+
+// String returns the geomean, min and max cells.
+func (s spread) String() string {
+	if s.n == 0 {
+		return "n/a | n/a | n/a"
+	}
+	return fmt.Sprintf("%.1f× | %.1f× | %.1f×", math.Exp(s.logSum/float64(s.n)), s.min, s.max)
 }

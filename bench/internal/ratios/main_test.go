@@ -15,6 +15,8 @@ BenchmarkTick/shape=same/impl=syncmap        	 100	        15.0 ns/op	       14.
 BenchmarkTick/shape=same/impl=cg-vec         	 100	        96.0 ns/op	       90.0 cpu-ns/op	       0 B/op	       0 allocs/op
 --- FAIL: BenchmarkSomething
 BenchmarkScrape/types=16/format=text/impl=handler-2     	 100	      1000 ns/op	       0 B/op	       1 allocs/op
+BenchmarkScrape/types=16/format=text/impl=append-2      	 100	       900 ns/op	      12 B/op	       0 allocs/op
+BenchmarkScrape/types=16/format=text/impl=append-2      	 100	       900 ns/op	       0 B/op	       0 allocs/op
 PASS
 ok  	github.com/deploymetrics/deploymetrics/bench	1.0s
 `
@@ -82,13 +84,17 @@ func TestReportVerdicts(t *testing.T) {
 	report(&b, r, nil)
 	out := b.String()
 	for _, want := range []string{
-		"| same | 1 | 15.00 ns | 12.00 ns | 1.25× | **missed** | 1.56× |",
-		"| same | 1 | 96.00 ns | 12.00 ns | 8.00× | met | 10.00× |",
-		"| 16 | text | 1 | **missed** |",
+		"| same | 1 | 15.00 ns | 12.00 ns | 1.25× | **missed** | 1.56× | **missed** |",
+		"| same | 1 | 96.00 ns | 12.00 ns | 8.00× | met | 10.00× | met |",
+		"| 16 | text | 1 | **missed** | 0 of 1 | 0 | met | 1 of 2 |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	// cpu/wall of the -cpu=1 tick runs: 9/10, 9/30, 9/12, 14/15, 90/96; median 0.9.
+	if want := "a median of 90% of the wall time (lowest run 30%, highest 94%)"; !strings.Contains(out, want) {
+		t.Errorf("report lacks %q", want)
 	}
 	if strings.Contains(out, "Race detector") {
 		t.Error("report has a race section without race results")
@@ -100,7 +106,7 @@ func TestReportRace(t *testing.T) {
 	raced, _ := parse(strings.NewReader(strings.ReplaceAll(sample, "1000 ns/op", "5000 ns/op")))
 	var b strings.Builder
 	report(&b, n, raced)
-	if want := "| Scrape/types=16/format=text/impl=handler | 2 | 1.00 µs | 5.00 µs | 5.0× |"; !strings.Contains(b.String(), want) {
+	if want := "| Scrape/types=16/format=text/impl=handler | 2 | 1.00 µs | 5.00 µs | 5.0× | n/a |"; !strings.Contains(b.String(), want) {
 		t.Errorf("race report lacks %q:\n%s", want, b.String())
 	}
 }
