@@ -13,10 +13,10 @@ import (
 )
 
 // Emitter is the adapter the suite drives: a few functions around the
-// emitter under test. Only Tick and one way to scrape are needed; every
-// other function is optional, and leaving it nil declares the capability
-// missing, so the specs that need it Skip with the reason instead of
-// passing silently.
+// emitter under test. One way to scrape is required, and Tick for every
+// active spec; every other function is optional. Leaving one nil declares
+// the capability missing, so the specs that need it Skip with the reason
+// instead of passing silently.
 type Emitter struct {
 	// Tick increments counter c of targetType by one. The suite passes
 	// target types as they come, hostile ones included; an emitter that

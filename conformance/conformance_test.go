@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"context"
+	"net/http/httptest"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,11 +10,14 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
+	"github.com/deploymetrics/deploymetrics/internal/simulate"
 )
 
 // TestConformance runs the suite against the reference emitter (over HTTP,
-// and through a Scrape function), and against the client_golang emitter of
+// through a Scrape function, and as a live endpoint the suite cannot
+// drive), and against the client_golang emitter of
 // clientgolang_test.go, in one Ginkgo tree:
 // Ginkgo runs specs once per process, so two configs share one RunSpecs
 // through Register (the embedding entry point; conformance.Run is the
@@ -67,4 +71,26 @@ var scrapeFunc = scrapeFuncConfig()
 
 var _ = Describe("reference emitter through a Scrape function", func() {
 	conformance.Register(&scrapeFunc)
+})
+
+// liveConfig is a running endpoint the suite can only scrape: the
+// reference emitter with simulated traffic, given by URL, no Tick. The
+// passive specs judge it; the active ones skip.
+func liveConfig() conformance.Config {
+	cfg := conformance.NewConfig()
+	cfg.NewEmitter = func() (*conformance.Emitter, error) {
+		dc := counters.NewDeployCounters()
+		simulate.Burst(dc, simulate.NewRand(uint64(GinkgoRandomSeed())), 500)
+		h := handler.NewMetricsHandler()
+		h.SetDeployCounters(dc)
+		srv := httptest.NewServer(h)
+		return &conformance.Emitter{URL: srv.URL + "/metrics/prometheus", Close: srv.Close}, nil
+	}
+	return cfg
+}
+
+var live = liveConfig()
+
+var _ = Describe("reference emitter as a live endpoint", func() {
+	conformance.Register(&live)
 })
