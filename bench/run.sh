@@ -72,6 +72,10 @@ else
 	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 	start_s=$(date +%s)
 
+	# What was built: the commit, and where the working tree differed from it
+	# (other work in progress is built in too).
+	commit=$(git rev-parse --short HEAD)
+	dirty=$(git status --porcelain --untracked-files=no | awk '{print $NF}' | sed 's|/[^/]*$||' | sort -u | paste -sd, -)
 	log "building test binaries"
 	go test -c -o "$OUT/bench.test" ./bench
 	go test -race -c -o "$OUT/bench.race.test" ./bench
@@ -91,7 +95,7 @@ else
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 	minutes=$((($(date +%s) - start_s + 59) / 60))
 	# What the report says about this run, for REPORT_ONLY=1.
-	for v in started load_start load_end minutes COUNT BENCHTIME RACE_COUNT RACE_BENCHTIME; do
+	for v in started load_start load_end minutes commit dirty COUNT BENCHTIME RACE_COUNT RACE_BENCHTIME; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done >"$meta"
 	log "writing $RESULTS"
@@ -120,6 +124,7 @@ Written by \`bench/run.sh\`; do not edit by hand except the reading at the end.
 
 - CPU: $cpu_model, $cores cores (\`nproc\`)
 - $go_version, $kernel
+- Built from commit $commit; files changed but not committed at build time, by directory: ${dirty:-none}
 - Run started $started and took about $minutes minutes; load average (1, 5, 15 min) $load_start at the start, $load_end at the end.
 - COUNT=$COUNT BENCHTIME=$BENCHTIME RACE_COUNT=$RACE_COUNT RACE_BENCHTIME=$RACE_BENCHTIME
 
