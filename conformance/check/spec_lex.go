@@ -51,8 +51,6 @@ type rawEntry struct {
 	name span
 	// text is the text of a HELP, TYPE or UNIT line.
 	text span
-	// series is the name and labels of a sample as written.
-	series span
 	// value and ts are the sample's value and timestamp tokens.
 	value, ts span
 	hasTs     bool
@@ -215,8 +213,6 @@ var charClass = func() (t [256]uint8) {
 	}
 	return t
 }()
-
-func isNameStart(c byte) bool { return charClass[c]&classNameStart != 0 }
 
 func isNameChar(c byte) bool { return charClass[c]&classNameChar != 0 }
 
@@ -680,7 +676,6 @@ func (l *rawLexer) omSample(e *rawEntry) {
 	if l.at('{') && !l.labels(e, false) {
 		return
 	}
-	e.series = span{start, l.i}
 	if e.name.start == e.name.end {
 		l.syntax(start, "sample has no metric name")
 		return
@@ -912,10 +907,7 @@ func (l *rawLexer) textSample(e *rawEntry) {
 		if !l.labels(e, false) {
 			return
 		}
-		e.series = span{start, l.i}
 		l.textBlanksAlways()
-	} else {
-		e.series = span{start, e.name.end}
 	}
 	if e.name.start == e.name.end {
 		l.syntax(start, "sample has no metric name")
