@@ -135,7 +135,7 @@ func FuzzEngine(f *testing.F) {
 		if len(body) > maxEngineInput {
 			t.Skipf("%d bytes, over the %d-byte cap of this target", len(body), maxEngineInput)
 		}
-		if err := engineNeverFailsBadly(body, mode, true); err != nil {
+		if err := engineNeverFailsBadly(body, mode); err != nil {
 			t.Fatalf("mode %#02x, body %q:\n%v", mode, body, err)
 		}
 	})
@@ -176,9 +176,7 @@ func engineInput(body []byte, mode byte) (check.Input, check.Options) {
 }
 
 // engineNeverFailsBadly checks the properties of FuzzEngine on one input.
-// tolerateKnownBugs accepts the manifestations of the bugs pending_test.go
-// lists, and only those.
-func engineNeverFailsBadly(body []byte, mode byte, tolerateKnownBugs bool) (err error) {
+func engineNeverFailsBadly(body []byte, mode byte) (err error) {
 	in, opts := engineInput(body, mode)
 	orig := bytes.Clone(body)
 
@@ -193,7 +191,7 @@ func engineNeverFailsBadly(body []byte, mode byte, tolerateKnownBugs bool) (err 
 	if len(body) > 0 && body[len(body)-1] != '\n' {
 		lines++
 	}
-	if err := wellFormed(report, lines, in.HTTP != nil, len(body) == 0 && tolerateKnownBugs); err != nil {
+	if err := wellFormed(report, lines, in.HTTP != nil); err != nil {
 		return err
 	}
 
@@ -253,15 +251,14 @@ func checkGuarded(in check.Input, opts check.Options) (report *check.Report, err
 	return report, nil
 }
 
-// wellFormed checks the report's own promises. emptyLine1 tolerates a
-// finding at line 1 of an empty input (bugEmptyBodyLine).
-func wellFormed(report *check.Report, lines int, http, emptyLine1 bool) error {
+// wellFormed checks the report's own promises.
+func wellFormed(report *check.Report, lines int, http bool) error {
 	for i, f := range report.Findings {
 		if _, ok := check.LookupRule(f.Rule); !ok {
 			return fmt.Errorf("finding of unregistered rule %q: %v", f.Rule, f)
 		}
 		switch {
-		case f.Line < 0 || f.Line > lines && !(emptyLine1 && f.Line == 1):
+		case f.Line < 0 || f.Line > lines:
 			return fmt.Errorf("finding at line %d of a %d-line input: %v", f.Line, lines, f)
 		case f.Column < 0:
 			return fmt.Errorf("finding at column %d: %v", f.Column, f)

@@ -197,7 +197,8 @@ func parse(body []byte, format Format) *Exposition {
 	}
 	parser, err := textparse.New(buf, ct, labels.NewSymbolTable(), textparse.ParserOptions{})
 	if parser == nil {
-		e.ParseError = &ParseError{Line: 1, Err: err}
+		// No parser for the content type: no line is at fault.
+		e.ParseError = &ParseError{Err: err}
 		return e
 	}
 	b := builder{e: e, buf: buf}

@@ -34,7 +34,9 @@ func checkFormat(p *pass) {
 func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (line, col int) {
 	body := e.Body
 	if len(e.lineStarts) == 0 {
-		return 1, 0
+		// An empty body has no line to point at: the finding is about the
+		// exposition as a whole.
+		return 0, 0
 	}
 	weak, strong = clamp(weak, len(body)), clamp(strong, len(body))
 	at := func(off int) (int, int) {
