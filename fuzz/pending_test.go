@@ -2,10 +2,12 @@ package fuzz
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -162,6 +164,9 @@ func TestCorpusNamesKnownTargets(t *testing.T) {
 	arity := map[string]int{"FuzzLabelRoundTrip": 2, "FuzzTickSequences": 1, "FuzzEngine": 2, "FuzzFormatDifferential": 2, "FuzzCrossScrape": 2}
 	for _, root := range []string{"fuzz", "pending"} {
 		dirs, err := os.ReadDir(filepath.Join("testdata", root))
+		if errors.Is(err, fs.ErrNotExist) && root == "pending" {
+			continue // no bug is pending: git keeps no empty directory
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
