@@ -166,16 +166,18 @@ func (e *Exposition) LineAt(off int) int {
 
 // lineStartsOf indexes the start of every line of body.
 func lineStartsOf(body []byte) []int {
-	starts := []int{0}
-	for i, c := range body {
-		if c == '\n' && i+1 < len(body) {
-			starts = append(starts, i+1)
-		}
-	}
 	if len(body) == 0 {
 		return nil
 	}
-	return starts
+	starts := make([]int, 1, bytes.Count(body, []byte{'\n'})+1)
+	for off := 0; ; {
+		nl := bytes.IndexByte(body[off:], '\n')
+		if nl < 0 || off+nl+1 == len(body) {
+			return starts
+		}
+		off += nl + 1
+		starts = append(starts, off)
+	}
 }
 
 // parse runs textparse over body and builds the Exposition.
@@ -201,20 +203,58 @@ func parse(body []byte, format Format) *Exposition {
 		e.ParseError = &ParseError{Err: err}
 		return e
 	}
-	b := builder{e: e, buf: buf}
+	b := builder{e: e, buf: buf, body: string(body)}
+	// At most one sample a line: size the index once.
+	e.Samples = make([]*Sample, 0, len(e.lineStarts))
 	b.run(parser)
 	return e
 }
 
-// builder walks textparse's entries into an Exposition.
+// builder walks textparse's entries into an Exposition. It allocates
+// samples and labels in chunks and takes every Series from one string copy
+// of the body, so that building the model costs few allocations beyond
+// textparse's own (its Labels makes one string per sample).
 type builder struct {
 	e        *Exposition
 	buf      []byte
-	current  *Family // the family of the most recent metadata line
-	lastEnd  int     // offset just past the line of the last entry
-	sliceEnd int     // offset just past the last slice textparse returned
-	lbls     labels.Labels
+	body     string           // the body as a string, which Series are cut from
+	line     int              // index into lineStarts of the line of the last entry
+	current  *Family          // the family of the most recent metadata line
+	lastEnd  int              // offset just past the line of the last entry
+	sliceEnd int              // offset just past the last slice textparse returned
+	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
+	scratch  []Label          // reused by decodeSeries
 	ex       exemplar.Exemplar
+	samples  []Sample // the chunk new samples are cut from
+	labels   []Label  // the chunk new label sets are cut from
+}
+
+// Chunk sizes: small first, so a small exposition stays small, then
+// doubling up to a bound, so waste stays under one chunk.
+const (
+	firstChunk = 16
+	maxChunk   = 4096
+)
+
+// newSample returns a zeroed sample from the current chunk.
+func (b *builder) newSample() *Sample {
+	if len(b.samples) == cap(b.samples) {
+		b.samples = make([]Sample, 0, min(max(2*cap(b.samples), firstChunk), maxChunk))
+	}
+	b.samples = b.samples[:len(b.samples)+1]
+	return &b.samples[len(b.samples)-1]
+}
+
+// newLabels returns an empty label slice with room for exactly n labels,
+// cut from the current chunk (its capacity is n, so appending beyond it
+// can never write into a neighbour's labels).
+func (b *builder) newLabels(n int) []Label {
+	if cap(b.labels)-len(b.labels) < n {
+		b.labels = make([]Label, 0, max(min(max(2*cap(b.labels), firstChunk), maxChunk), n))
+	}
+	start := len(b.labels)
+	b.labels = b.labels[:start+n]
+	return b.labels[start : start : start+n]
 }
 
 func (b *builder) run(p textparse.Parser) {
@@ -237,6 +277,7 @@ func (b *builder) run(p textparse.Parser) {
 			}
 		case textparse.EntryType:
 			name, typ := p.Type()
+			b.mtype = typ
 			f := b.metadataFamily(name)
 			if f.TypeLine == 0 {
 				f.Type, f.TypeLine = typ, b.lineOf(name)
@@ -276,7 +317,18 @@ func (b *builder) lineOf(s []byte) int {
 	} else {
 		b.lastEnd = len(b.e.Body)
 	}
-	return b.e.LineAt(off)
+	// Entries come in body order, so the line only ever moves forward.
+	starts := b.e.lineStarts
+	if len(starts) == 0 {
+		return 1
+	}
+	if off < starts[b.line] {
+		b.line = b.e.LineAt(off) - 1
+	}
+	for b.line+1 < len(starts) && starts[b.line+1] <= off {
+		b.line++
+	}
+	return b.line + 1
 }
 
 // metadataFamily returns the family a HELP/TYPE/UNIT line names: the
@@ -304,20 +356,14 @@ func (b *builder) newFamily(name string) *Family {
 
 func (b *builder) sample(p textparse.Parser) {
 	series, ts, value := p.Series()
-	s := &Sample{Line: b.lineOf(series), Series: string(series), Value: value}
+	s := b.newSample()
+	s.Line, s.Value = b.lineOf(series), value
+	s.Series = b.seriesString(series)
 	if ts != nil {
 		t := *ts
 		s.Timestamp = &t
 	}
-	p.Labels(&b.lbls)
-	s.Labels = make([]Label, 0, b.lbls.Len()-1)
-	b.lbls.Range(func(l labels.Label) {
-		if l.Name == model.MetricNameLabel {
-			s.Name = l.Value
-			return
-		}
-		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
-	})
+	s.Name, s.Labels, b.scratch = decodeSeries(s.Series, b.mtype, b.scratch, b.newLabels(strings.Count(s.Series, "=")))
 	for p.Exemplar(&b.ex) {
 		ex := Exemplar{Value: b.ex.Value}
 		if b.ex.HasTs {
@@ -332,6 +378,16 @@ func (b *builder) sample(p textparse.Parser) {
 	s.Family = f
 	f.Samples = append(f.Samples, s)
 	b.e.Samples = append(b.e.Samples, s)
+}
+
+// seriesString returns the series textparse returned as a string, cut from
+// the body's string rather than copied.
+func (b *builder) seriesString(series []byte) string {
+	off := cap(b.buf) - cap(series)
+	if off < 0 || off+len(series) > len(b.body) {
+		return string(series)
+	}
+	return b.body[off : off+len(series)]
 }
 
 // familyOf returns the family a sample named name belongs to: the current
@@ -362,31 +418,45 @@ func (b *builder) familyOf(name string) *Family {
 // allSuffixes are every suffix a sample name may add to its family name.
 var allSuffixes = []string{"_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info"}
 
+// Suffix tables, shared read-only by Suffixes.
+var (
+	suffixesBare           = []string{""}
+	suffixesTextHistogram  = []string{"_bucket", "_count", "_sum"}
+	suffixesTextSummary    = []string{"", "_count", "_sum"}
+	suffixesCounter        = []string{"_total", "_created"}
+	suffixesHistogram      = []string{"_bucket", "_count", "_sum", "_created"}
+	suffixesGaugeHistogram = []string{"_bucket", "_gcount", "_gsum"}
+	suffixesSummary        = []string{"", "_count", "_sum", "_created"}
+	suffixesInfo           = []string{"_info"}
+)
+
 // Suffixes returns the suffixes a sample name may add to the name of a
-// family of type t in format f ("" means the bare family name).
+// family of type t in format f ("" means the bare family name). The slice
+// is shared: callers must not modify it. It is called once per sample, so
+// it does not allocate.
 func Suffixes(f Format, t model.MetricType) []string {
 	if f == FormatText {
 		switch t {
 		case model.MetricTypeHistogram:
-			return []string{"_bucket", "_count", "_sum"}
+			return suffixesTextHistogram
 		case model.MetricTypeSummary:
-			return []string{"", "_count", "_sum"}
+			return suffixesTextSummary
 		}
-		return []string{""}
+		return suffixesBare
 	}
 	switch t {
 	case model.MetricTypeCounter:
-		return []string{"_total", "_created"}
+		return suffixesCounter
 	case model.MetricTypeHistogram:
-		return []string{"_bucket", "_count", "_sum", "_created"}
+		return suffixesHistogram
 	case model.MetricTypeGaugeHistogram:
-		return []string{"_bucket", "_gcount", "_gsum"}
+		return suffixesGaugeHistogram
 	case model.MetricTypeSummary:
-		return []string{"", "_count", "_sum", "_created"}
+		return suffixesSummary
 	case model.MetricTypeInfo:
-		return []string{"_info"}
+		return suffixesInfo
 	}
-	return []string{""}
+	return suffixesBare
 }
 
 // belongsTo reports whether a sample named name belongs to family f.
