@@ -101,6 +101,7 @@ type entry struct {
 // index is an immutable view of the table's rows. It is replaced, never
 // modified, so readers need only an atomic load.
 type index struct {
+	fast     fastTable // tried first on every lookup; see fastindex.go
 	byName   map[string]*row
 	sorted   []entry // by name, bytewise ascending
 	overflow *row    // nil until the first fold (or a direct use of the name)
@@ -115,7 +116,7 @@ func (x *index) regular() int {
 	return len(x.sorted)
 }
 
-var emptyIndex = &index{}
+var emptyIndex = &index{fast: emptyFast}
 
 // with returns a copy of x with the row r added under name.
 func (x *index) with(name string, r *row) *index {
@@ -134,6 +135,7 @@ func (x *index) with(name string, r *row) *index {
 	if name == OverflowTargetType {
 		y.overflow = r
 	}
+	y.fast = buildFast(y.sorted)
 	return y
 }
 
@@ -221,9 +223,17 @@ func (c *DeployCounters) Normalize(targetType string) string {
 // folded, i.e. redirected to the overflow row by the cap.
 func (c *DeployCounters) lookup(targetType string) (*row, bool) {
 	x := c.load()
+	// Only normalised names are stored, and normalisation is idempotent, so
+	// a hit in either structure means targetType is its own normal form.
+	if r := x.fast.get(targetType); r != nil {
+		return r, false
+	}
+	return c.lookupMiss(x, targetType)
+}
+
+// lookupMiss is lookup for a name the fast table of x does not hold.
+func (c *DeployCounters) lookupMiss(x *index, targetType string) (*row, bool) {
 	if r := x.byName[targetType]; r != nil {
-		// Only normalised names are stored, and normalisation is idempotent,
-		// so a hit means targetType is its own normal form.
 		return r, false
 	}
 	return c.lookupSlow(x, targetType)
@@ -276,7 +286,15 @@ func (c *DeployCounters) insert(name string, maxTypes int) (*row, bool) {
 
 // tick adds one to raw counter i of targetType.
 func (c *DeployCounters) tick(targetType string, i int) {
-	r, folded := c.lookup(targetType)
+	// lookup's fast path, written out: a tick is short enough that the calls
+	// would show.
+	x := c.load()
+	r := x.fast.get(targetType)
+	if r != nil {
+		r.raw[i].Add(1)
+		return
+	}
+	r, folded := c.lookupMiss(x, targetType)
 	r.raw[i].Add(1)
 	if folded {
 		c.folded.Add(1)
@@ -287,7 +305,13 @@ func (c *DeployCounters) tick(targetType string, i int) {
 // single atomic add, so that no snapshot can see part of it. An invalid o is
 // counted as OutcomeFailed (see Outcome).
 func (c *DeployCounters) Record(targetType string, o Outcome) {
-	r, folded := c.lookup(targetType)
+	x := c.load()
+	r := x.fast.get(targetType)
+	if r != nil {
+		r.outcomes[o.slot()].Add(1)
+		return
+	}
+	r, folded := c.lookupMiss(x, targetType)
 	r.outcomes[o.slot()].Add(1)
 	if folded {
 		c.folded.Add(1)

@@ -54,7 +54,8 @@
 //     Unicode, is kept as is: escaping those is the exposition's job.
 //
 // Normalisation is idempotent, and the table stores only normalised names, so a
-// name that is already normal (the common case) costs one map lookup. Normalize
+// name that is already normal (the common case) costs one lookup (see
+// Performance) and no normalisation. Normalize
 // shows the label value a name will be exported under.
 //
 // At most DefaultMaxTargetTypes distinct target types are kept (see
@@ -67,10 +68,17 @@
 //
 // # Performance
 //
-// Ticks never take a lock: the name index is an immutable map behind an
+// Ticks never take a lock: the name index is immutable behind an
 // atomic.Pointer, replaced copy-on-write under a mutex only when a new target
 // type is added (O(n) per new name, so the cap also bounds the total cost of
-// growth). Each target type's counters fill whole cache lines of their own, so
+// growth). Besides a map it holds a small open-addressed table rebuilt with
+// each insert, keyed by a cheap hash of the name's length and at most 24 of
+// its bytes, with a seed chosen at rebuild time so that few names share a
+// slot; a hit is confirmed by comparing those bytes (and the whole string for
+// names longer than 24 bytes). A tick on a stored name costs that hash, one
+// or two slot comparisons and the atomic add. Names the table does not hold,
+// new or unnormalised or crowded out by names that hash alike, fall back to
+// the map after at most eight slots. Each target type's counters fill whole cache lines of their own, so
 // goroutines ticking different target types do not slow each other through
 // false sharing. Bind returns a handle that skips even the map lookup. Snapshots
 // read a sorted view that is maintained on insert, and AppendSnapshot lets a
