@@ -97,6 +97,9 @@ type pass struct {
 	opts     *Options
 	exp      *Exposition
 	findings []Finding
+	// schema is the schema's reading of exp, shared by the schema, order
+	// and invariant rules (schemaView).
+	schema *schemaView
 }
 
 // attributeFamilies names the family of findings that point at a sample

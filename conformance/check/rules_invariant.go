@@ -44,67 +44,26 @@ type targetCounts struct {
 }
 
 func checkInvariants(p *pass) {
-	schema := p.opts.Schema
-	if schema == nil || !schema.Invariants {
+	if p.opts.Schema == nil || !p.opts.Schema.Invariants {
 		return
 	}
-	roles, err := deployRolesOf(schema)
-	if err != nil {
-		// Validate rejects such a schema; one built in Go without
-		// validation simply gets no invariant checks.
+	v := p.schemaView()
+	if v.roles == nil {
 		return
 	}
-	matches := matchSchema(p.exp, schema)
-	byFamily := make(map[*FamilySchema]*schemaMatch, len(matches))
-	for i := range matches {
-		byFamily[matches[i].fs] = &matches[i]
-	}
-	targets := make(map[string]*targetCounts)
-	// collect files the samples of one family under their target type:
-	// count returns which count a sample is, or -1 for none.
-	collect := func(role *FamilySchema, family int, count func(s *Sample) int) bool {
-		m := byFamily[role]
-		if m == nil || m.fam == nil {
-			return false
-		}
-		m.judged(func(s *Sample, _ sampleRole) {
-			key, _ := s.Label(schema.KeyLabel)
-			tc := targets[key]
-			if tc == nil {
-				tc = &targetCounts{}
-				targets[key] = tc
+	for _, role := range []*FamilySchema{v.roles.attempts, v.roles.validate, v.roles.reload, v.roles.postVerify, v.roles.rollback} {
+		for i := range v.matches {
+			if v.matches[i].fs == role && v.matches[i].fam == nil {
+				// A missing family is a schema finding; judging the
+				// invariants with zeros for it would only repeat that.
+				return
 			}
-			tc.listed[family] = true
-			// A duplicate series is a spec finding; count the first, as a
-			// reader of the exposition would see it.
-			if c := count(s); c >= 0 && tc.sample[c] == nil {
-				tc.value[c], tc.sample[c] = s.Value, s
-			}
-		})
-		return true
-	}
-	bySubLabel := func(label string, values map[string]int) func(*Sample) int {
-		return func(s *Sample) int {
-			v, _ := s.Label(label)
-			if c, ok := values[v]; ok {
-				return c
-			}
-			return -1
 		}
 	}
-	always := func(c int) func(*Sample) int { return func(*Sample) int { return c } }
-	present := collect(roles.attempts, fAttempts, bySubLabel(roles.result, map[string]int{"failure": cFailure}))
-	present = collect(roles.validate, fValidate, always(cValidate)) && present
-	present = collect(roles.reload, fReload, always(cReload)) && present
-	present = collect(roles.postVerify, fPostVerify, always(cPostVerify)) && present
-	present = collect(roles.rollback, fRollback, bySubLabel(roles.outcome, map[string]int{"restored": cRestored, "also_failed": cAlsoFailed})) && present
-	if !present {
-		// A missing family is a schema finding; judging the invariants
-		// with zeros for it would only repeat that.
-		return
-	}
-	for _, key := range sortedKeys(targets) {
-		checkTarget(p, schema.KeyLabel, key, targets[key], roles)
+	// schemaView.judge filed the samples of the five families under their
+	// target type (v.targets, indexed like v.keys).
+	for i := range v.targets {
+		checkTarget(p, v.schema.KeyLabel, v.keys[i], &v.targets[i], v.roles)
 	}
 }
 
@@ -124,7 +83,9 @@ func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRole
 		}
 	}
 	v := &tc.value
-	where := fmt.Sprintf("%s=%q", label, key)
+	// Rendered only for a finding: a valid exposition has thousands of
+	// targets.
+	where := func() string { return fmt.Sprintf("%s=%q", label, key) }
 	const torn = "An emitter that ticks counters one by one shows this between two ticks: record each outcome as one update"
 	rolledBack := v[cRestored] + v[cAlsoFailed]
 	rollbackCauses := v[cReload] + v[cPostVerify]
@@ -133,7 +94,7 @@ func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRole
 		p.report("invariant.i1-rollbacks", lineOf(at), roles.rollback.Name, seriesOf(at),
 			"%s: rollbacks restored %s + also_failed %s = %s, but reload failures %s + post-verify failures %s = %s; "+
 				"every reload or post-verify failure is rolled back exactly once (I1). %s",
-			where, formatValue(v[cRestored]), formatValue(v[cAlsoFailed]), formatValue(rolledBack),
+			where(), formatValue(v[cRestored]), formatValue(v[cAlsoFailed]), formatValue(rolledBack),
 			formatValue(v[cReload]), formatValue(v[cPostVerify]), formatValue(rollbackCauses), torn)
 	}
 	explained := v[cValidate] + v[cReload] + v[cPostVerify]
@@ -142,7 +103,7 @@ func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRole
 		p.report("invariant.i2-failures", lineOf(at), roles.attempts.Name, seriesOf(at),
 			"%s: failed attempts %s < validate failures %s + reload failures %s + post-verify failures %s = %s; "+
 				"every validate, reload or post-verify failure is also a failed attempt (I2). %s",
-			where, formatValue(v[cFailure]), formatValue(v[cValidate]), formatValue(v[cReload]),
+			where(), formatValue(v[cFailure]), formatValue(v[cValidate]), formatValue(v[cReload]),
 			formatValue(v[cPostVerify]), formatValue(explained), torn)
 	}
 }

@@ -138,12 +138,25 @@ type labelUse struct {
 // each problem once per family at the first sample that shows it.
 func lintLabels(p *pass, f *Family) {
 	uses := make(map[string]*labelUse)
+	// The samples of a family mostly share their label names, position
+	// by position: byPos remembers the use found at each position, so
+	// that the map is only asked when a name differs from the previous
+	// sample's.
+	var byPos []*labelUse
+	var names []string
 	for _, s := range f.Samples {
-		for _, l := range s.Labels {
-			u := uses[l.Name]
-			if u == nil {
-				u = &labelUse{first: s}
-				uses[l.Name] = u
+		for j, l := range s.Labels {
+			if j == len(byPos) {
+				byPos, names = append(byPos, nil), append(names, "")
+			}
+			u := byPos[j]
+			if u == nil || names[j] != l.Name {
+				u = uses[l.Name]
+				if u == nil {
+					u = &labelUse{first: s}
+					uses[l.Name] = u
+				}
+				byPos[j], names[j] = u, l.Name
 			}
 			if l.Value == "" {
 				if u.empty == nil {

@@ -15,15 +15,14 @@ var orderRules = []Rule{
 }
 
 func checkOrder(p *pass) {
-	schema := p.opts.Schema
-	if schema == nil {
+	if p.opts.Schema == nil {
 		return
 	}
-	matches := matchSchema(p.exp, schema)
-	checkFamilyOrder(p, matches)
-	for i := range matches {
-		if matches[i].fam != nil {
-			checkSeriesOrder(p, schema, &matches[i])
+	v := p.schemaView()
+	checkFamilyOrder(p, v.matches)
+	for i := range v.matches {
+		if v.matches[i].fam != nil {
+			checkSeriesOrder(p, v.schema, &v.matches[i])
 		}
 	}
 }
@@ -121,26 +120,16 @@ func (k *sortKey) describe(fs *FamilySchema) string {
 }
 
 // checkSeriesOrder reports the first series of a family that sorts before
-// its predecessor, with how many more do.
+// its predecessor, with how many more do; schemaView.judge compared them.
 func checkSeriesOrder(p *pass, schema *Schema, m *schemaMatch) {
-	key := newSortKey(schema, m.fs)
-	var prev, first, firstPrev *Sample
-	count := 0
-	m.judged(func(s *Sample, _ sampleRole) {
-		if prev != nil && key.compare(prev, s) > 0 {
-			if first == nil {
-				first, firstPrev = s, prev
-			}
-			count++
-		}
-		prev = s
-	})
+	first, firstPrev := m.misplaced, m.misplacedAfter
 	if first == nil {
 		return
 	}
+	key := newSortKey(schema, m.fs)
 	more := ""
-	if count > 1 {
-		more = fmt.Sprintf(" (%d series of %s are out of place)", count, m.name)
+	if m.misplacedCount > 1 {
+		more = fmt.Sprintf(" (%d series of %s are out of place)", m.misplacedCount, m.name)
 	}
 	p.report("order.series", first.Line, m.fs.Name, first.Series,
 		"%s is written after %s (line %d) but sorts before it; sort series by %s%s",

@@ -36,6 +36,17 @@ type schemaMatch struct {
 	name string
 	// fam holds the samples; nil when the family is absent.
 	fam *Family
+
+	// What schemaView.judge found, for the rules to report:
+	// listed[k] says whether a judged sample has key keys[k], nkeys counts
+	// those keys (schema.key-set);
+	listed []bool
+	nkeys  int
+	// misplaced is the first judged sample that sorts before the one
+	// written before it (misplacedAfter), misplacedCount how many do
+	// (order.series).
+	misplaced, misplacedAfter *Sample
+	misplacedCount            int
 }
 
 // matchSchema finds the family of every schema family in e, in schema
@@ -101,20 +112,13 @@ func (m *schemaMatch) judged(fn func(s *Sample, role sampleRole)) {
 }
 
 func checkSchema(p *pass) {
-	schema := p.opts.Schema
-	if schema == nil {
+	if p.opts.Schema == nil {
 		return
 	}
-	matches := matchSchema(p.exp, schema)
-	names := make(map[string]bool, len(matches))
-	for _, m := range matches {
-		names[m.name] = true
-	}
-	help, typ := metadataLines(p.exp, names)
-	t := newTally()
+	v := p.schemaView()
 	var prefixless map[string]string
-	for i := range matches {
-		m := &matches[i]
+	for i := range v.matches {
+		m := &v.matches[i]
 		if m.fam == nil {
 			if prefixless == nil {
 				prefixless = byPrefixlessName(p.exp)
@@ -122,11 +126,10 @@ func checkSchema(p *pass) {
 			checkMissing(p, m, prefixless)
 			continue
 		}
-		checkMetadata(p, m, help[m.name], typ[m.name])
-		checkSeries(p, schema, m, t)
+		checkMetadata(p, m, v.help[m.name], v.typ[m.name])
 	}
-	t.flush(p)
-	checkKeySet(p, schema, matches)
+	v.tally.flush(p)
+	checkKeySet(p, v)
 }
 
 // byPrefixlessName maps the stored name of every family of e, without its
@@ -203,55 +206,6 @@ func checkMetadata(p *pass, m *schemaMatch, helpLines, typeLines []int) {
 	}
 }
 
-// checkSeries judges every series of a present schema family: labels,
-// values, key, timestamp.
-func checkSeries(p *pass, schema *Schema, m *schemaMatch, t *tally) {
-	fs := m.fs
-	allowed := make(map[string]map[string]bool, len(fs.Values))
-	for label, values := range fs.Values {
-		set := make(map[string]bool, len(values))
-		for _, v := range values {
-			set[v] = true
-		}
-		allowed[label] = set
-	}
-	var missing, extra []string
-	m.judged(func(s *Sample, role sampleRole) {
-		missing, extra = labelDiff(s, fs.Labels, role.extra, missing[:0], extra[:0])
-		if len(missing) > 0 || len(extra) > 0 {
-			key := "labels\x00" + strings.Join(missing, ",") + "\x00" + strings.Join(extra, ",")
-			t.add("schema.labels", fs.Name, s, key, func() string {
-				return labelsMessage(s, fs, role, missing, extra)
-			})
-		}
-		for _, l := range s.Labels {
-			set, restricted := allowed[l.Name]
-			if restricted && !set[l.Value] {
-				t.add("schema.label-value", fs.Name, s, "value\x00"+l.Name+"\x00"+l.Value, func() string {
-					return fmt.Sprintf("%s: %s=%q is not an allowed value; %s takes only %s", s.Series, l.Name, l.Value, l.Name, valueList(fs.Values[l.Name]))
-				})
-			}
-			if l.Name == schema.KeyLabel && l.Value == "" {
-				t.add("schema.key-label-empty", fs.Name, s, "key", func() string {
-					return fmt.Sprintf("%s: %s is empty; every series names its %s (Prometheus drops an empty label, so the series would lose it)", s.Series, l.Name, l.Name)
-				})
-			}
-		}
-		if fs.Integer && role.integer {
-			if problem := countProblem(s.Value); problem != "" {
-				t.add("schema.value", fs.Name, s, "int\x00"+problem, func() string {
-					return fmt.Sprintf("%s: value %s is %s; %s holds counts, which are non-negative integers", s.Series, formatValue(s.Value), problem, fs.Name)
-				})
-			}
-		}
-		if s.Timestamp != nil {
-			t.add("schema.timestamp", fs.Name, s, "ts", func() string {
-				return fmt.Sprintf("%s carries a timestamp (%d): drop it, Prometheus stamps the scrape time itself", s.Series, *s.Timestamp)
-			})
-		}
-	})
-}
-
 // labelDiff returns the labels of want (plus extra, if any) that s lacks,
 // and the labels s has that are not wanted, appended to missing and unwanted.
 func labelDiff(s *Sample, want []string, extra string, missing, unwanted []string) ([]string, []string) {
@@ -307,49 +261,37 @@ func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) 
 
 // checkKeySet reports every present family that lacks key values another
 // present family lists.
-func checkKeySet(p *pass, schema *Schema, matches []schemaMatch) {
+func checkKeySet(p *pass, v *schemaView) {
+	schema := v.schema
 	if schema.KeyLabel == "" {
 		return
 	}
-	// listedBy[key][i]: family i lists key. One map operation per sample.
-	listedBy := make(map[string][]bool)
-	counts := make([]int, len(matches)) // distinct keys per family
 	present := 0
-	for i := range matches {
-		m := &matches[i]
-		if m.fam == nil {
-			continue
+	for i := range v.matches {
+		if v.matches[i].fam != nil {
+			present++
 		}
-		present++
-		m.judged(func(s *Sample, _ sampleRole) {
-			v, ok := s.Label(schema.KeyLabel)
-			if !ok || v == "" {
-				return
-			}
-			listed := listedBy[v]
-			if listed == nil {
-				listed = make([]bool, len(matches))
-				listedBy[v] = listed
-			}
-			if !listed[i] {
-				listed[i] = true
-				counts[i]++
-			}
-		})
 	}
 	if present < 2 {
 		return
 	}
-	keys := sortedKeys(listedBy)
-	for i := range matches {
-		m := &matches[i]
-		if m.fam == nil || counts[i] == len(keys) {
+	// The keys some family lists: "" stands for samples without one.
+	var keys []int32
+	for i, k := range v.keys {
+		if k != "" {
+			keys = append(keys, int32(i))
+		}
+	}
+	slices.SortFunc(keys, func(a, b int32) int { return strings.Compare(v.keys[a], v.keys[b]) })
+	for i := range v.matches {
+		m := &v.matches[i]
+		if m.fam == nil || m.nkeys == len(keys) {
 			continue
 		}
 		var missing []string
 		for _, k := range keys {
-			if !listedBy[k][i] {
-				missing = append(missing, k)
+			if int(k) >= len(m.listed) || !m.listed[k] {
+				missing = append(missing, v.keys[k])
 			}
 		}
 		p.report("schema.key-set", familyLine(m.fam), m.fs.Name, "",
@@ -400,15 +342,23 @@ func (t *tally) flush(p *pass) {
 
 // metadataLines scans the body for HELP and TYPE comments naming one of
 // names and returns their lines per name. The Exposition keeps only the
-// first of each; the schema needs to see repeats.
+// first of each; the schema needs to see repeats. Only lines starting with
+// '#' get a second look, found line by line with bytes.IndexByte.
 func metadataLines(e *Exposition, names map[string]bool) (help, typ map[string][]int) {
 	help, typ = make(map[string][]int), make(map[string][]int)
-	for n := 1; n <= e.Lines(); n++ {
-		// A CR before the newline is not part of the name either.
-		line := bytes.TrimRight(e.Line(n), "\r")
+	body := e.Body
+	for n, start := 1, 0; start < len(body); n++ {
+		end := len(body)
+		if nl := bytes.IndexByte(body[start:], '\n'); nl >= 0 {
+			end = start + nl
+		}
+		line := body[start:end]
+		start = end + 1
 		if len(line) == 0 || line[0] != '#' {
 			continue
 		}
+		// A CR before the newline is not part of the name either.
+		line = bytes.TrimRight(line, "\r")
 		rest := bytes.TrimLeft(line[1:], " \t")
 		var into map[string][]int
 		switch {
