@@ -98,10 +98,12 @@ type entry struct {
 	row  *row
 }
 
-// index is an immutable view of the table's rows. It is replaced, never
-// modified, so readers need only an atomic load.
+// index is a view of the table's rows. It is replaced, never modified, so
+// readers need only an atomic load; the one exception is the fast table,
+// which indexes share and which only gains names, each published with an
+// atomic store (see fastindex.go).
 type index struct {
-	fast     fastTable // tried first on every lookup; see fastindex.go
+	fast     *fastTable // tried first on every lookup; shared, see fastindex.go
 	byName   map[string]*row
 	sorted   []entry // by name, bytewise ascending
 	overflow *row    // nil until the first fold (or a direct use of the name)
@@ -118,7 +120,9 @@ func (x *index) regular() int {
 
 var emptyIndex = &index{fast: emptyFast}
 
-// with returns a copy of x with the row r added under name.
+// with returns a copy of x with the row r added under name. It may add name
+// to the fast table x shares with older indexes, so it must be called under
+// the table's mutex.
 func (x *index) with(name string, r *row) *index {
 	y := &index{
 		byName:   make(map[string]*row, len(x.byName)+1),
@@ -135,7 +139,10 @@ func (x *index) with(name string, r *row) *index {
 	if name == OverflowTargetType {
 		y.overflow = r
 	}
-	y.fast = buildFast(y.sorted)
+	y.fast = x.fast
+	if !y.fast.add(name, r, len(y.sorted)) {
+		y.fast = buildFast(y.sorted)
+	}
 	return y
 }
 

@@ -1,5 +1,7 @@
 package counters
 
+import "sync/atomic"
+
 // The fast index is what a tick looks a name up in before the Go map. A map
 // lookup hashes the whole string with a general-purpose hash, and that hash
 // was 80% of a tick; the table here hashes the length and at most three
@@ -7,9 +9,17 @@ package counters
 // those words and the length (and, for names longer than fastExact bytes,
 // the strings).
 //
-// It is rebuilt from scratch, with a seed chosen for the current names,
-// every time the index is (on insert, under the table's mutex), so it is as
-// immutable as the rest of the index and readers need no lock. It is only an
+// It is append-only: an insert (under the table's mutex) fills one empty
+// slot, writing the row pointer last with an atomic store, so a reader that
+// loads a non-nil row pointer also sees the rest of the slot, and readers
+// need no lock. A slot once filled never changes. When the table gets too
+// full, or (for a few names) a new name would not land in its home slot, or
+// would not fit within fastProbes slots, the insert builds a new table with
+// a seed chosen for all the current names instead, and the new index points
+// to it; readers of an older index keep the older table. Indexes share a
+// table, so an older index may find a name added after it: that is harmless,
+// since rows are never removed and each name has one row. Growth costs
+// amortised O(1) per name, not a copy of the table per name. It is only an
 // accelerator: a name it does not hold, whether new, unnormalised, or
 // crowded out by names hashing alike, falls through to the map, so a wrong
 // answer can only come from a wrong hit, and every hit has compared equal.
@@ -28,12 +38,13 @@ const fastSeeds = 32
 // for a seed that puts every name in its home slot.
 const fastPerfectMax = 64
 
-// fastSlot is one slot of the table; row is nil in an empty slot.
+// fastSlot is one slot of the table. It is empty while row is nil; the
+// other fields are written before row is stored and never change after.
 type fastSlot struct {
 	w0, w1, w2 uint64 // fastWords of name
 	n          int    // len(name)
 	name       string
-	row        *row
+	row        atomic.Pointer[row]
 	// Padding to 64 bytes, a power of two, so that indexing the slots is a
 	// shift rather than a multiply on the path of every tick.
 	_ [8]byte
@@ -41,15 +52,17 @@ type fastSlot struct {
 
 // fastTable is an open-addressed table, linearly probed, of 2^k slots.
 type fastTable struct {
-	slots []fastSlot // len is a power of two, at least 1
+	slots []fastSlot // len is a power of two
 	mask  uint64     // len(slots)-1
 	shift uint8      // 64-k: the hash is the top k bits of a product
 	seed  uint64
+	used  int // filled slots; read and written only under the table's mutex
 }
 
 // emptyFast is the table of an empty index: two empty slots (the smallest
-// table whose shift is below 64), so that lookups need no special case.
-var emptyFast = fastTable{slots: make([]fastSlot, 2), mask: 1, shift: 63}
+// table whose shift is below 64), so that lookups need no special case. It
+// is shared by every empty index and never filled: add refuses it.
+var emptyFast = &fastTable{slots: make([]fastSlot, 2), mask: 1, shift: 63}
 
 // le64 and le32 read the first 8 or 4 bytes of s as a little-endian word.
 // The compiler turns each into one load on the common 64-bit platforms.
@@ -129,14 +142,15 @@ func (t *fastTable) get(name string) *row {
 	h := t.home(w0, w1, w2, n)
 	for i := uint64(0); i < fastProbes; i++ {
 		s := &t.slots[(h+i)&t.mask]
-		if s.row == nil {
+		r := s.row.Load()
+		if r == nil {
 			// Linear probing without deletions: a name placed further on
 			// would have found this slot free.
 			return nil
 		}
 		if s.n == n && s.w0 == w0 && s.w1 == w1 && s.w2 == w2 {
 			if n <= fastExact {
-				return s.row
+				return r
 			}
 			// A call here would make the compiler spill the loop's
 			// registers on every tick; the rare long name pays it instead.
@@ -153,67 +167,103 @@ func (t *fastTable) get(name string) *row {
 func (t *fastTable) getLong(name string, h, i uint64) *row {
 	for ; i < fastProbes; i++ {
 		s := &t.slots[(h+i)&t.mask]
-		if s.row == nil {
+		r := s.row.Load()
+		if r == nil {
 			return nil
 		}
 		if s.name == name {
-			return s.row
+			return r
 		}
 	}
 	return nil
 }
 
-// buildFast returns a table holding as many of entries as fit within
+// fastLoad returns how many slots a table for n names has per name: one in
+// eight for a few names, so that a seed placing each in its home slot is
+// likely among the first few tried (for the 16 known names, each seed has a
+// 39% chance); one in four for more, so that linear probing places nearly
+// every name within fastProbes slots.
+func fastLoad(n int) int {
+	if n > fastPerfectMax {
+		return 4
+	}
+	return 8
+}
+
+// add places name in t and reports whether it did. It refuses when t is too
+// full for n names in all (the count after the insert), when no slot within
+// fastProbes is free, and, for at most fastPerfectMax names, when the name
+// would not land in its home slot; the caller then builds a new table. It
+// must be called under the table's mutex, and name must not be in t.
+func (t *fastTable) add(name string, r *row, n int) bool {
+	if t == emptyFast || n*fastLoad(n) > len(t.slots) {
+		return false
+	}
+	w0, w1, w2 := fastWords(name)
+	h := t.home(w0, w1, w2, len(name))
+	for p := uint64(0); p < fastProbes; p++ {
+		if p > 0 && n <= fastPerfectMax {
+			return false
+		}
+		s := &t.slots[(h+p)&t.mask]
+		if s.row.Load() == nil {
+			s.w0, s.w1, s.w2, s.n, s.name = w0, w1, w2, len(name), name
+			s.row.Store(r) // last: it publishes the slot
+			t.used++
+			return true
+		}
+	}
+	return false
+}
+
+// buildFast returns a new table holding as many of entries as fit within
 // fastProbes probes: all of them unless many names hash alike. It tries up
 // to fastSeeds seeds and keeps the one that places the most names, then the
 // one with the fewest displaced from their home slot. It stops at the first
 // seed that places every name, in its home slot if there are at most
 // fastPerfectMax names: for more, a seed with no displaced name is unlikely
 // to exist and the search would cost more than a displaced hit saves (one
-// more slot, usually a length comparison).
-func buildFast(entries []entry) fastTable {
+// more slot, usually a length comparison). The table is sized for twice as
+// many names, so that add can fill it before the next rebuild.
+func buildFast(entries []entry) *fastTable {
 	if len(entries) == 0 {
 		return emptyFast
 	}
-	// At most one slot in eight used for a few names, so that a seed placing
-	// each in its home slot is likely among the first few tried (for the 16
-	// known names, each seed has a 39% chance); one in four for more, so that
-	// linear probing places nearly every name within fastProbes slots.
-	load := 8
-	if len(entries) > fastPerfectMax {
-		load = 4
-	}
 	k := uint8(4)
-	for 1<<k < load*len(entries) {
+	for 1<<k < 2*len(entries)*fastLoad(2*len(entries)) {
 		k++
 	}
 	size := 1 << k
-	tmpl := make([]fastSlot, len(entries))
+	type prepared struct {
+		w0, w1, w2 uint64
+		e          entry
+	}
+	tmpl := make([]prepared, len(entries))
 	for i, e := range entries {
 		w0, w1, w2 := fastWords(e.name)
-		tmpl[i] = fastSlot{w0: w0, w1: w1, w2: w2, n: len(e.name), name: e.name, row: e.row}
+		tmpl[i] = prepared{w0, w1, w2, e}
 	}
 	// Two tables, the best so far and the one being tried, swapped when the
 	// latter wins; the second is allocated only if the first seed fails.
-	var best, cur fastTable
+	var best, cur *fastTable
 	bestPlaced, bestDisplaced := -1, 0
 	for attempt := range fastSeeds {
-		if cur.slots == nil {
-			cur.slots = make([]fastSlot, size)
+		if cur == nil {
+			cur = &fastTable{slots: make([]fastSlot, size), mask: uint64(size - 1), shift: 64 - k}
 		} else {
 			clear(cur.slots)
 		}
-		cur.mask, cur.shift = uint64(size-1), 64-k
 		// Multiples of a large odd constant, so that seeds differ in many bits.
 		cur.seed = uint64(attempt) * 0x94D049BB133111EB
 		placed, displaced := 0, 0
 		for i := range tmpl {
 			e := &tmpl[i]
-			h := cur.home(e.w0, e.w1, e.w2, e.n)
+			h := cur.home(e.w0, e.w1, e.w2, len(e.e.name))
 			for p := uint64(0); p < fastProbes; p++ {
 				s := &cur.slots[(h+p)&cur.mask]
-				if s.row == nil {
-					*s = *e
+				if s.row.Load() == nil {
+					s.w0, s.w1, s.w2, s.n, s.name = e.w0, e.w1, e.w2, len(e.e.name), e.e.name
+					s.row.Store(e.e.row)
 					placed++
 					if p > 0 {
 						displaced++
@@ -222,6 +272,7 @@ func buildFast(entries []entry) fastTable {
 				}
 			}
 		}
+		cur.used = placed
 		if placed > bestPlaced || (placed == bestPlaced && displaced < bestDisplaced) {
 			best, cur = cur, best
 			bestPlaced, bestDisplaced = placed, displaced

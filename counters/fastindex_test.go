@@ -28,8 +28,9 @@ func checkFastIndex(t *testing.T, dc *DeployCounters) int {
 			}
 		}
 	}
-	for _, s := range x.fast.slots {
-		if s.row != nil && x.byName[s.name] != s.row {
+	for i := range x.fast.slots {
+		s := &x.fast.slots[i]
+		if r := s.row.Load(); r != nil && x.byName[s.name] != r {
 			t.Fatalf("fast table holds %q, which the map does not map to the same row", s.name)
 		}
 	}
@@ -106,7 +107,7 @@ func TestFastIndexHoldsTheKnownTargetTypes(t *testing.T) {
 	x := dc.load()
 	for _, tt := range KnownTargetTypes() {
 		w0, w1, w2 := fastWords(tt)
-		if s := x.fast.slots[x.fast.home(w0, w1, w2, len(tt))]; s.name != tt {
+		if s := &x.fast.slots[x.fast.home(w0, w1, w2, len(tt))]; s.name != tt {
 			t.Errorf("%q is not in its home slot (found %q there)", tt, s.name)
 		}
 	}
@@ -298,4 +299,44 @@ func TestFastIndexConcurrentInserts(t *testing.T) {
 		t.Errorf("%d ticks counted, want %d", total, tickers*perTicker)
 	}
 	checkFastIndex(t, dc)
+}
+
+// TestFastIndexSharedTable checks what sharing the fast table between
+// indexes implies: an index taken early still answers every name correctly
+// (its own and, through the shared table, some added later), and filling the
+// table to the cap rebuilds it a few times, not once per name.
+func TestFastIndexSharedTable(t *testing.T) {
+	dc := NewDeployCounters()
+	for _, tt := range KnownTargetTypes() {
+		dc.Bind(tt)
+	}
+	early := dc.load()
+	rebuilds := 0
+	prev := early.fast
+	for i := range DefaultMaxTargetTypes - len(KnownTargetTypes()) {
+		dc.IncAttemptSuccess("target-" + strconv.Itoa(i))
+		if f := dc.load().fast; f != prev {
+			rebuilds++
+			prev = f
+		}
+	}
+	if rebuilds > 30 {
+		t.Errorf("the fast table was rebuilt %d times while adding %d names; it should grow by doubling", rebuilds, DefaultMaxTargetTypes-len(KnownTargetTypes()))
+	}
+	late := dc.load()
+	for _, e := range late.sorted {
+		switch r := early.fast.get(e.name); r {
+		case nil, e.row:
+		default:
+			t.Fatalf("the early index's fast table returned another name's row for %q", e.name)
+		}
+	}
+	for _, tt := range KnownTargetTypes() {
+		if early.fast.get(tt) != late.byName[tt] {
+			t.Errorf("the early index's fast table lost %q", tt)
+		}
+	}
+	if held := checkFastIndex(t, dc); held != len(late.sorted) {
+		t.Errorf("fast table holds %d of %d names", held, len(late.sorted))
+	}
 }
