@@ -72,10 +72,10 @@ type specPass struct {
 
 	num        []byte // a number being rendered canonically
 	seed       maphash.Seed
-	skey, mkey []byte           // series and metric keys being hashed
-	seriesIdx  map[uint64]int32 // hash of name and labels → head of a chain in series
+	skey, mkey []byte    // series and metric keys being hashed
+	seriesIdx  hashIndex // hash of name and labels → series
 	series     []seriesRec
-	metricIdx  map[uint64]int32 // hash of family and metric labels → head of a chain in metrics
+	metricIdx  hashIndex // hash of family and metric labels → metrics
 	metrics    []metricRec
 }
 
@@ -100,7 +100,6 @@ type specFamily struct {
 // seriesRec is what the spec rules remember of a series.
 type seriesRec struct {
 	s     *Sample // its latest sample
-	next  int32   // next record with the same hash, -1 none
 	ts    float64 // its latest timestamp, in seconds
 	hasTs bool
 }
@@ -110,7 +109,7 @@ type seriesRec struct {
 type metricRec struct {
 	s     *Sample // the first sample of the metric
 	fam   *specFamily
-	next  int32
+	skip  string  // the label its samples differ by
 	ts    float64 // the latest timestamp of the metric's samples
 	hasTs bool
 	pt    *point // the point (histogram, summary) being written
@@ -165,9 +164,8 @@ func newSpecPass(p *pass) *specPass {
 		fams:      make(map[string]*specFamily),
 		owners:    make(map[string]*specFamily),
 		seed:      maphash.MakeSeed(),
-		seriesIdx: make(map[uint64]int32, len(p.exp.Samples)),
+		seriesIdx: newHashIndex(len(p.exp.Samples)),
 		series:    make([]seriesRec, 0, len(p.exp.Samples)),
-		metricIdx: make(map[uint64]int32),
 	}
 	return sp
 }
@@ -602,18 +600,20 @@ func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, rep
 // labels, -1 when there is none.
 func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []Label) int32 {
 	h, _ := sp.hashKeys(f, name, suffix, labels, "", false)
-	head, ok := sp.seriesIdx[h]
-	if !ok {
-		return -1
-	}
-	for i := head; i >= 0; i = sp.series[i].next {
+	for pos := sp.seriesIdx.home(h); ; pos = sp.seriesIdx.step(pos) {
+		i, ok := sp.seriesIdx.at(pos, h)
+		if i < 0 {
+			return -1
+		}
+		if !ok {
+			continue
+		}
 		r := &sp.series[i]
 		n := r.s.Name
 		if len(n) == len(name)+len(suffix) && strings.HasPrefix(n, name) && strings.HasSuffix(n, suffix) && sameLabels(r.s.Labels, labels, "") {
 			return i
 		}
 	}
-	return -1
 }
 
 // keyHashes hashes the series key of s (its name and labels) and, when
@@ -656,35 +656,37 @@ func (sp *specPass) hashKeys(f *specFamily, name, suffix string, labels []Label,
 // seriesRules judges repeats of a series whose key hashes to h; it
 // returns the series' record and whether s repeats an earlier sample.
 func (sp *specPass) seriesRules(f *specFamily, s *Sample, h uint64, ts float64, hasTs bool) (int32, bool) {
-	head, ok := sp.seriesIdx[h]
-	if ok {
-		for i := head; i >= 0; i = sp.series[i].next {
-			r := &sp.series[i]
-			if r.s.Name != s.Name || !sameLabels(r.s.Labels, s.Labels, "") {
-				continue
-			}
-			switch {
-			case !sp.om:
-				sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, r.s.Line)
-			case !r.hasTs && !hasTs:
-				sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, r.s.Line)
-			case r.hasTs != hasTs:
-				sp.find("spec.timestamp", f, s, 0, "%s has a timestamp on one of its samples and none on another (line %d): all or none", s.Series, r.s.Line)
-			case ts < r.ts:
-				sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v (line %d) to %v: a series' timestamps increase", s.Series, r.ts, r.s.Line, ts)
-			}
-			if hasTs && (!r.hasTs || ts > r.ts) {
-				r.ts = ts
-			}
-			r.s, r.hasTs = s, hasTs
-			return i, true
+	pos := sp.seriesIdx.home(h)
+	for ; ; pos = sp.seriesIdx.step(pos) {
+		i, ok := sp.seriesIdx.at(pos, h)
+		if i < 0 {
+			break
 		}
-	} else {
-		head = -1
+		r := &sp.series[i]
+		if !ok || r.s.Name != s.Name || !sameLabels(r.s.Labels, s.Labels, "") {
+			continue
+		}
+		switch {
+		case !sp.om:
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, r.s.Line)
+		case !r.hasTs && !hasTs:
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, r.s.Line)
+		case r.hasTs != hasTs:
+			sp.find("spec.timestamp", f, s, 0, "%s has a timestamp on one of its samples and none on another (line %d): all or none", s.Series, r.s.Line)
+		case ts < r.ts:
+			sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v (line %d) to %v: a series' timestamps increase", s.Series, r.ts, r.s.Line, ts)
+		}
+		if hasTs && (!r.hasTs || ts > r.ts) {
+			r.ts = ts
+		}
+		r.s, r.hasTs = s, hasTs
+		return i, true
 	}
-	sp.series = append(sp.series, seriesRec{s: s, next: head, ts: ts, hasTs: hasTs})
+	sp.series = append(sp.series, seriesRec{s: s, ts: ts, hasTs: hasTs})
 	idx := int32(len(sp.series) - 1)
-	sp.seriesIdx[h] = idx
+	if sp.seriesIdx.set(pos, h, idx) {
+		sp.seriesIdx.grow(func(i int32) uint64 { return sp.seriesHash(&sp.series[i]) })
+	}
 	return idx, false
 }
 
@@ -715,21 +717,28 @@ func sameLabels(a, b []Label, skip string) bool {
 // A repeated series has been judged for time order already.
 func (sp *specPass) metricRules(f *specFamily, s *Sample, h uint64, skip string, ts float64, hasTs, repeated bool) *point {
 	idx := int32(-1)
-	head, ok := sp.metricIdx[h]
-	if ok {
-		for i := head; i >= 0; i = sp.metrics[i].next {
-			if m := &sp.metrics[i]; m.fam == f && sameLabels(m.s.Labels, s.Labels, skip) {
-				idx = i
-				break
-			}
+	if sp.metricIdx.slots == nil {
+		// Only histograms, summaries and statesets have metrics, seldom
+		// many: start small and grow.
+		sp.metricIdx = newHashIndex(64)
+	}
+	pos := sp.metricIdx.home(h)
+	for ; ; pos = sp.metricIdx.step(pos) {
+		i, ok := sp.metricIdx.at(pos, h)
+		if i < 0 {
+			break
 		}
-	} else {
-		head = -1
+		if m := &sp.metrics[i]; ok && m.fam == f && sameLabels(m.s.Labels, s.Labels, skip) {
+			idx = i
+			break
+		}
 	}
 	if idx < 0 {
-		sp.metrics = append(sp.metrics, metricRec{s: s, fam: f, next: head})
+		sp.metrics = append(sp.metrics, metricRec{s: s, fam: f, skip: skip})
 		idx = int32(len(sp.metrics) - 1)
-		sp.metricIdx[h] = idx
+		if sp.metricIdx.set(pos, h, idx) {
+			sp.metricIdx.grow(func(i int32) uint64 { return sp.metricHash(&sp.metrics[i]) })
+		}
 	} else if sp.om && f.curMetric != idx {
 		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 	}
@@ -998,5 +1007,77 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 	}
 	if ent.exRunes > 128 {
 		sp.find("spec.exemplar", f, s, ecol, "the exemplar's label names and values are %d characters long: at most 128", ent.exRunes)
+	}
+}
+
+// seriesHash and metricHash hash a record's key again, for hashIndex to
+// grow.
+func (sp *specPass) seriesHash(r *seriesRec) uint64 {
+	h, _ := sp.hashKeys(nil, r.s.Name, "", r.s.Labels, "", false)
+	return h
+}
+
+func (sp *specPass) metricHash(r *metricRec) uint64 {
+	_, h := sp.hashKeys(r.fam, r.s.Name, "", r.s.Labels, r.skip, true)
+	return h
+}
+
+// hashIndex maps 64-bit hashes to record indexes: open addressing with
+// linear probing, sized for the number of samples so that it seldom grows
+// (a Go map of 100k entries cost a tenth of the spec rules in lookups
+// alone). Records whose hashes collide each take a slot; the caller tells
+// them apart by their keys.
+type hashIndex struct {
+	slots []hashSlot
+	n     int
+}
+
+type hashSlot struct {
+	tag uint32 // the high half of the hash
+	idx int32  // the record's index + 1; 0 for an empty slot
+}
+
+func newHashIndex(records int) hashIndex {
+	size := 16
+	for size < 2*records {
+		size *= 2
+	}
+	return hashIndex{slots: make([]hashSlot, size)}
+}
+
+// home returns the first slot a hash is looked for in; step the next one.
+func (t *hashIndex) home(h uint64) int { return int(h & uint64(len(t.slots)-1)) }
+
+func (t *hashIndex) step(pos int) int { return (pos + 1) & (len(t.slots) - 1) }
+
+// at returns the record in slot pos, -1 when the slot is empty (the hash
+// is not in the index), and whether the record may have hash h.
+func (t *hashIndex) at(pos int, h uint64) (int32, bool) {
+	s := t.slots[pos]
+	return s.idx - 1, s.tag == uint32(h>>32)
+}
+
+// set puts record idx with hash h in the empty slot pos, where a lookup of
+// h ended. It returns true when the index is half full and must grow.
+func (t *hashIndex) set(pos int, h uint64, idx int32) bool {
+	t.slots[pos] = hashSlot{tag: uint32(h >> 32), idx: idx + 1}
+	t.n++
+	return 2*t.n > len(t.slots)
+}
+
+// grow doubles the index; hashOf hashes a record again.
+func (t *hashIndex) grow(hashOf func(int32) uint64) {
+	old := t.slots
+	t.slots = make([]hashSlot, 2*len(old))
+	for _, s := range old {
+		if s.idx == 0 {
+			continue
+		}
+		rh := hashOf(s.idx - 1)
+		p := t.home(rh)
+		for t.slots[p].idx != 0 {
+			p = t.step(p)
+		}
+		t.slots[p] = hashSlot{tag: uint32(rh >> 32), idx: s.idx}
 	}
 }

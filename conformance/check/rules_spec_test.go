@@ -207,3 +207,41 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// TestHashIndexFindsEveryRecord fills an index far past its initial size,
+// with colliding hashes, so that it grows, and finds every record again.
+func TestHashIndexFindsEveryRecord(t *testing.T) {
+	const n = 1000
+	hashOf := func(i int32) uint64 { return uint64(i/2) * 0x9e3779b97f4a7c15 } // pairs collide
+	idx := newHashIndex(0)
+	for i := range int32(n) {
+		h := hashOf(i)
+		pos := idx.home(h)
+		for {
+			if j, _ := idx.at(pos, h); j < 0 {
+				break
+			}
+			pos = idx.step(pos)
+		}
+		if idx.set(pos, h, i) {
+			idx.grow(hashOf)
+		}
+	}
+	if len(idx.slots) < 2*n {
+		t.Fatalf("index of %d records has %d slots: it did not grow", n, len(idx.slots))
+	}
+	for i := range int32(n) {
+		h := hashOf(i)
+		found := false
+		for pos := idx.home(h); ; pos = idx.step(pos) {
+			j, maybe := idx.at(pos, h)
+			if j < 0 {
+				break
+			}
+			found = found || (maybe && j == i)
+		}
+		if !found {
+			t.Errorf("record %d not found", i)
+		}
+	}
+}
