@@ -15,8 +15,9 @@
 // AppendOpenMetrics, so that tests, fuzz targets and benchmarks can call them
 // without HTTP.
 //
-// Rendering appends into pooled buffers, so a scrape allocates nothing in
-// steady state on the uncompressed path. The response is fully rendered (and
-// compressed) before it is written, which lets it carry a Content-Length; the
-// cost is one buffer of the body's size per concurrent scrape.
+// Rendering appends into reused buffers (a handler keeps up to four idle
+// sets, shared by all goroutines), so a scrape allocates nothing in steady
+// state, compressed or not. The response is fully rendered (and compressed)
+// before it is written, which lets it carry a Content-Length; the cost is
+// one buffer of the body's size per concurrent scrape.
 package handler

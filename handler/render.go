@@ -3,6 +3,7 @@ package handler
 import (
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/deploymetrics/deploymetrics/counters"
 )
@@ -75,7 +76,7 @@ var families = [...]family{
 // invalid UTF-8 replaced as by strings.ToValidUTF8 with U+FFFD), but order,
 // duplicates and empty target types are the caller's responsibility.
 func AppendText(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
-	return appendExposition(dst, ns, snaps, false)
+	return appendExposition(dst, ns, snaps, false, nil)
 }
 
 // AppendOpenMetrics is AppendText for OpenMetrics 1.0.0: family names in the
@@ -83,10 +84,114 @@ func AppendText(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
 // output ends with "# EOF\n". Escaping and the contract on snaps are those of
 // AppendText.
 func AppendOpenMetrics(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
-	return appendExposition(dst, ns, snaps, true)
+	return appendExposition(dst, ns, snaps, true, nil)
 }
 
-func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, openMetrics bool) []byte {
+// sampleSuffixes[i][k] is what follows the target type on a sample line of
+// families[i] with its k-th sub-label value, up to the value: `"} ` (which
+// the renderer writes as three bytes instead) or `",result="success"} `. It does not depend on the namespace or the
+// format, so it is built once.
+var sampleSuffixes = func() (sfx [len(families)][2]string) {
+	for i, f := range families {
+		if f.sub == "" {
+			sfx[i][0] = `"} `
+			continue
+		}
+		for k, v := range f.subValues {
+			sfx[i][k] = `",` + f.sub + `="` + v + `"} `
+		}
+	}
+	return sfx
+}()
+
+// valueOffsets[i][k] is the offset in a DeploySnapshot of the counter that
+// families[i].values returns at k. The renderer reads counters at these
+// offsets: calling values through its function pointer was a quarter of a
+// render. They are derived from values itself, by calling it on a snapshot
+// whose eight counters hold 1 to 8, so values stays the one definition.
+var valueOffsets = func() (off [len(families)][2]uintptr) {
+	var s counters.DeploySnapshot
+	fields := [...]*uint64{
+		&s.AttemptsSuccess, &s.AttemptsFailure, &s.ValidateFailures, &s.ReloadFailures,
+		&s.PostVerifyFails, &s.RollbackRestored, &s.RollbackAlsoFail, &s.IdempotentSkips,
+	}
+	for i, p := range fields {
+		*p = uint64(i + 1)
+	}
+	base := uintptr(unsafe.Pointer(&s))
+	for i := range families {
+		for k, v := range families[i].values(&s) {
+			if v != 0 {
+				off[i][k] = uintptr(unsafe.Pointer(fields[v-1])) - base
+			}
+		}
+	}
+	return off
+}()
+
+// counterAt returns the counter at offset off in s (see valueOffsets).
+func counterAt(s *counters.DeploySnapshot, off uintptr) uint64 {
+	return *(*uint64)(unsafe.Add(unsafe.Pointer(s), off))
+}
+
+// escapedLabels holds the escaped target types of one render, concatenated,
+// so that each is escaped once rather than once per sample line (eight).
+// The handler keeps one per scratch; AppendText has none and, for the rare
+// snapshot with a value that needs escaping, escapes on every line instead.
+type escapedLabels struct {
+	buf  []byte
+	ends []int // ends[j] is where the j-th escaped value ends in buf
+}
+
+func (e *escapedLabels) build(snaps []counters.DeploySnapshot) {
+	e.buf, e.ends = e.buf[:0], e.ends[:0]
+	for j := range snaps {
+		e.buf = appendLabelValue(e.buf, snaps[j].TargetType)
+		e.ends = append(e.ends, len(e.buf))
+	}
+}
+
+// value returns the escaped j-th target type.
+func (e *escapedLabels) value(j int) []byte {
+	start := 0
+	if j > 0 {
+		start = e.ends[j-1]
+	}
+	return e.buf[start:e.ends[j]]
+}
+
+// plainLabelValue reports whether appendLabelValue would write s unchanged:
+// ASCII with no backslash, double quote or line feed.
+func plainLabelValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == '\\' || c == '"' || c == '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendExposition renders snaps. It spends about three copies per sample
+// line: the prefix, `<ns>_<family>_total{target_type="`, is written once
+// per family and then copied from dst itself; the target type is copied
+// (target types are checked for escaping once per render, not once per
+// line); the rest of the labels is a few bytes written directly or one
+// copy; small values are written directly; and the second line of a
+// family with a sub-label copies the start of the first in one piece. esc,
+// if not nil, is scratch space for the escaped target types when some need
+// escaping, so that each is escaped once; without it (AppendText) such a
+// render escapes on every line.
+func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, openMetrics bool, esc *escapedLabels) []byte {
+	plain := true
+	for j := range snaps {
+		if !plainLabelValue(snaps[j].TargetType) {
+			plain = false
+			break
+		}
+	}
+	if !plain && esc != nil {
+		esc.build(snaps)
+	}
 	for i := range families {
 		f := &families[i]
 		dst = append(dst, "# HELP "...)
@@ -96,22 +201,74 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, op
 		dst = append(dst, "\n# TYPE "...)
 		dst = appendFamilyName(dst, ns, f.name, openMetrics)
 		dst = append(dst, " counter\n"...)
+		if len(snaps) == 0 {
+			continue
+		}
+		nsub := 1
+		if f.sub != "" {
+			nsub = 2
+		}
+		sfx := &sampleSuffixes[i]
+		off := &valueOffsets[i]
+		// The first line writes the prefix; the others copy it from here.
+		// Appending a part of dst to dst is safe even when it grows: the
+		// source is read from the old array, which stays valid.
+		p0 := len(dst)
+		dst = appendName(dst, ns, f.name)
+		dst = append(dst, `_total{target_type="`...)
+		p1 := len(dst)
 		for j := range snaps {
 			s := &snaps[j]
-			v := f.values(s)
-			if f.sub == "" {
-				dst = appendSample(dst, ns, f, s.TargetType, "", v[0])
+			// The first line of a target type: prefix, target type, rest.
+			start := len(dst)
+			if j > 0 {
+				dst = append(dst, dst[p0:p1]...)
+			}
+			switch {
+			case plain:
+				dst = append(dst, s.TargetType...)
+			case esc != nil:
+				dst = append(dst, esc.value(j)...)
+			default:
+				dst = appendLabelValue(dst, s.TargetType)
+			}
+			if nsub == 1 {
+				dst = append(dst, '"', '}', ' ')
+				dst = appendCount(dst, counterAt(s, off[0]))
+				dst = append(dst, '\n')
 				continue
 			}
-			for k, sv := range f.subValues {
-				dst = appendSample(dst, ns, f, s.TargetType, sv, v[k])
+			end := len(dst)
+			dst = append(dst, sfx[0]...)
+			dst = appendCount(dst, counterAt(s, off[0]))
+			dst = append(dst, '\n')
+			// The second line starts like the first, which is copied in
+			// one piece rather than rebuilt in two.
+			if j == 0 {
+				start = p0
 			}
+			dst = append(dst, dst[start:end]...)
+			dst = append(dst, sfx[1]...)
+			dst = appendCount(dst, counterAt(s, off[1]))
+			dst = append(dst, '\n')
 		}
 	}
 	if openMetrics {
 		dst = append(dst, "# EOF\n"...)
 	}
 	return dst
+}
+
+// appendCount appends v in decimal. Counters are mostly small, and
+// appending one or two bytes directly is cheaper than strconv's copy.
+func appendCount(dst []byte, v uint64) []byte {
+	switch {
+	case v < 10:
+		return append(dst, byte('0'+v))
+	case v < 100:
+		return append(dst, byte('0'+v/10), byte('0'+v%10))
+	}
+	return strconv.AppendUint(dst, v, 10)
 }
 
 // appendName appends name prefixed with the namespace.
@@ -132,25 +289,6 @@ func appendFamilyName(dst []byte, ns, name string, openMetrics bool) []byte {
 		dst = append(dst, "_total"...)
 	}
 	return dst
-}
-
-// appendSample appends one sample line of family f. subValue is ignored for
-// families without a sub-label; it is one of f.subValues and needs no escaping.
-func appendSample(dst []byte, ns string, f *family, targetType, subValue string, v uint64) []byte {
-	dst = appendName(dst, ns, f.name)
-	dst = append(dst, `_total{target_type="`...)
-	dst = appendLabelValue(dst, targetType)
-	dst = append(dst, '"')
-	if f.sub != "" {
-		dst = append(dst, ',')
-		dst = append(dst, f.sub...)
-		dst = append(dst, `="`...)
-		dst = append(dst, subValue...)
-		dst = append(dst, '"')
-	}
-	dst = append(dst, "} "...)
-	dst = strconv.AppendUint(dst, v, 10)
-	return append(dst, '\n')
 }
 
 // appendLabelValue appends s escaped as a label value of either format: `\`,
