@@ -13,8 +13,8 @@ import "sync/atomic"
 // slot, writing the row pointer last with an atomic store, so a reader that
 // loads a non-nil row pointer also sees the rest of the slot, and readers
 // need no lock. A slot once filled never changes. When the table gets too
-// full, or (for a few names) a new name would not land in its home slot, or
-// would not fit within fastProbes slots, the insert builds a new table with
+// full, or (for a few names) a new name would not land in its home slot, the
+// insert builds a new table with
 // a seed chosen for all the current names instead, and the new index points
 // to it; readers of an older index keep the older table. Indexes share a
 // table, so an older index may find a name added after it: that is harmless,
@@ -56,7 +56,6 @@ type fastTable struct {
 	mask  uint64     // len(slots)-1
 	shift uint8      // 64-k: the hash is the top k bits of a product
 	seed  uint64
-	used  int // filled slots; read and written only under the table's mutex
 }
 
 // emptyFast is the table of an empty index: two empty slots (the smallest
@@ -190,11 +189,15 @@ func fastLoad(n int) int {
 	return 8
 }
 
-// add places name in t and reports whether it did. It refuses when t is too
-// full for n names in all (the count after the insert), when no slot within
-// fastProbes is free, and, for at most fastPerfectMax names, when the name
-// would not land in its home slot; the caller then builds a new table. It
-// must be called under the table's mutex, and name must not be in t.
+// add places name in t, or leaves it to the map, and reports whether t can
+// stay; false means the caller must build a new table. That is when t is too
+// full for n names in all (the count after the insert), and, for at most
+// fastPerfectMax names, when the name would not land in its home slot. For
+// more names, a name with no free slot within fastProbes is left to the map
+// rather than rebuilding: at this load that happens to names that hash
+// alike, which a new seed would not separate, and rebuilding for each of
+// them would let a stream of such names cost a table per name. It must be
+// called under the table's mutex, and name must not be in t.
 func (t *fastTable) add(name string, r *row, n int) bool {
 	if t == emptyFast || n*fastLoad(n) > len(t.slots) {
 		return false
@@ -209,11 +212,10 @@ func (t *fastTable) add(name string, r *row, n int) bool {
 		if s.row.Load() == nil {
 			s.w0, s.w1, s.w2, s.n, s.name = w0, w1, w2, len(name), name
 			s.row.Store(r) // last: it publishes the slot
-			t.used++
 			return true
 		}
 	}
-	return false
+	return n > fastPerfectMax
 }
 
 // buildFast returns a new table holding as many of entries as fit within
@@ -272,7 +274,6 @@ func buildFast(entries []entry) *fastTable {
 				}
 			}
 		}
-		cur.used = placed
 		if placed > bestPlaced || (placed == bestPlaced && displaced < bestDisplaced) {
 			best, cur = cur, best
 			bestPlaced, bestDisplaced = placed, displaced

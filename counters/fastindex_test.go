@@ -340,3 +340,35 @@ func TestFastIndexSharedTable(t *testing.T) {
 		t.Errorf("fast table holds %d of %d names", held, len(late.sorted))
 	}
 }
+
+// TestFastIndexCollidingStream adds many names that all hash alike after
+// enough ordinary ones that the table no longer seeks home slots: each of
+// them must keep its own count, and they must not make the table be rebuilt
+// once per name (a new seed cannot separate them).
+func TestFastIndexCollidingStream(t *testing.T) {
+	dc := NewDeployCounters()
+	for i := range fastPerfectMax + 1 {
+		dc.IncAttemptSuccess("ordinary-" + strconv.Itoa(i))
+	}
+	colliding := collidingNames(300)
+	rebuilds := 0
+	prev := dc.load().fast
+	for i, name := range colliding {
+		for range i%5 + 1 {
+			dc.IncAttemptFailure(name)
+		}
+		if f := dc.load().fast; f != prev {
+			rebuilds++
+			prev = f
+		}
+	}
+	if rebuilds > 10 {
+		t.Errorf("%d rebuilds while adding %d colliding names", rebuilds, len(colliding))
+	}
+	checkFastIndex(t, dc)
+	for _, s := range dc.Snapshot() {
+		if i := indexOf(colliding, s.TargetType); i >= 0 && s != (DeploySnapshot{TargetType: s.TargetType, AttemptsFailure: uint64(i%5 + 1)}) {
+			t.Errorf("%q: %+v, want AttemptsFailure %d", s.TargetType, s, i%5+1)
+		}
+	}
+}
