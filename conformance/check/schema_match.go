@@ -55,6 +55,14 @@ func newSchemaView(e *Exposition, schema *Schema) *schemaView {
 	v.help, v.typ = metadataLines(e, names)
 	if schema.KeyLabel != "" {
 		v.keyIndex = make(map[string]int32)
+		// Every family lists the same keys: the first family's samples
+		// bound how many there are, so the key tables grow once.
+		for _, m := range v.matches {
+			if m.fam != nil {
+				v.keys = make([]string, 0, len(m.fam.Samples))
+				break
+			}
+		}
 	}
 	if schema.Invariants {
 		// Validate rejects a schema without the roles; one built in Go
@@ -345,8 +353,8 @@ func (v *schemaView) judge(m *schemaMatch) {
 		if key != "" {
 			// schema.key-set: a sample without the key, or with an empty
 			// one, lists no key.
-			if int(i) >= len(m.listed) {
-				m.listed = append(m.listed, make([]bool, int(i)+1-len(m.listed))...)
+			for int(i) >= len(m.listed) {
+				m.listed = append(m.listed, false)
 			}
 			if !m.listed[i] {
 				m.listed[i] = true
