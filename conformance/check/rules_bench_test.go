@@ -1,13 +1,8 @@
 package check
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"testing"
-
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/textparse"
 )
 
 // BenchmarkCheckStages splits a check with the deploy schema into its
@@ -40,25 +35,7 @@ func BenchmarkCheckStages(b *testing.B) {
 				})
 			}
 			b.Run(fmt.Sprintf("%s/%dk", format, n/1000), func(b *testing.B) {
-				var lset labels.Labels
-				stage(b, "textparse+labels", func() {
-					p, err := textparse.New(body, format.ContentType(), labels.NewSymbolTable(), textparse.ParserOptions{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						entry, err := p.Next()
-						if err != nil {
-							if !errors.Is(err, io.EOF) {
-								b.Fatal(err)
-							}
-							return
-						}
-						if entry == textparse.EntrySeries {
-							p.Labels(&lset)
-						}
-					}
-				})
+				stage(b, "textparse+labels", func() { textparsePass(b, body, format, true) })
 				stage(b, "check-deploy", func() {
 					if r := Check(Input{Body: body, ContentType: format.ContentType()}, opts); len(r.Findings) > 0 {
 						b.Fatalf("%d findings on valid input:\n%s", len(r.Findings), r)
