@@ -103,7 +103,7 @@ type entry struct {
 // which indexes share and which only gains names, each published with an
 // atomic store (see fastindex.go).
 type index struct {
-	fast     *fastTable // tried first on every lookup; shared, see fastindex.go
+	fast     fastTable // tried first on every lookup; its slots are shared, see fastindex.go
 	byName   map[string]*row
 	sorted   []entry // by name, bytewise ascending
 	overflow *row    // nil until the first fold (or a direct use of the name)

@@ -312,10 +312,10 @@ func TestFastIndexSharedTable(t *testing.T) {
 	}
 	early := dc.load()
 	rebuilds := 0
-	prev := early.fast
+	prev := &early.fast.slots[0]
 	for i := range DefaultMaxTargetTypes - len(KnownTargetTypes()) {
 		dc.IncAttemptSuccess("target-" + strconv.Itoa(i))
-		if f := dc.load().fast; f != prev {
+		if f := &dc.load().fast.slots[0]; f != prev {
 			rebuilds++
 			prev = f
 		}
@@ -352,12 +352,12 @@ func TestFastIndexCollidingStream(t *testing.T) {
 	}
 	colliding := collidingNames(300)
 	rebuilds := 0
-	prev := dc.load().fast
+	prev := &dc.load().fast.slots[0]
 	for i, name := range colliding {
 		for range i%5 + 1 {
 			dc.IncAttemptFailure(name)
 		}
-		if f := dc.load().fast; f != prev {
+		if f := &dc.load().fast.slots[0]; f != prev {
 			rebuilds++
 			prev = f
 		}
