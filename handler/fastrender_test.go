@@ -132,7 +132,7 @@ func TestServeMatchesReference(t *testing.T) {
 
 // TestValueOffsets checks the offsets the renderer reads counters at against
 // each family's values, on a snapshot whose counters all differ.
-func TestValueOffsets(t *testing.T) {
+func TestValueFields(t *testing.T) {
 	s := counters.DeploySnapshot{
 		TargetType: "x", AttemptsSuccess: 11, AttemptsFailure: 12, ValidateFailures: 13, ReloadFailures: 14,
 		PostVerifyFails: 15, RollbackRestored: 16, RollbackAlsoFail: 17, IdempotentSkips: 18,
@@ -144,8 +144,8 @@ func TestValueOffsets(t *testing.T) {
 			n = 2
 		}
 		for k := range n {
-			if got := counterAt(&s, valueOffsets[i][k]); got != v[k] {
-				t.Errorf("%s[%d]: counter at offset %d is %d, values gives %d", f.name, k, valueOffsets[i][k], got, v[k])
+			if got := counterAt(&s, valueFields[i][k]); got != v[k] {
+				t.Errorf("%s[%d]: counter %d is %d, values gives %d", f.name, k, valueFields[i][k], got, v[k])
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package handler
 import (
 	"strconv"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/deploymetrics/deploymetrics/counters"
 )
@@ -104,34 +103,49 @@ var sampleSuffixes = func() (sfx [len(families)][2]string) {
 	return sfx
 }()
 
-// valueOffsets[i][k] is the offset in a DeploySnapshot of the counter that
-// families[i].values returns at k. The renderer reads counters at these
-// offsets: calling values through its function pointer was a quarter of a
-// render. They are derived from values itself, by calling it on a snapshot
+// counterField names one of the eight counters of a DeploySnapshot.
+type counterField uint8
+
+// valueFields[i][k] is the counter that families[i].values returns at k.
+// The renderer reads counters through counterAt: calling values through
+// its function pointer, which copies an array, was a quarter of a render.
+// The fields are derived from values itself, by calling it on a snapshot
 // whose eight counters hold 1 to 8, so values stays the one definition.
-var valueOffsets = func() (off [len(families)][2]uintptr) {
-	var s counters.DeploySnapshot
-	fields := [...]*uint64{
-		&s.AttemptsSuccess, &s.AttemptsFailure, &s.ValidateFailures, &s.ReloadFailures,
-		&s.PostVerifyFails, &s.RollbackRestored, &s.RollbackAlsoFail, &s.IdempotentSkips,
+var valueFields = func() (fields [len(families)][2]counterField) {
+	s := counters.DeploySnapshot{
+		AttemptsSuccess: 1, AttemptsFailure: 2, ValidateFailures: 3, ReloadFailures: 4,
+		PostVerifyFails: 5, RollbackRestored: 6, RollbackAlsoFail: 7, IdempotentSkips: 8,
 	}
-	for i, p := range fields {
-		*p = uint64(i + 1)
-	}
-	base := uintptr(unsafe.Pointer(&s))
 	for i := range families {
 		for k, v := range families[i].values(&s) {
 			if v != 0 {
-				off[i][k] = uintptr(unsafe.Pointer(fields[v-1])) - base
+				fields[i][k] = counterField(v - 1)
 			}
 		}
 	}
-	return off
+	return fields
 }()
 
-// counterAt returns the counter at offset off in s (see valueOffsets).
-func counterAt(s *counters.DeploySnapshot, off uintptr) uint64 {
-	return *(*uint64)(unsafe.Add(unsafe.Pointer(s), off))
+// counterAt returns the counter f of s. The switch compiles to a jump table.
+func counterAt(s *counters.DeploySnapshot, f counterField) uint64 {
+	switch f {
+	case 0:
+		return s.AttemptsSuccess
+	case 1:
+		return s.AttemptsFailure
+	case 2:
+		return s.ValidateFailures
+	case 3:
+		return s.ReloadFailures
+	case 4:
+		return s.PostVerifyFails
+	case 5:
+		return s.RollbackRestored
+	case 6:
+		return s.RollbackAlsoFail
+	default:
+		return s.IdempotentSkips
+	}
 }
 
 // escapedLabels holds the escaped target types of one render, concatenated,
@@ -209,7 +223,7 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, op
 			nsub = 2
 		}
 		sfx := &sampleSuffixes[i]
-		off := &valueOffsets[i]
+		off := &valueFields[i]
 		// The first line writes the prefix; the others copy it from here.
 		// Appending a part of dst to dst is safe even when it grows: the
 		// source is read from the old array, which stays valid.
