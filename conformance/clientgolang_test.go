@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/handler"
 )
 
 // newClientGolangConfig plugs a different emitter into the suite: the
@@ -18,7 +19,8 @@ import (
 // cardinality cap (those specs skip). Its normalisation: client_golang
 // panics on invalid UTF-8 in a label value and an empty target_type breaks
 // the schema, so both are replaced; everything else is kept, and escaped
-// by client_golang.
+// by client_golang. promhttp serves any method, so it is wrapped in
+// handler.GetHeadOnly, as DESIGN §1 asks of a scrape endpoint.
 //
 // Two engine rules are disabled, for what client_golang does by design and
 // Prometheus does not mind: its registry writes families sorted by name
@@ -54,7 +56,7 @@ func newClientGolangConfig() conformance.Config {
 				}
 				series(c, targetType).Inc()
 			},
-			Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}),
+			Handler: handler.GetHeadOnly(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})),
 		}, nil
 	}
 	return cfg

@@ -70,6 +70,7 @@
 //	passive-openmetrics         passive openmetrics             Config.OpenMetrics
 //	passive-negotiation         passive http                    HTTP
 //	passive-gzip                passive gzip http               HTTP, Config.Gzip
+//	passive-methods             passive http                    HTTP
 //	active-model                active                          Tick
 //	active-outcomes             active outcomes                 Tick, Record
 //	active-new-target-type      active                          Tick
@@ -89,6 +90,8 @@
 //     format they allow, OpenMetrics when the emitter declares it.
 //   - passive-gzip: gzip when Accept-Encoding allows it, identity when it
 //     does not, the same exposition either way.
+//   - passive-methods: HEAD answers like GET; POST, PUT and DELETE get 405
+//     Method Not Allowed with an Allow header naming GET and HEAD.
 //   - active-model: after random deployments ticked counter by counter,
 //     every exposed value equals the model's, in every declared format.
 //   - active-outcomes: Record ticks exactly the counters of DESIGN §2.

@@ -1,7 +1,11 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -90,7 +94,51 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 				}
 			}
 		})
+
+	It("answers GET and HEAD alike and refuses other methods with 405 and Allow",
+		Label("passive", "http"), SpecID("passive-methods"), func() {
+			if !tc.HTTP() {
+				Skip("HTTP methods not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
+			}
+			get := tc.request(http.MethodGet)
+			head := tc.request(http.MethodHead)
+			// Whether a HEAD response carries a body is not observable:
+			// net/http drops it on both ends. Its status and headers are.
+			if head.StatusCode != http.StatusOK || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+				Fail(fmt.Sprintf("[suite.methods] HEAD: status %d, Content-Type %q; want 200 and the Content-Type GET has (%q)",
+					head.StatusCode, head.Header.Get("Content-Type"), get.Header.Get("Content-Type")))
+			}
+			for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+				r := tc.request(method)
+				allow := r.Header.Get("Allow")
+				if r.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(allow, http.MethodGet) || !strings.Contains(allow, http.MethodHead) {
+					Fail(fmt.Sprintf("[suite.methods] %s: status %d, Allow %q; want 405 Method Not Allowed with Allow naming GET and HEAD (DESIGN §1: a scrape endpoint only reads)",
+						method, r.StatusCode, allow))
+				}
+			}
+		})
 })
+
+// request sends one request with method to the emitter and drains (at
+// most Config.MaxBytes of) its body.
+func (tc *TestContext) request(method string) *http.Response {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), tc.Config.ScrapeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, tc.url, nil)
+	if err != nil {
+		Fail(err.Error())
+	}
+	resp, err := tc.client.Do(req)
+	if err != nil {
+		Fail(fmt.Sprintf("%s %s: %v", method, tc.url, err))
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, io.LimitReader(resp.Body, tc.Config.MaxBytes)); err != nil {
+		Fail(fmt.Sprintf("%s %s: body: %v", method, tc.url, err))
+	}
+	return resp
+}
 
 // passive scrapes Config.Scrapes times with accept, each scrape checked
 // against the previous one, with deploy traffic before the first scrape

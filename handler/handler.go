@@ -177,9 +177,7 @@ func (h *MetricsHandler) SetDeployCounters(c *counters.DeployCounters) {
 // A response allocates nothing in steady state, compressed or not; see
 // TestServeHTTPAllocs for the conditions.
 func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header()["Allow"] = hdrAllow
-		http.Error(w, "method "+r.Method+" not allowed: use GET or HEAD", http.StatusMethodNotAllowed)
+	if refuseMethod(w, r) {
 		return
 	}
 	openMetrics := wantsOpenMetrics(r.Header.Values("Accept"))

@@ -302,6 +302,12 @@ func All() []Mutant {
 			build: func(e *emitter) { e.table = newRefTable() },
 		},
 		{
+			Name:   "any-method",
+			Defect: "serves POST, PUT and DELETE as if they were GET instead of refusing them with 405",
+			Spec:   "passive-methods", Rule: "[suite.methods]",
+			build: func(e *emitter) { e.anyMethod = true },
+		},
+		{
 			Name:   "ignores-gzip",
 			Defect: "declares gzip but never compresses",
 			Spec:   "passive-gzip", Rule: "[suite.gzip]",

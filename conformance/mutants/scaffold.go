@@ -77,6 +77,8 @@ type emitter struct {
 	contentType func(openMetrics bool) string
 	// noGzip never compresses.
 	noGzip bool
+	// anyMethod serves every method as GET.
+	anyMethod bool
 }
 
 // adapter returns the emitter as the suite drives it.
@@ -108,7 +110,7 @@ func (e *emitter) render(openMetrics bool) []byte {
 }
 
 func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !e.anyMethod && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
