@@ -51,6 +51,37 @@ type MetricsHandler struct {
 	// and those are dropped when they finish, so idle memory stays bounded.
 	mu   sync.Mutex
 	idle []*scratch
+	// negotiated remembers, for each format, the last Accept header that
+	// chose it (index 1: OpenMetrics): a scraper sends the same header on
+	// every scrape, and parsing Prometheus's four ranges cost more than
+	// rendering one target type. One entry per format keeps a text and an
+	// OpenMetrics scraper taking turns from evicting each other.
+	negotiated [2]atomic.Pointer[string]
+}
+
+// wantsOpenMetrics is the package's wantsOpenMetrics, remembering the
+// answer for the last single Accept header that gave it.
+func (h *MetricsHandler) wantsOpenMetrics(accept []string) bool {
+	if len(accept) != 1 {
+		return wantsOpenMetrics(accept)
+	}
+	for i := range h.negotiated {
+		if last := h.negotiated[i].Load(); last != nil && *last == accept[0] {
+			return i == 1
+		}
+	}
+	om := wantsOpenMetrics(accept)
+	header := accept[0]
+	h.negotiated[b2i(om)].Store(&header)
+	return om
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // maxIdleScratches bounds the idle scratches a handler keeps: enough for a
@@ -180,7 +211,7 @@ func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if refuseMethod(w, r) {
 		return
 	}
-	openMetrics := wantsOpenMetrics(r.Header.Values("Accept"))
+	openMetrics := h.wantsOpenMetrics(r.Header.Values("Accept"))
 	compress := acceptsGzip(r.Header.Values("Accept-Encoding"))
 
 	s := h.get()

@@ -123,3 +123,27 @@ func TestNegotiationDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocs per negotiation, want 0", allocs)
 	}
 }
+
+// TestHandlerRemembersNegotiation alternates Accept headers through one
+// handler, so that the remembered answers are hit, replaced and mixed, and
+// checks every answer against a fresh negotiation.
+func TestHandlerRemembersNegotiation(t *testing.T) {
+	h := NewMetricsHandler()
+	headers := [][]string{
+		{"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"},
+		{"text/plain;version=0.0.4"},
+		{"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"},
+		{"application/openmetrics-text;q=0"},
+		{"text/plain", "application/openmetrics-text"},
+		nil,
+	}
+	for round := range 3 {
+		for i, accept := range headers {
+			for _, a := range [][]string{accept, accept, headers[(i+round)%len(headers)]} {
+				if got, want := h.wantsOpenMetrics(a), wantsOpenMetrics(a); got != want {
+					t.Fatalf("round %d: Accept %q: remembered %v, negotiated %v", round, a, got, want)
+				}
+			}
+		}
+	}
+}
