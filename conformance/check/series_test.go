@@ -29,6 +29,11 @@ func TestDecodeSeriesMatchesTextparse(t *testing.T) {
 		{"quoted name escaped", FormatText, "{\"a\\\"b\"} 1\n"},
 		{"equals in value", FormatText, "a{x=\"k=v\",y=\"=\"} 1\n"},
 		{"duplicate names", FormatText, "a{x=\"2\",x=\"1\"} 1\n"},
+		// Around the size where textparse's sort stops being an insertion
+		// sort: equal names must come out in the same order.
+		{"12 labels, repeated names", FormatText, "a{k=\"1\",b=\"1\",k=\"2\",j=\"1\",b=\"2\",i=\"1\",k=\"3\",h=\"1\",b=\"3\",g=\"1\",k=\"4\"} 1\n"},
+		{"13 labels, repeated names", FormatText, "a{k=\"1\",b=\"1\",k=\"2\",j=\"1\",b=\"2\",i=\"1\",k=\"3\",h=\"1\",b=\"3\",g=\"1\",k=\"4\",b=\"4\"} 1\n"},
+		{"20 labels, repeated names", FormatText, "a{k=\"1\",b=\"1\",k=\"2\",j=\"1\",b=\"2\",i=\"1\",k=\"3\",h=\"1\",b=\"3\",g=\"1\",k=\"4\",b=\"4\",z=\"1\",k=\"5\",c=\"1\",k=\"6\",b=\"5\",d=\"1\",k=\"7\"} 1\n"},
 		{"name label", FormatText, "a{__name__=\"b\"} 1\n"},
 		{"empty value", FormatText, "a{x=\"\"} 1\n"},
 		{"histogram le", FormatText, "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_count 1\nh_sum 1\n"},
