@@ -223,23 +223,30 @@ type builder struct {
 	lastEnd  int              // offset just past the line of the last entry
 	sliceEnd int              // offset just past the last slice textparse returned
 	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
-	scratch  []Label          // reused by decodeSeries
+	decoder  seriesDecoder
 	ex       exemplar.Exemplar
 	samples  []Sample // the chunk new samples are cut from
 	labels   []Label  // the chunk new label sets are cut from
+	nSamples int      // samples in earlier chunks
+	nLabels  int      // labels in earlier chunks
 }
 
-// Chunk sizes: small first, so a small exposition stays small, then
-// doubling up to a bound, so waste stays under one chunk.
+// Chunks double with what has been allocated so far, starting small, so
+// that a small exposition stays small and waste stays under half, and are
+// cut to what the rest of the body can hold: a sample needs a line of its
+// own, a label at least minLabelBytes bytes. On a body of samples the last
+// chunk then ends close to the last sample.
 const (
-	firstChunk = 16
-	maxChunk   = 4096
+	firstChunk    = 16
+	minLabelBytes = 4 // a="" and a comma or a brace
 )
 
 // newSample returns a zeroed sample from the current chunk.
 func (b *builder) newSample() *Sample {
 	if len(b.samples) == cap(b.samples) {
-		b.samples = make([]Sample, 0, min(max(2*cap(b.samples), firstChunk), maxChunk))
+		linesLeft := len(b.e.lineStarts) - b.line
+		b.nSamples += cap(b.samples)
+		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), linesLeft), 1))
 	}
 	b.samples = b.samples[:len(b.samples)+1]
 	return &b.samples[len(b.samples)-1]
@@ -250,7 +257,9 @@ func (b *builder) newSample() *Sample {
 // can never write into a neighbour's labels).
 func (b *builder) newLabels(n int) []Label {
 	if cap(b.labels)-len(b.labels) < n {
-		b.labels = make([]Label, 0, max(min(max(2*cap(b.labels), firstChunk), maxChunk), n))
+		bytesLeft := len(b.body) - b.lastEnd
+		b.nLabels += len(b.labels)
+		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), bytesLeft/minLabelBytes), n))
 	}
 	start := len(b.labels)
 	b.labels = b.labels[:start+n]
@@ -363,7 +372,16 @@ func (b *builder) sample(p textparse.Parser) {
 		t := *ts
 		s.Timestamp = &t
 	}
-	s.Name, s.Labels, b.scratch = decodeSeries(s.Series, b.mtype, b.scratch, b.newLabels(strings.Count(s.Series, "=")))
+	name, pairs := b.decoder.decode(s.Series, b.mtype)
+	s.Name = name
+	if n := len(pairs) - 1; n > 0 {
+		s.Labels = b.newLabels(n)
+		for _, l := range pairs {
+			if l.Name != model.MetricNameLabel {
+				s.Labels = append(s.Labels, l)
+			}
+		}
+	}
 	for p.Exemplar(&b.ex) {
 		ex := Exemplar{Value: b.ex.Value}
 		if b.ex.HasTs {

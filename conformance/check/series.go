@@ -9,7 +9,14 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-// decodeSeries decodes the metric name and labels of a series textparse
+// A seriesDecoder decodes series; it keeps what one series can lend the
+// next.
+type seriesDecoder struct {
+	pairs    []Label // the labels of the last series, reused
+	lastName string  // the unquoted name of the last series, blanks before it cut
+}
+
+// decode decodes the metric name and labels of a series textparse
 // has accepted, exactly as textparse's Labels would: names and values
 // unescaped the same way, le and quantile values normalised by the type of
 // the last TYPE line, sorted by name with the same sort. It reads the
@@ -17,18 +24,33 @@ import (
 // costs no allocation; textparse's Labels copies the series and builds a
 // new label string for every sample, which dominated building the model.
 //
-// scratch is reused between calls; the labels are appended to into, which
-// must have room for them (see builder.newLabels).
-func decodeSeries(series string, mtype model.MetricType, scratch []Label, into []Label) (name string, _ []Label, _ []Label) {
+// The labels, __name__ included, are decoded into d.pairs, which is reused
+// between calls; name is the value of the last __name__ among them.
+func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name string, pairs []Label) {
 	rest := series
 	// A bare metric name runs up to the brace or the space before it. The
 	// text parser starts it before any blanks that open the line, so "  a 1"
 	// is ingested with the name "  a": keep them, as Prometheus does.
+	// Consecutive series mostly repeat a name, so the last one is tried
+	// first, in one memory comparison.
+	// Unquoted names and label names cannot hold a backslash, so only
+	// quoted ones and values are unescaped, and only when they hold one.
 	lead := skipBlanks(rest, 0)
-	end := lead + nameEnd(rest[lead:], '{')
+	var end int
+	if n := len(d.lastName); n > 0 && strings.HasPrefix(rest[lead:], d.lastName) &&
+		(lead+n == len(rest) || rest[lead+n] == '{' || rest[lead+n] == ' ' || rest[lead+n] == '\t') {
+		end = lead + n
+	} else {
+		end = lead + nameEnd(rest[lead:], '{')
+		d.lastName = rest[lead:end]
+	}
 	name, rest = rest[:end], rest[end:]
-	pairs := append(scratch[:0], Label{Name: model.MetricNameLabel})
-	if open := strings.IndexByte(rest, '{'); open >= 0 {
+	pairs = append(d.pairs[:0], Label{Name: model.MetricNameLabel})
+	open := skipBlanks(rest, 0)
+	if open == len(rest) || rest[open] != '{' {
+		open = strings.IndexByte(rest, '{')
+	}
+	if open >= 0 {
 		rest = rest[open+1:]
 		for {
 			i := 0
@@ -42,7 +64,11 @@ func decodeSeries(series string, mtype model.MetricType, scratch []Label, into [
 			var token string
 			quoted := rest[0] == '"'
 			if quoted {
-				token, rest = cutQuoted(rest)
+				var escaped bool
+				token, rest, escaped = cutQuoted(rest)
+				if escaped {
+					token = unescapeLabel(token)
+				}
 			} else {
 				end := nameEnd(rest, '=')
 				token, rest = rest[:end], rest[end:]
@@ -54,22 +80,28 @@ func decodeSeries(series string, mtype model.MetricType, scratch []Label, into [
 				continue
 			}
 			rest = rest[skipBlanks(rest, min(1, len(rest))):] // past the '='
-			var value string
-			value, rest = cutQuoted(rest)
-			labelName := unescapeLabel(token)
-			pairs = append(pairs, Label{Name: labelName, Value: normalizeFloatLabel(mtype, labelName, unescapeLabel(value))})
+			value, after, escaped := cutQuoted(rest)
+			rest = after
+			if escaped {
+				value = unescapeLabel(value)
+			}
+			if token == model.BucketLabel || token == model.QuantileLabel {
+				value = normalizeFloatLabel(mtype, token, value)
+			}
+			pairs = append(pairs, Label{Name: token, Value: value})
 		}
 	}
-	pairs[0].Value = unescapeLabel(name)
-	sortByName(pairs)
-	for _, l := range pairs {
-		if l.Name == model.MetricNameLabel {
-			name = l.Value
-			continue
+	pairs[0].Value = name
+	if len(pairs) > 1 {
+		sortByName(pairs)
+		for _, l := range pairs {
+			if l.Name == model.MetricNameLabel {
+				name = l.Value
+			}
 		}
-		into = append(into, l)
 	}
-	return name, into, pairs
+	d.pairs = pairs
+	return name, pairs
 }
 
 // sortByName sorts labels by name exactly as textparse's ScratchBuilder
@@ -111,20 +143,22 @@ func nameEnd(s string, stop byte) int {
 }
 
 // cutQuoted returns the content of the quoted string s starts with, raw
-// (escapes kept), and what follows its closing quote.
-func cutQuoted(s string) (content, rest string) {
+// (escapes kept), what follows its closing quote, and whether the content
+// holds a backslash.
+func cutQuoted(s string) (content, rest string, escaped bool) {
 	if s == "" || s[0] != '"' {
-		return "", s
+		return "", s, false
 	}
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
+			escaped = true
 			i++
 		case '"':
-			return s[1:i], s[i+1:]
+			return s[1:i], s[i+1:], escaped
 		}
 	}
-	return s[1:], ""
+	return s[1:], "", escaped
 }
 
 // unescapeLabel undoes label escaping as textparse does: \\, \" and \n are

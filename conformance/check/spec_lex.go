@@ -2,7 +2,9 @@ package check
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -96,8 +98,10 @@ type rawLexer struct {
 	stop   int
 	report lexFinding
 	e      *rawEntry
-	// lastName is the last metric name a sample line spelled out.
-	lastName span
+	// lastName is the last metric name a sample line spelled out;
+	// lastLabels[k] the name of the k-th label of the last label set.
+	lastName   span
+	lastLabels [8]span
 }
 
 func newRawLexer(b []byte, om bool, stop int, report lexFinding) *rawLexer {
@@ -216,6 +220,17 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
+// notPlain8 flags, in the high bit of each byte, the bytes of x (eight
+// bytes read little-endian) that are not classPlain: non-ASCII bytes, and
+// ", \, line feed and carriage return. The lowest flag is exact (the
+// zero-byte test can only flag falsely above a true zero), so the first
+// byte that is not plain is the lowest flagged one.
+func notPlain8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return x&highs | zero(x^('"'*ones)) | zero(x^('\\'*ones)) | zero(x^('\n'*ones)) | zero(x^('\r'*ones))
+}
+
 func isNameChar(c byte) bool { return charClass[c]&classNameChar != 0 }
 
 func isLabelStart(c byte) bool { return charClass[c]&classLabelStart != 0 }
@@ -248,6 +263,25 @@ func (l *rawLexer) sampleName() span {
 	}
 	name := l.scanName(false)
 	l.lastName = name
+	return name
+}
+
+// labelNameAt scans the name of the ordinal-th label of a label set. Label
+// sets mostly repeat the names of the last one, in the same order, so its
+// name at that place is compared first, in one memory comparison.
+func (l *rawLexer) labelNameAt(ordinal int) span {
+	if ordinal >= len(l.lastLabels) {
+		return l.scanName(true)
+	}
+	last := l.lastLabels[ordinal]
+	if n := last.end - last.start; n > 0 && l.i+n < len(l.b) &&
+		string(l.b[l.i:l.i+n]) == string(l.b[last.start:last.end]) &&
+		charClass[l.b[l.i+n]]&classLabelChar == 0 {
+		l.i += n
+		return span{l.i - n, l.i}
+	}
+	name := l.scanName(true)
+	l.lastLabels[ordinal] = name
 	return name
 }
 
@@ -290,6 +324,18 @@ func (l *rawLexer) scanString(ctx strContext) (runes int, ok bool) {
 	b := l.b
 	quoted := ctx != strHelp
 	for l.i < len(b) {
+		// Eight bytes at a time up to the first that needs a second look.
+		if l.i+8 <= len(b) {
+			m := notPlain8(binary.LittleEndian.Uint64(b[l.i:]))
+			if m == 0 {
+				l.i += 8
+				runes += 8
+				continue
+			}
+			k := bits.TrailingZeros64(m) / 8
+			l.i += k
+			runes += k
+		}
 		c := b[l.i]
 		if charClass[c]&classPlain != 0 {
 			l.i++
@@ -457,7 +503,7 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 		l.i++
 		return true
 	}
-	for {
+	for ordinal := 0; ; ordinal++ {
 		l.textBlanks()
 		var name span
 		quoted := false
@@ -468,7 +514,7 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 				return false
 			}
 		} else {
-			name = l.scanName(true)
+			name = l.labelNameAt(ordinal)
 			if name.start == name.end {
 				l.syntax(l.i, "expected a label name, found %s", l.describe(l.i))
 				return false
