@@ -65,6 +65,11 @@ type Family struct {
 	HelpLine, TypeLine, UnitLine int
 	// Samples of the family, in written order.
 	Samples []*Sample
+
+	// helpLines and typeLines are the lines of every HELP and TYPE line
+	// naming the family, repeats included, for the rules that judge
+	// repeats.
+	helpLines, typeLines []int
 }
 
 // A Sample is one sample line.
@@ -281,16 +286,20 @@ func (b *builder) run(p textparse.Parser) {
 		case textparse.EntryHelp:
 			name, text := p.Help()
 			f := b.metadataFamily(name)
+			line := b.lineOf(name)
 			if f.HelpLine == 0 {
-				f.Help, f.HasHelp, f.HelpLine = string(text), true, b.lineOf(name)
+				f.Help, f.HasHelp, f.HelpLine = string(text), true, line
 			}
+			f.helpLines = append(f.helpLines, line)
 		case textparse.EntryType:
 			name, typ := p.Type()
 			b.mtype = typ
 			f := b.metadataFamily(name)
+			line := b.lineOf(name)
 			if f.TypeLine == 0 {
-				f.Type, f.TypeLine = typ, b.lineOf(name)
+				f.Type, f.TypeLine = typ, line
 			}
+			f.typeLines = append(f.typeLines, line)
 		case textparse.EntryUnit:
 			name, unit := p.Unit()
 			f := b.metadataFamily(name)

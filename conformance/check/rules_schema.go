@@ -1,7 +1,6 @@
 package check
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"slices"
@@ -126,7 +125,11 @@ func checkSchema(p *pass) {
 			checkMissing(p, m, prefixless)
 			continue
 		}
-		checkMetadata(p, m, v.help[m.name], v.typ[m.name])
+		var helpLines, typeLines []int
+		if declared := p.exp.Family(m.name); declared != nil {
+			helpLines, typeLines = declared.helpLines, declared.typeLines
+		}
+		checkMetadata(p, m, helpLines, typeLines)
 	}
 	v.tally.flush(p)
 	checkKeySet(p, v)
@@ -338,51 +341,6 @@ func (t *tally) flush(p *pass) {
 		}
 		p.report(e.rule, e.sample.Line, e.family, e.sample.Series, "%s", msg)
 	}
-}
-
-// metadataLines scans the body for HELP and TYPE comments naming one of
-// names and returns their lines per name. The Exposition keeps only the
-// first of each; the schema needs to see repeats. Only lines starting with
-// '#' get a second look, found line by line with bytes.IndexByte.
-func metadataLines(e *Exposition, names map[string]bool) (help, typ map[string][]int) {
-	help, typ = make(map[string][]int), make(map[string][]int)
-	body := e.Body
-	for n, start := 1, 0; start < len(body); n++ {
-		end := len(body)
-		if nl := bytes.IndexByte(body[start:], '\n'); nl >= 0 {
-			end = start + nl
-		}
-		line := body[start:end]
-		start = end + 1
-		if len(line) == 0 || line[0] != '#' {
-			continue
-		}
-		// A CR before the newline is not part of the name either.
-		line = bytes.TrimRight(line, "\r")
-		rest := bytes.TrimLeft(line[1:], " \t")
-		var into map[string][]int
-		switch {
-		case bytes.HasPrefix(rest, []byte("HELP")):
-			into = help
-		case bytes.HasPrefix(rest, []byte("TYPE")):
-			into = typ
-		default:
-			continue
-		}
-		rest = rest[4:]
-		if len(rest) == 0 || (rest[0] != ' ' && rest[0] != '\t') {
-			continue
-		}
-		rest = bytes.TrimLeft(rest, " \t")
-		name := rest
-		if i := bytes.IndexAny(rest, " \t"); i >= 0 {
-			name = rest[:i]
-		}
-		if names[string(name)] {
-			into[string(name)] = append(into[string(name)], n)
-		}
-	}
-	return help, typ
 }
 
 // typeWord spells a type as a TYPE line of format writes it: the text

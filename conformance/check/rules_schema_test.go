@@ -186,11 +186,21 @@ func TestSchemaOptionalFamilyMayBeAbsent(t *testing.T) {
 	}
 }
 
-func TestMetadataLines(t *testing.T) {
-	body := "#  HELP a x\n# TYPE a counter\n# TYPEa gauge\n#\tTYPE\ta\tcounter\n# HELP b y\n# HELP a\n"
+// TestMetadataLinesRepeats checks that the model keeps every HELP and TYPE
+// line of a family, repeats included, as textparse reads them (blanks
+// after '#' and after the keyword; "TYPEa" is a comment), for the schema's
+// repeated-metadata findings.
+func TestMetadataLinesRepeats(t *testing.T) {
+	body := "#  HELP a x\n# TYPE a counter\n# TYPEa gauge\n#\tTYPE\ta\tcounter\n# HELP b y\n# HELP a\na 1\n"
 	e := parse([]byte(body), FormatText)
-	help, typ := metadataLines(e, map[string]bool{"a": true})
-	if fmt.Sprint(help["a"]) != "[1 6]" || fmt.Sprint(typ["a"]) != "[2 4]" || len(help["b"]) != 0 {
-		t.Errorf("help %v, type %v", help, typ)
+	if e.ParseError != nil {
+		t.Fatalf("parse: %v", e.ParseError)
+	}
+	a, b := e.Family("a"), e.Family("b")
+	if a == nil || b == nil {
+		t.Fatalf("families a and b: %v, %v", a, b)
+	}
+	if fmt.Sprint(a.helpLines) != "[1 6]" || fmt.Sprint(a.typeLines) != "[2 4]" || fmt.Sprint(b.helpLines) != "[5]" || len(b.typeLines) != 0 {
+		t.Errorf("a: HELP lines %v, TYPE lines %v; b: HELP lines %v, TYPE lines %v", a.helpLines, a.typeLines, b.helpLines, b.typeLines)
 	}
 }

@@ -16,9 +16,6 @@ import (
 type schemaView struct {
 	schema  *Schema
 	matches []schemaMatch
-	// help and typ are the HELP and TYPE lines of every schema family,
-	// per family name, repeats included.
-	help, typ map[string][]int
 	// tally holds the schema.* findings about series, not yet reported.
 	tally *tally
 	// keys are the values of the key label on judged samples, in order of
@@ -48,11 +45,6 @@ func (p *pass) schemaView() *schemaView {
 
 func newSchemaView(e *Exposition, schema *Schema) *schemaView {
 	v := &schemaView{schema: schema, matches: matchSchema(e, schema), tally: newTally(), lastKey: -1, keysSorted: true}
-	names := make(map[string]bool, len(v.matches))
-	for _, m := range v.matches {
-		names[m.name] = true
-	}
-	v.help, v.typ = metadataLines(e, names)
 	if schema.KeyLabel != "" {
 		v.keyIndex = make(map[string]int32)
 		// Every family lists the same keys: the first family's samples
@@ -164,17 +156,16 @@ func newFamilyLabels(schema *Schema, fs *FamilySchema) *familyLabels {
 }
 
 // compareSorted is sortKey.compare over the first values of the wanted
-// labels of two samples ("" for an absent one).
-func (t *familyLabels) compareSorted(a, b []string) int {
+// labels of two samples ("" for an absent one), given with their order
+// ranks (orderRank, for the restricted labels).
+func (t *familyLabels) compareSorted(a, b []string, aRanks, bRanks []int) int {
 	for k, at := range t.sortAt {
 		va, vb := a[at], b[at]
 		if va == vb {
 			continue
 		}
-		if r := t.sortRestrict[k]; r != nil {
-			if ra, rb := r.orderRank(va), r.orderRank(vb); ra != rb {
-				return ra - rb
-			}
+		if t.sortRestrict[k] != nil && aRanks[at] != bRanks[at] {
+			return aRanks[at] - bRanks[at]
 		}
 		return strings.Compare(va, vb)
 	}
@@ -212,6 +203,10 @@ func (v *schemaView) addKey(value string) int32 {
 	i := int32(len(v.keys))
 	v.keys = append(v.keys, value)
 	if v.roles != nil {
+		if v.targets == nil {
+			// As many as the key table has room for (see newSchemaView).
+			v.targets = make([]targetCounts, 0, cap(v.keys))
+		}
 		v.targets = append(v.targets, targetCounts{})
 	}
 	v.lastKey = i
@@ -266,8 +261,9 @@ func (v *schemaView) judge(m *schemaMatch) {
 	inv := v.invariantFamily(fs)
 	present := make([]bool, len(t.want))
 	// The first value of each wanted label, of this sample and the
-	// previous one.
+	// previous one, and the order rank of each restricted one.
 	vals, prevVals := make([]string, len(t.want)), make([]string, len(t.want))
+	ranks, prevRanks := make([]int, len(t.want)), make([]int, len(t.want))
 	var prev *Sample
 	var missing, extra []string
 	for _, s := range m.fam.Samples {
@@ -276,13 +272,13 @@ func (v *schemaView) judge(m *schemaMatch) {
 			continue
 		}
 		clear(present)
-		clear(vals)
 		found, hasExtra, unwanted := 0, false, false
 		key, hasKey := "", false
 		for li := range s.Labels {
 			l := &s.Labels[li]
 			k := slices.Index(t.want, l.Name)
-			if k >= 0 && !present[k] {
+			first := k >= 0 && !present[k] // the first value of want[k]
+			if first {
 				present[k], vals[k] = true, l.Value
 				found++
 			}
@@ -299,7 +295,14 @@ func (v *schemaView) judge(m *schemaMatch) {
 				r = &restriction{values: values}
 			}
 			if r != nil {
-				if _, allowed := r.rank(l.Value); !allowed {
+				rank, allowed := r.rank(l.Value)
+				if first {
+					if !allowed {
+						rank = r.distinct // orderRank's rank of an unknown value
+					}
+					ranks[k] = rank
+				}
+				if !allowed {
 					v.tally.add("schema.label-value", fs.Name, s, "value\x00"+l.Name+"\x00"+l.Value, func() string {
 						return fmt.Sprintf("%s: %s=%q is not an allowed value; %s takes only %s", s.Series, l.Name, l.Value, l.Name, valueList(fs.Values[l.Name]))
 					})
@@ -313,6 +316,16 @@ func (v *schemaView) judge(m *schemaMatch) {
 					v.tally.add("schema.key-label-empty", fs.Name, s, "key", func() string {
 						return fmt.Sprintf("%s: %s is empty; every series names its %s (Prometheus drops an empty label, so the series would lose it)", s.Series, l.Name, l.Name)
 					})
+				}
+			}
+		}
+		if found < len(t.want) {
+			for k := range vals {
+				if !present[k] {
+					vals[k] = ""
+					if r := t.restrict[k]; r != nil {
+						ranks[k] = r.orderRank("")
+					}
 				}
 			}
 		}
@@ -338,13 +351,13 @@ func (v *schemaView) judge(m *schemaMatch) {
 			})
 		}
 
-		if prev != nil && t.compareSorted(prevVals, vals) > 0 {
+		if prev != nil && t.compareSorted(prevVals, vals, prevRanks, ranks) > 0 {
 			if m.misplaced == nil {
 				m.misplaced, m.misplacedAfter = s, prev
 			}
 			m.misplacedCount++
 		}
-		prev, prevVals, vals = s, vals, prevVals
+		prev, prevVals, vals, prevRanks, ranks = s, vals, prevVals, ranks, prevRanks
 
 		if schema.KeyLabel == "" {
 			continue
