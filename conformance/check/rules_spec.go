@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -53,7 +54,9 @@ func checkSpec(p *pass) {
 	if p.exp == nil || len(p.exp.Body) == 0 {
 		return
 	}
-	newSpecPass(p).run()
+	sp := newSpecPass(p)
+	sp.run()
+	sp.release()
 }
 
 // specPass is the state of the spec rules over one exposition: families
@@ -75,7 +78,8 @@ type specPass struct {
 	skey, mkey []byte    // series and metric keys being hashed
 	seriesIdx  hashIndex // hash of name and labels → series
 	series     []seriesRec
-	metricIdx  hashIndex // hash of family and metric labels → metrics
+	tables     *specTables // where seriesIdx and series came from
+	metricIdx  hashIndex   // hash of family and metric labels → metrics
 	metrics    []metricRec
 }
 
@@ -97,12 +101,24 @@ type specFamily struct {
 	clashed                            bool     // spec.name-clash reported
 }
 
-// seriesRec is what the spec rules remember of a series.
+// seriesRec is what the spec rules remember of a series. It holds no
+// pointer, so that its table can be reused from one Check to the next
+// (specTables) and costs the garbage collector nothing meanwhile.
 type seriesRec struct {
-	s     *Sample // its latest sample
-	ts    float64 // its latest timestamp, in seconds
-	hasTs bool
+	sample int32   // its latest sample, an index into Exposition.Samples
+	hasTs  bool    // whether it had a timestamp
+	ts     float64 // its latest timestamp, in seconds
 }
+
+// specTables are the two tables of a specPass that grow with the
+// exposition, kept between Checks in specTablePool: a Check of a large
+// exposition would otherwise allocate them anew each time.
+type specTables struct {
+	series []seriesRec
+	slots  []hashSlot
+}
+
+var specTablePool = sync.Pool{New: func() any { return new(specTables) }}
 
 // metricRec is what the spec rules remember of a metric of a histogram,
 // summary or stateset.
@@ -157,17 +173,25 @@ const (
 
 func newSpecPass(p *pass) *specPass {
 	sp := &specPass{
-		p:         p,
-		e:         p.exp,
-		b:         p.exp.Body,
-		om:        p.exp.Format == FormatOpenMetrics,
-		fams:      make(map[string]*specFamily),
-		owners:    make(map[string]*specFamily),
-		seed:      maphash.MakeSeed(),
-		seriesIdx: newHashIndex(len(p.exp.Samples)),
-		series:    make([]seriesRec, 0, len(p.exp.Samples)),
+		p:      p,
+		e:      p.exp,
+		b:      p.exp.Body,
+		om:     p.exp.Format == FormatOpenMetrics,
+		fams:   make(map[string]*specFamily),
+		owners: make(map[string]*specFamily),
+		seed:   maphash.MakeSeed(),
+		tables: specTablePool.Get().(*specTables),
 	}
+	sp.seriesIdx = newHashIndexIn(sp.tables.slots, len(p.exp.Samples))
+	sp.series = sp.tables.series[:0]
 	return sp
+}
+
+// release returns the pass's tables to specTablePool.
+func (sp *specPass) release() {
+	sp.tables.series, sp.tables.slots = sp.series[:0], sp.seriesIdx.slots
+	sp.series, sp.seriesIdx = nil, hashIndex{}
+	specTablePool.Put(sp.tables)
 }
 
 func (sp *specPass) run() {
@@ -188,7 +212,7 @@ func (sp *specPass) run() {
 				next++
 			}
 			if next < len(e.Samples) && e.Samples[next].Line == ent.line {
-				sp.sample(e.Samples[next], &ent)
+				sp.sample(int32(next), &ent)
 				next++
 			}
 		}
@@ -505,7 +529,9 @@ func (sp *specPass) close(f *specFamily) {
 
 // ---- samples ----
 
-func (sp *specPass) sample(s *Sample, ent *rawEntry) {
+// sample judges sample i of the exposition, which ent lexed.
+func (sp *specPass) sample(i int32, ent *rawEntry) {
+	s := sp.e.Samples[i]
 	f, kind := sp.attribute(s)
 	f.samples++
 	f.lastLine = s.Line
@@ -533,7 +559,7 @@ func (sp *specPass) sample(s *Sample, ent *rawEntry) {
 	}
 	metric = metric && kind != kindNone
 	sh, mh := sp.keyHashes(f, s, skip, metric)
-	_, repeated := sp.seriesRules(f, s, sh, ts, hasTs)
+	_, repeated := sp.seriesRules(f, i, sh, ts, hasTs)
 	if kind == kindNone {
 		return
 	}
@@ -608,9 +634,9 @@ func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []La
 		if !ok {
 			continue
 		}
-		r := &sp.series[i]
-		n := r.s.Name
-		if len(n) == len(name)+len(suffix) && strings.HasPrefix(n, name) && strings.HasSuffix(n, suffix) && sameLabels(r.s.Labels, labels, "") {
+		rs := sp.e.Samples[sp.series[i].sample]
+		n := rs.Name
+		if len(n) == len(name)+len(suffix) && strings.HasPrefix(n, name) && strings.HasSuffix(n, suffix) && sameLabels(rs.Labels, labels, "") {
 			return i
 		}
 	}
@@ -653,36 +679,42 @@ func (sp *specPass) hashKeys(f *specFamily, name, suffix string, labels []Label,
 	return maphash.Bytes(sp.seed, sk), mh
 }
 
-// seriesRules judges repeats of a series whose key hashes to h; it
-// returns the series' record and whether s repeats an earlier sample.
-func (sp *specPass) seriesRules(f *specFamily, s *Sample, h uint64, ts float64, hasTs bool) (int32, bool) {
+// seriesRules judges repeats of the series of sample si, whose key hashes
+// to h; it returns the series' record and whether si repeats an earlier
+// sample.
+func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, hasTs bool) (int32, bool) {
+	s := sp.e.Samples[si]
 	pos := sp.seriesIdx.home(h)
 	for ; ; pos = sp.seriesIdx.step(pos) {
 		i, ok := sp.seriesIdx.at(pos, h)
 		if i < 0 {
 			break
 		}
+		if !ok {
+			continue
+		}
 		r := &sp.series[i]
-		if !ok || r.s.Name != s.Name || !sameLabels(r.s.Labels, s.Labels, "") {
+		rs := sp.e.Samples[r.sample]
+		if rs.Name != s.Name || !sameLabels(rs.Labels, s.Labels, "") {
 			continue
 		}
 		switch {
 		case !sp.om:
-			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, r.s.Line)
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, rs.Line)
 		case !r.hasTs && !hasTs:
-			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, r.s.Line)
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, rs.Line)
 		case r.hasTs != hasTs:
-			sp.find("spec.timestamp", f, s, 0, "%s has a timestamp on one of its samples and none on another (line %d): all or none", s.Series, r.s.Line)
+			sp.find("spec.timestamp", f, s, 0, "%s has a timestamp on one of its samples and none on another (line %d): all or none", s.Series, rs.Line)
 		case ts < r.ts:
-			sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v (line %d) to %v: a series' timestamps increase", s.Series, r.ts, r.s.Line, ts)
+			sp.find("spec.timestamp", f, s, 0, "the timestamp of %s goes back from %v (line %d) to %v: a series' timestamps increase", s.Series, r.ts, rs.Line, ts)
 		}
 		if hasTs && (!r.hasTs || ts > r.ts) {
 			r.ts = ts
 		}
-		r.s, r.hasTs = s, hasTs
+		r.sample, r.hasTs = si, hasTs
 		return i, true
 	}
-	sp.series = append(sp.series, seriesRec{s: s, ts: ts, hasTs: hasTs})
+	sp.series = append(sp.series, seriesRec{sample: si, ts: ts, hasTs: hasTs})
 	idx := int32(len(sp.series) - 1)
 	if sp.seriesIdx.set(pos, h, idx) {
 		sp.seriesIdx.grow(func(i int32) uint64 { return sp.seriesHash(&sp.series[i]) })
@@ -1013,7 +1045,8 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 // seriesHash and metricHash hash a record's key again, for hashIndex to
 // grow.
 func (sp *specPass) seriesHash(r *seriesRec) uint64 {
-	h, _ := sp.hashKeys(nil, r.s.Name, "", r.s.Labels, "", false)
+	s := sp.e.Samples[r.sample]
+	h, _ := sp.hashKeys(nil, s.Name, "", s.Labels, "", false)
 	return h
 }
 
@@ -1038,11 +1071,22 @@ type hashSlot struct {
 }
 
 func newHashIndex(records int) hashIndex {
+	return newHashIndexIn(nil, records)
+}
+
+// newHashIndexIn is newHashIndex in the slots of an earlier index, when
+// they are room enough.
+func newHashIndexIn(slots []hashSlot, records int) hashIndex {
 	size := 16
 	for size < 2*records {
 		size *= 2
 	}
-	return hashIndex{slots: make([]hashSlot, size)}
+	if cap(slots) < size {
+		return hashIndex{slots: make([]hashSlot, size)}
+	}
+	slots = slots[:size]
+	clear(slots)
+	return hashIndex{slots: slots}
 }
 
 // home returns the first slot a hash is looked for in; step the next one.
