@@ -70,6 +70,11 @@ type Family struct {
 	// naming the family, repeats included, for the rules that judge
 	// repeats.
 	helpLines, typeLines []int
+	// Samples is a window of Exposition.Samples while the family's
+	// samples are contiguous there (viewEnd is the index after its last),
+	// and a slice of its own once they are not (ownSamples).
+	viewEnd    int
+	ownSamples bool
 }
 
 // A Sample is one sample line.
@@ -239,8 +244,9 @@ type builder struct {
 // Chunks double with what has been allocated so far, starting small, so
 // that a small exposition stays small and waste stays under half, and are
 // cut to what the rest of the body can hold: a sample needs a line of its
-// own, a label at least minLabelBytes bytes. On a body of samples the last
-// chunk then ends close to the last sample.
+// own, a label at least minLabelBytes bytes. Label chunks are cut further
+// to what the samples to come need at the rate of those so far. On a body
+// of samples the last chunks then end close to its last sample.
 const (
 	firstChunk    = 16
 	minLabelBytes = 4 // a="" and a comma or a brace
@@ -262,9 +268,13 @@ func (b *builder) newSample() *Sample {
 // can never write into a neighbour's labels).
 func (b *builder) newLabels(n int) []Label {
 	if cap(b.labels)-len(b.labels) < n {
-		bytesLeft := len(b.body) - b.lastEnd
 		b.nLabels += len(b.labels)
-		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), bytesLeft/minLabelBytes), n))
+		// The samples to come have as many labels as those so far, on
+		// average, give or take a chunk.
+		samples := b.nSamples + len(b.samples)
+		expected := firstChunk + b.nLabels*(len(b.e.lineStarts)-b.line)/max(samples, 1)
+		bytesLeft := len(b.body) - b.lastEnd
+		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bytesLeft/minLabelBytes), n))
 	}
 	start := len(b.labels)
 	b.labels = b.labels[:start+n]
@@ -403,8 +413,25 @@ func (b *builder) sample(p textparse.Parser) {
 	}
 	f := b.familyOf(s.Name)
 	s.Family = f
-	f.Samples = append(f.Samples, s)
 	b.e.Samples = append(b.e.Samples, s)
+	b.addToFamily(f, len(b.e.Samples)-1)
+}
+
+// addToFamily adds sample i of the exposition to f. A family's samples are
+// nearly always written together, so f.Samples is a window of
+// Exposition.Samples (capped, so an append to it copies) until a sample
+// of f comes after another family's; only then does it get its own slice.
+func (b *builder) addToFamily(f *Family, i int) {
+	all := b.e.Samples
+	switch n := len(f.Samples); {
+	case n == 0 || !f.ownSamples && f.viewEnd == i:
+		f.Samples, f.viewEnd = all[i-n:i+1:i+1], i+1
+	case !f.ownSamples:
+		f.Samples = append(slices.Clone(f.Samples), all[i])
+		f.ownSamples = true
+	default:
+		f.Samples = append(f.Samples, all[i])
+	}
 }
 
 // seriesString returns the series textparse returned as a string, cut from

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/common/model"
@@ -86,5 +88,49 @@ func TestCheckNamesTheFamilyOfALineFinding(t *testing.T) {
 		if f.Family != "a_total" {
 			t.Errorf("finding %v: family %q, want a_total", f, f.Family)
 		}
+	}
+}
+
+// TestFamilySamples checks the samples each family holds when families are
+// contiguous (a window of Exposition.Samples) and when one is resumed after
+// another (its own slice), and that appending to a family's samples cannot
+// write into the exposition's.
+func TestFamilySamples(t *testing.T) {
+	e := parse([]byte("a 1\na 2\nb 1\na 3\nb 2\nc 1\n"), FormatText)
+	if e.ParseError != nil {
+		t.Fatalf("parse: %v", e.ParseError)
+	}
+	lines := func(samples []*Sample) string {
+		var out []string
+		for _, s := range samples {
+			out = append(out, fmt.Sprintf("%s@%d", s.Name, s.Line))
+		}
+		return strings.Join(out, " ")
+	}
+	want := map[string]string{"a": "a@1 a@2 a@4", "b": "b@3 b@5", "c": "c@6"}
+	for name, w := range want {
+		f := e.Family(name)
+		if f == nil {
+			t.Fatalf("no family %s", name)
+		}
+		if got := lines(f.Samples); got != w {
+			t.Errorf("family %s: samples %s, want %s", name, got, w)
+		}
+		for _, s := range f.Samples {
+			if s.Family != f {
+				t.Errorf("sample on line %d: family %v, want %s", s.Line, s.Family.Name, name)
+			}
+		}
+	}
+	if got := lines(e.Samples); got != "a@1 a@2 b@3 a@4 b@5 c@6" {
+		t.Errorf("exposition samples %s", got)
+	}
+	// c's samples are a window of e.Samples: an append must copy.
+	c := e.Family("c")
+	_ = append(c.Samples, e.Samples[0])
+	b := e.Family("b")
+	_ = append(b.Samples, e.Samples[0])
+	if got := lines(e.Samples); got != "a@1 a@2 b@3 a@4 b@5 c@6" {
+		t.Errorf("after appending to families' samples, exposition samples %s", got)
 	}
 }

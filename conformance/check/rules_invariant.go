@@ -36,11 +36,19 @@ const (
 	nFamilies
 )
 
-// targetCounts are the counts of one target type.
+// countFamily is the family each count comes from.
+var countFamily = [nCounts]int{cFailure: fAttempts, cValidate: fValidate, cReload: fReload, cPostVerify: fPostVerify, cRestored: fRollback, cAlsoFailed: fRollback}
+
+// targetCounts are the counts of one target type. It holds no pointer: a
+// large exposition has thousands, which the garbage collector then need
+// not scan.
 type targetCounts struct {
-	value  [nCounts]float64
-	sample [nCounts]*Sample // the first sample of each count, where findings point
-	listed [nFamilies]bool  // the family has a series of the target, whatever its sub-label
+	value [nCounts]float64
+	// sample is, per count, the index + 1 of its first sample (where
+	// findings point) in the Samples of its family (countFamily,
+	// schemaView.invFamilies); 0 for none.
+	sample [nCounts]int32
+	listed [nFamilies]bool // the family has a series of the target, whatever its sub-label
 }
 
 func checkInvariants(p *pass) {
@@ -63,11 +71,12 @@ func checkInvariants(p *pass) {
 	// schemaView.judge filed the samples of the five families under their
 	// target type (v.targets, indexed like v.keys).
 	for i := range v.targets {
-		checkTarget(p, v.schema.KeyLabel, v.keys[i], &v.targets[i], v.roles)
+		checkTarget(p, v, v.keys[i], &v.targets[i])
 	}
 }
 
-func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRoles) {
+func checkTarget(p *pass, v *schemaView, key string, tc *targetCounts) {
+	label, roles := v.schema.KeyLabel, v.roles
 	// A family that does not list the target at all is a schema.key-set
 	// finding, and a NaN or infinite value a schema.value one; arithmetic
 	// on them says nothing more. A family that lists the target but omits
@@ -77,42 +86,42 @@ func checkTarget(p *pass, label, key string, tc *targetCounts, roles *deployRole
 			return
 		}
 	}
-	for _, v := range tc.value {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+	for _, x := range tc.value {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return
 		}
 	}
-	v := &tc.value
+	values := &tc.value
 	// Rendered only for a finding: a valid exposition has thousands of
 	// targets.
 	where := func() string { return fmt.Sprintf("%s=%q", label, key) }
 	const torn = "An emitter that ticks counters one by one shows this between two ticks: record each outcome as one update"
-	rolledBack := v[cRestored] + v[cAlsoFailed]
-	rollbackCauses := v[cReload] + v[cPostVerify]
+	rolledBack := values[cRestored] + values[cAlsoFailed]
+	rollbackCauses := values[cReload] + values[cPostVerify]
 	if rolledBack != rollbackCauses {
-		at := tc.first(cRestored, cAlsoFailed, cReload, cPostVerify)
+		at := v.first(tc, cRestored, cAlsoFailed, cReload, cPostVerify)
 		p.report("invariant.i1-rollbacks", lineOf(at), roles.rollback.Name, seriesOf(at),
 			"%s: rollbacks restored %s + also_failed %s = %s, but reload failures %s + post-verify failures %s = %s; "+
 				"every reload or post-verify failure is rolled back exactly once (I1). %s",
-			where(), formatValue(v[cRestored]), formatValue(v[cAlsoFailed]), formatValue(rolledBack),
-			formatValue(v[cReload]), formatValue(v[cPostVerify]), formatValue(rollbackCauses), torn)
+			where(), formatValue(values[cRestored]), formatValue(values[cAlsoFailed]), formatValue(rolledBack),
+			formatValue(values[cReload]), formatValue(values[cPostVerify]), formatValue(rollbackCauses), torn)
 	}
-	explained := v[cValidate] + v[cReload] + v[cPostVerify]
-	if v[cFailure] < explained {
-		at := tc.first(cFailure, cValidate, cReload, cPostVerify)
+	explained := values[cValidate] + values[cReload] + values[cPostVerify]
+	if values[cFailure] < explained {
+		at := v.first(tc, cFailure, cValidate, cReload, cPostVerify)
 		p.report("invariant.i2-failures", lineOf(at), roles.attempts.Name, seriesOf(at),
 			"%s: failed attempts %s < validate failures %s + reload failures %s + post-verify failures %s = %s; "+
 				"every validate, reload or post-verify failure is also a failed attempt (I2). %s",
-			where(), formatValue(v[cFailure]), formatValue(v[cValidate]), formatValue(v[cReload]),
-			formatValue(v[cPostVerify]), formatValue(explained), torn)
+			where(), formatValue(values[cFailure]), formatValue(values[cValidate]), formatValue(values[cReload]),
+			formatValue(values[cPostVerify]), formatValue(explained), torn)
 	}
 }
 
-// first returns the sample of the first of counts that has one.
-func (tc *targetCounts) first(counts ...int) *Sample {
+// first returns the sample of the first of counts of tc that has one.
+func (v *schemaView) first(tc *targetCounts, counts ...int) *Sample {
 	for _, c := range counts {
-		if s := tc.sample[c]; s != nil {
-			return s
+		if i := tc.sample[c]; i > 0 {
+			return v.invFamilies[countFamily[c]].Samples[i-1]
 		}
 	}
 	return nil

@@ -32,6 +32,8 @@ type schemaView struct {
 	// apply.
 	roles   *deployRoles
 	targets []targetCounts
+	// invFamilies are the invariants' families (fAttempts...), as judged.
+	invFamilies [nFamilies]*Family
 }
 
 // schemaView returns the schema's reading of the exposition, computing it
@@ -266,7 +268,10 @@ func (v *schemaView) judge(m *schemaMatch) {
 	ranks, prevRanks := make([]int, len(t.want)), make([]int, len(t.want))
 	var prev *Sample
 	var missing, extra []string
-	for _, s := range m.fam.Samples {
+	if inv >= 0 {
+		v.invFamilies[inv] = m.fam
+	}
+	for si, s := range m.fam.Samples {
 		role, ok := roleOf(fs, m.fam, s)
 		if !ok {
 			continue
@@ -379,8 +384,8 @@ func (v *schemaView) judge(m *schemaMatch) {
 			tc.listed[inv] = true
 			// A duplicate series is a spec finding; count the first, as a
 			// reader of the exposition would see it.
-			if c := v.invariantCount(inv, s); c >= 0 && tc.sample[c] == nil {
-				tc.value[c], tc.sample[c] = s.Value, s
+			if c := v.invariantCount(inv, s); c >= 0 && tc.sample[c] == 0 {
+				tc.value[c], tc.sample[c] = s.Value, int32(si)+1
 			}
 		}
 	}
