@@ -183,7 +183,12 @@ func newSpecPass(p *pass) *specPass {
 		tables: specTablePool.Get().(*specTables),
 	}
 	sp.seriesIdx = newHashIndexIn(sp.tables.slots, len(p.exp.Samples))
+	// At most one series a sample: room for them all, so that the table
+	// never grows.
 	sp.series = sp.tables.series[:0]
+	if cap(sp.series) < len(p.exp.Samples) {
+		sp.series = make([]seriesRec, 0, len(p.exp.Samples))
+	}
 	return sp
 }
 

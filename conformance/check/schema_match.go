@@ -49,11 +49,19 @@ func newSchemaView(e *Exposition, schema *Schema) *schemaView {
 	v := &schemaView{schema: schema, matches: matchSchema(e, schema), tally: newTally(), lastKey: -1, keysSorted: true}
 	if schema.KeyLabel != "" {
 		v.keyIndex = make(map[string]int32)
-		// Every family lists the same keys: the first family's samples
-		// bound how many there are, so the key tables grow once.
+		// Every family lists the same keys, each with one series per
+		// combination of its allowed sub-label values: the first
+		// family's samples tell how many keys to expect, so that the key
+		// tables seldom grow.
 		for _, m := range v.matches {
 			if m.fam != nil {
-				v.keys = make([]string, 0, len(m.fam.Samples))
+				combinations := 1
+				for _, name := range m.fs.Labels {
+					if values := m.fs.Values[name]; name != schema.KeyLabel && len(values) > 0 {
+						combinations = min(combinations*len(values), len(m.fam.Samples)+1)
+					}
+				}
+				v.keys = make([]string, 0, len(m.fam.Samples)/combinations+1)
 				break
 			}
 		}
