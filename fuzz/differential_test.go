@@ -97,8 +97,8 @@ func sameSample(s *check.Sample, b *bareSample) error {
 		return fmt.Errorf("%s: value %v, textparse %v", b.series, s.Value, b.value)
 	case (s.Timestamp == nil) != (b.ts == nil) || s.Timestamp != nil && *s.Timestamp != *b.ts:
 		return fmt.Errorf("%s: timestamp %v, textparse %v", b.series, ptrString(s.Timestamp), ptrString(b.ts))
-	case len(s.Exemplars) != b.exemplars:
-		return fmt.Errorf("%s: %d exemplars, textparse %d", b.series, len(s.Exemplars), b.exemplars)
+	case len(s.Exemplars()) != b.exemplars:
+		return fmt.Errorf("%s: %d exemplars, textparse %d", b.series, len(s.Exemplars()), b.exemplars)
 	}
 	return nil
 }

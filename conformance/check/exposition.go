@@ -75,6 +75,8 @@ type Family struct {
 	// and a slice of its own once they are not (ownSamples).
 	viewEnd    int
 	ownSamples bool
+	// exemplars are the exemplars of the samples that have any.
+	exemplars map[*Sample][]Exemplar
 }
 
 // A Sample is one sample line.
@@ -94,8 +96,16 @@ type Sample struct {
 	Value float64
 	// Timestamp is the sample timestamp in milliseconds, nil when none.
 	Timestamp *int64
-	// Exemplars attached to the sample (OpenMetrics only).
-	Exemplars []Exemplar
+}
+
+// Exemplars returns the exemplars attached to the sample (OpenMetrics
+// only). Few samples have any, so they are kept beside the samples, which
+// are smaller for it.
+func (s *Sample) Exemplars() []Exemplar {
+	if s.Family == nil {
+		return nil
+	}
+	return s.Family.exemplars[s]
 }
 
 // A Label is one label pair.
@@ -401,6 +411,7 @@ func (b *builder) sample(p textparse.Parser) {
 			}
 		}
 	}
+	var exemplars []Exemplar
 	for p.Exemplar(&b.ex) {
 		ex := Exemplar{Value: b.ex.Value}
 		if b.ex.HasTs {
@@ -408,11 +419,17 @@ func (b *builder) sample(p textparse.Parser) {
 			ex.Timestamp = &t
 		}
 		b.ex.Labels.Range(func(l labels.Label) { ex.Labels = append(ex.Labels, Label{Name: l.Name, Value: l.Value}) })
-		s.Exemplars = append(s.Exemplars, ex)
+		exemplars = append(exemplars, ex)
 		b.ex = exemplar.Exemplar{}
 	}
 	f := b.familyOf(s.Name)
 	s.Family = f
+	if exemplars != nil {
+		if f.exemplars == nil {
+			f.exemplars = make(map[*Sample][]Exemplar)
+		}
+		f.exemplars[s] = exemplars
+	}
 	b.e.Samples = append(b.e.Samples, s)
 	b.addToFamily(f, len(b.e.Samples)-1)
 }

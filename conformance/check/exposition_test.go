@@ -134,3 +134,26 @@ func TestFamilySamples(t *testing.T) {
 		t.Errorf("after appending to families' samples, exposition samples %s", got)
 	}
 }
+
+// TestSampleExemplars checks that a sample's exemplars are kept, with their
+// labels, value and timestamp, and that a sample without any has none.
+func TestSampleExemplars(t *testing.T) {
+	body := "# TYPE a counter\na_total{x=\"1\"} 1 # {trace_id=\"abc\"} 0.5 123.456\na_total{x=\"2\"} 2\n# EOF\n"
+	e := parse([]byte(body), FormatOpenMetrics)
+	if e.ParseError != nil {
+		t.Fatalf("parse: %v", e.ParseError)
+	}
+	if len(e.Samples) != 2 {
+		t.Fatalf("%d samples, want 2", len(e.Samples))
+	}
+	ex := e.Samples[0].Exemplars()
+	if len(ex) != 1 {
+		t.Fatalf("first sample: %d exemplars, want 1", len(ex))
+	}
+	if got := fmt.Sprint(ex[0].Labels, ex[0].Value); got != "[{trace_id abc}] 0.5" || ex[0].Timestamp == nil || *ex[0].Timestamp != 123456 {
+		t.Errorf("exemplar %s, timestamp %v; want [{trace_id abc}] 0.5 at 123456", got, ex[0].Timestamp)
+	}
+	if ex := e.Samples[1].Exemplars(); ex != nil {
+		t.Errorf("second sample: exemplars %v, want none", ex)
+	}
+}

@@ -581,7 +581,7 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 	}
 	f.prev = s
 	sp.valueRules(f, s, ent, kind, pt)
-	if sp.om && (len(s.Exemplars) > 0 || ent.exemplar) {
+	if sp.om && (len(s.Exemplars()) > 0 || ent.exemplar) {
 		sp.exemplarRules(f, s, ent, kind)
 	}
 }
@@ -922,8 +922,8 @@ func (sp *specPass) histogramRules(f *specFamily, s *Sample, ent *rawEntry, kind
 		if le < 0 {
 			pt.negLe = true
 		}
-		if sp.om && len(s.Exemplars) > 0 && s.Exemplars[0].Value > le {
-			sp.find("spec.exemplar", f, s, 0, "exemplar value %v is above the bucket's le=%s: an exemplar lies within its bucket", s.Exemplars[0].Value, leText)
+		if exemplars := s.Exemplars(); sp.om && len(exemplars) > 0 && exemplars[0].Value > le {
+			sp.find("spec.exemplar", f, s, 0, "exemplar value %v is above the bucket's le=%s: an exemplar lies within its bucket", exemplars[0].Value, leText)
 		}
 	case kindCount, kindGCount:
 		countValue("count")
