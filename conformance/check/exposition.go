@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -31,8 +32,35 @@ type Exposition struct {
 	// then hold what came before the failure.
 	ParseError *ParseError
 
-	lineStarts []int // byte offset of the start of every line
-	byName     map[string]*Family
+	lines  int        // the number of lines
+	index  *lineIndex // the start of every line, indexed on first use
+	byName map[string]*Family
+}
+
+// lineIndex is the byte offset of the start of every line of a body. Only
+// findings need it, so it is built on first use, once.
+type lineIndex struct {
+	once   sync.Once
+	starts []int
+}
+
+// lineStarts returns the offset of the start of every line of the body.
+func (e *Exposition) lineStarts() []int {
+	if e.index == nil {
+		return lineStartsOf(e.Body)
+	}
+	e.index.once.Do(func() { e.index.starts = lineStartsOf(e.Body) })
+	return e.index.starts
+}
+
+// linesOf returns the number of lines of body (a final line without a
+// newline counts).
+func linesOf(body []byte) int {
+	n := bytes.Count(body, []byte{'\n'})
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		n++
+	}
+	return n
 }
 
 // ParseError is textparse's rejection of a body, located.
@@ -144,18 +172,19 @@ func (e *Exposition) Family(name string) *Family { return e.byName[name] }
 
 // Lines returns the number of lines in the body (a final line without a
 // newline counts).
-func (e *Exposition) Lines() int { return len(e.lineStarts) }
+func (e *Exposition) Lines() int { return e.lines }
 
 // Line returns line n (1-based) of the body without its newline, or nil
 // when n is out of range.
 func (e *Exposition) Line(n int) []byte {
-	if n < 1 || n > len(e.lineStarts) {
+	starts := e.lineStarts()
+	if n < 1 || n > len(starts) {
 		return nil
 	}
-	start := e.lineStarts[n-1]
+	start := starts[n-1]
 	end := len(e.Body)
-	if n < len(e.lineStarts) {
-		end = e.lineStarts[n]
+	if n < len(starts) {
+		end = starts[n]
 	}
 	return bytes.TrimSuffix(e.Body[start:end], []byte("\n"))
 }
@@ -180,7 +209,7 @@ func (e *Exposition) familyLines() map[int]string {
 // LineAt returns the 1-based line holding byte offset off of the body.
 func (e *Exposition) LineAt(off int) int {
 	// The first line whose start is beyond off, minus one.
-	n := sort.SearchInts(e.lineStarts, off+1)
+	n := sort.SearchInts(e.lineStarts(), off+1)
 	return max(n, 1)
 }
 
@@ -202,7 +231,7 @@ func lineStartsOf(body []byte) []int {
 
 // parse runs textparse over body and builds the Exposition.
 func parse(body []byte, format Format) *Exposition {
-	e := &Exposition{Format: format, Body: body, lineStarts: lineStartsOf(body), byName: make(map[string]*Family)}
+	e := &Exposition{Format: format, Body: body, lines: linesOf(body), index: new(lineIndex), byName: make(map[string]*Family)}
 
 	// textparse's text parser appends a newline to a body that lacks one,
 	// which copies the body or, worse, writes into the caller's spare
@@ -223,9 +252,9 @@ func parse(body []byte, format Format) *Exposition {
 		e.ParseError = &ParseError{Err: err}
 		return e
 	}
-	b := builder{e: e, buf: buf, body: string(body)}
+	b := builder{e: e, buf: buf, body: string(body), line: 1}
 	// At most one sample a line: size the index once.
-	e.Samples = make([]*Sample, 0, len(e.lineStarts))
+	e.Samples = make([]*Sample, 0, e.lines)
 	b.run(parser)
 	return e
 }
@@ -238,7 +267,8 @@ type builder struct {
 	e        *Exposition
 	buf      []byte
 	body     string           // the body as a string, which Series are cut from
-	line     int              // index into lineStarts of the line of the last entry
+	line     int              // the line of the last entry (1-based)
+	counted  int              // the offset line feeds are counted up to for line
 	current  *Family          // the family of the most recent metadata line
 	lastEnd  int              // offset just past the line of the last entry
 	sliceEnd int              // offset just past the last slice textparse returned
@@ -265,7 +295,7 @@ const (
 // newSample returns a zeroed sample from the current chunk.
 func (b *builder) newSample() *Sample {
 	if len(b.samples) == cap(b.samples) {
-		linesLeft := len(b.e.lineStarts) - b.line
+		linesLeft := b.e.lines - b.line + 1
 		b.nSamples += cap(b.samples)
 		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), linesLeft), 1))
 	}
@@ -282,7 +312,7 @@ func (b *builder) newLabels(n int) []Label {
 		// The samples to come have as many labels as those so far, on
 		// average, give or take a chunk.
 		samples := b.nSamples + len(b.samples)
-		expected := firstChunk + b.nLabels*(len(b.e.lineStarts)-b.line)/max(samples, 1)
+		expected := firstChunk + b.nLabels*(b.e.lines-b.line+1)/max(samples, 1)
 		bytesLeft := len(b.body) - b.lastEnd
 		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bytesLeft/minLabelBytes), n))
 	}
@@ -355,18 +385,15 @@ func (b *builder) lineOf(s []byte) int {
 	} else {
 		b.lastEnd = len(b.e.Body)
 	}
-	// Entries come in body order, so the line only ever moves forward.
-	starts := b.e.lineStarts
-	if len(starts) == 0 {
-		return 1
+	// Entries come in body order, so the line is found by counting the
+	// line feeds since the last entry.
+	off = min(off, len(b.e.Body))
+	if off < b.counted {
+		b.line, b.counted = 1, 0
 	}
-	if off < starts[b.line] {
-		b.line = b.e.LineAt(off) - 1
-	}
-	for b.line+1 < len(starts) && starts[b.line+1] <= off {
-		b.line++
-	}
-	return b.line + 1
+	b.line += bytes.Count(b.e.Body[b.counted:off], []byte{'\n'})
+	b.counted = off
+	return b.line
 }
 
 // metadataFamily returns the family a HELP/TYPE/UNIT line names: the

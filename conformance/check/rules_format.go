@@ -33,7 +33,7 @@ func checkFormat(p *pass) {
 // body that lacks one.
 func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (line, col int) {
 	body := e.Body
-	if len(e.lineStarts) == 0 {
+	if e.Lines() == 0 {
 		// An empty body has no line to point at: the finding is about the
 		// exposition as a whole.
 		return 0, 0
@@ -42,7 +42,7 @@ func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (l
 	at := func(off int) (int, int) {
 		off = clamp(off, len(body))
 		line := e.LineAt(off)
-		return line, off - e.lineStarts[line-1] + 1
+		return line, off - e.lineStarts()[line-1] + 1
 	}
 	start := strong
 	if e.Format == FormatText {

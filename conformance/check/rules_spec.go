@@ -202,8 +202,8 @@ func (sp *specPass) release() {
 func (sp *specPass) run() {
 	e := sp.e
 	stop := len(sp.b)
-	if pe := e.ParseError; pe != nil && pe.Line >= 1 && pe.Line <= len(e.lineStarts) {
-		stop = e.lineStarts[pe.Line-1]
+	if pe := e.ParseError; pe != nil && pe.Line >= 1 && pe.Line <= e.Lines() {
+		stop = e.lineStarts()[pe.Line-1]
 	}
 	lex := newRawLexer(sp.b, sp.om, stop, sp.lexFinding)
 	var ent rawEntry
