@@ -1,6 +1,7 @@
 package check
 
 import (
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,9 @@ import (
 type seriesDecoder struct {
 	pairs    []Label // the labels of the last series, reused
 	lastName string  // the unquoted name of the last series, blanks before it cut
+	// lastLabels[k] is the unquoted name of the k-th label of the last
+	// series, as written.
+	lastLabels [8]string
 }
 
 // decode decodes the metric name and labels of a series textparse
@@ -52,7 +56,7 @@ func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name stri
 	}
 	if open >= 0 {
 		rest = rest[open+1:]
-		for {
+		for ordinal := 0; ; ordinal++ {
 			i := 0
 			for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t' || rest[i] == ',') {
 				i++
@@ -70,8 +74,7 @@ func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name stri
 					token = unescapeLabel(token)
 				}
 			} else {
-				end := nameEnd(rest, '=')
-				token, rest = rest[:end], rest[end:]
+				token, rest = d.labelName(rest, ordinal)
 			}
 			rest = rest[skipBlanks(rest, 0):]
 			if quoted && (rest == "" || rest[0] == ',' || rest[0] == '}') {
@@ -102,6 +105,23 @@ func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name stri
 	}
 	d.pairs = pairs
 	return name, pairs
+}
+
+// labelName cuts the unquoted label name rest starts with, the
+// ordinal-th of its series. Series mostly repeat the label names of the
+// last one, in the same order, so its name at that place is tried first.
+func (d *seriesDecoder) labelName(rest string, ordinal int) (name, after string) {
+	if ordinal < len(d.lastLabels) {
+		if last := d.lastLabels[ordinal]; last != "" && strings.HasPrefix(rest, last) &&
+			len(rest) > len(last) && (rest[len(last)] == '=' || rest[len(last)] == ' ' || rest[len(last)] == '\t') {
+			return rest[:len(last)], rest[len(last):]
+		}
+	}
+	end := nameEnd(rest, '=')
+	if ordinal < len(d.lastLabels) {
+		d.lastLabels[ordinal] = rest[:end]
+	}
+	return rest[:end], rest[end:]
 }
 
 // sortByName sorts labels by name exactly as textparse's ScratchBuilder
@@ -149,7 +169,15 @@ func cutQuoted(s string) (content, rest string, escaped bool) {
 	if s == "" || s[0] != '"' {
 		return "", s, false
 	}
-	for i := 1; i < len(s); i++ {
+	i := 1
+	// Eight bytes at a time up to the first quote or backslash.
+	for ; i+8 <= len(s); i += 8 {
+		if m := quoteOrBackslash8(load64(s, i)); m != 0 {
+			i += bits.TrailingZeros64(m) / 8
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			escaped = true
@@ -159,6 +187,23 @@ func cutQuoted(s string) (content, rest string, escaped bool) {
 		}
 	}
 	return s[1:], "", escaped
+}
+
+// load64 reads the eight bytes of s from i on as a little-endian word (one
+// load: the compiler combines the shifts).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// quoteOrBackslash8 flags, in the high bit of each byte, the bytes of x
+// (eight bytes read little-endian) that are " or \; the lowest flag is
+// exact, as in notPlain8.
+func quoteOrBackslash8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return zero(x^('"'*ones)) | zero(x^('\\'*ones))
 }
 
 // unescapeLabel undoes label escaping as textparse does: \\, \" and \n are

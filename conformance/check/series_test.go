@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -99,5 +100,40 @@ func textparseLabels(t *testing.T, body []byte, format Format) [][]Label {
 		var set []Label
 		ls.Range(func(l labels.Label) { set = append(set, Label{Name: l.Name, Value: l.Value}) })
 		out = append(out, set)
+	}
+}
+
+// TestCutQuoted checks cutQuoted, which skips eight bytes at a time, against
+// a byte loop, with the closing quote and escapes at every place around the
+// eight-byte boundaries.
+func TestCutQuoted(t *testing.T) {
+	slow := func(s string) (string, string, bool) {
+		escaped := false
+		for i := 1; i < len(s); i++ {
+			switch s[i] {
+			case '\\':
+				escaped = true
+				i++
+			case '"':
+				return s[1:i], s[i+1:], escaped
+			}
+		}
+		return s[1:], "", escaped
+	}
+	for n := range 20 {
+		for _, fill := range []string{"a", "é", "\x80"} {
+			content := strings.Repeat(fill, n)
+			inputs := []string{"\"" + content + "\"} 1", "\"" + content}
+			for k := 0; k <= len(content); k++ {
+				inputs = append(inputs, "\""+content[:k]+"\\\""+content[k:]+"\",x=\"1\"}", "\""+content[:k]+"\\\\"+"\""+content[k:])
+			}
+			for _, in := range inputs {
+				c, r, e := cutQuoted(in)
+				wc, wr, we := slow(in)
+				if c != wc || r != wr || e != we {
+					t.Fatalf("cutQuoted(%q) = %q, %q, %v; want %q, %q, %v", in, c, r, e, wc, wr, we)
+				}
+			}
+		}
 	}
 }
