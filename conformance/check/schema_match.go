@@ -279,9 +279,21 @@ func (v *schemaView) judge(m *schemaMatch) {
 	if inv >= 0 {
 		v.invFamilies[inv] = m.fam
 	}
+	// Consecutive samples mostly share their name and label names (the
+	// model shares the strings too, which makes comparing them cheap):
+	// the role of the last name, and the index in want of the label name
+	// at each place, are tried before they are worked out.
+	var roleName string
+	var role sampleRole
+	var roleOK bool
+	var lastLabel [8]string
+	var lastK [8]int
 	for si, s := range m.fam.Samples {
-		role, ok := roleOf(fs, m.fam, s)
-		if !ok {
+		if s.Name != roleName || si == 0 {
+			roleName = s.Name
+			role, roleOK = roleOf(fs, m.fam, s)
+		}
+		if !roleOK {
 			continue
 		}
 		clear(present)
@@ -289,7 +301,16 @@ func (v *schemaView) judge(m *schemaMatch) {
 		key, hasKey := "", false
 		for li := range s.Labels {
 			l := &s.Labels[li]
-			k := slices.Index(t.want, l.Name)
+			var k int
+			switch {
+			case li < len(lastLabel) && l.Name == lastLabel[li] && l.Name != "":
+				k = lastK[li]
+			case li < len(lastLabel):
+				k = slices.Index(t.want, l.Name)
+				lastLabel[li], lastK[li] = l.Name, k
+			default:
+				k = slices.Index(t.want, l.Name)
+			}
 			first := k >= 0 && !present[k] // the first value of want[k]
 			if first {
 				present[k], vals[k] = true, l.Value

@@ -39,16 +39,20 @@ func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name stri
 	// first, in one memory comparison.
 	// Unquoted names and label names cannot hold a backslash, so only
 	// quoted ones and values are unescaped, and only when they hold one.
+	// A name found that way is the last one's string itself, so that
+	// comparing the two later is a pointer comparison.
 	lead := skipBlanks(rest, 0)
-	var end int
 	if n := len(d.lastName); n > 0 && strings.HasPrefix(rest[lead:], d.lastName) &&
 		(lead+n == len(rest) || rest[lead+n] == '{' || rest[lead+n] == ' ' || rest[lead+n] == '\t') {
-		end = lead + n
+		name, rest = rest[:lead+n], rest[lead+n:]
+		if lead == 0 {
+			name = d.lastName
+		}
 	} else {
-		end = lead + nameEnd(rest[lead:], '{')
+		end := lead + nameEnd(rest[lead:], '{')
 		d.lastName = rest[lead:end]
+		name, rest = rest[:end], rest[end:]
 	}
-	name, rest = rest[:end], rest[end:]
 	pairs = append(d.pairs[:0], Label{Name: model.MetricNameLabel})
 	open := skipBlanks(rest, 0)
 	if open == len(rest) || rest[open] != '{' {
@@ -109,12 +113,13 @@ func (d *seriesDecoder) decode(series string, mtype model.MetricType) (name stri
 
 // labelName cuts the unquoted label name rest starts with, the
 // ordinal-th of its series. Series mostly repeat the label names of the
-// last one, in the same order, so its name at that place is tried first.
+// last one, in the same order, so its name at that place is tried first;
+// the name returned is then that string itself, as for metric names.
 func (d *seriesDecoder) labelName(rest string, ordinal int) (name, after string) {
 	if ordinal < len(d.lastLabels) {
 		if last := d.lastLabels[ordinal]; last != "" && strings.HasPrefix(rest, last) &&
 			len(rest) > len(last) && (rest[len(last)] == '=' || rest[len(last)] == ' ' || rest[len(last)] == '\t') {
-			return rest[:len(last)], rest[len(last):]
+			return last, rest[len(last):]
 		}
 	}
 	end := nameEnd(rest, '=')
