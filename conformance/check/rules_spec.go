@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -54,9 +53,7 @@ func checkSpec(p *pass) {
 	if p.exp == nil || len(p.exp.Body) == 0 {
 		return
 	}
-	sp := newSpecPass(p)
-	sp.run()
-	sp.release()
+	newSpecPass(p).run()
 }
 
 // specPass is the state of the spec rules over one exposition: families
@@ -78,8 +75,7 @@ type specPass struct {
 	skey, mkey []byte    // series and metric keys being hashed
 	seriesIdx  hashIndex // hash of name and labels → series
 	series     []seriesRec
-	tables     *specTables // where seriesIdx and series came from
-	metricIdx  hashIndex   // hash of family and metric labels → metrics
+	metricIdx  hashIndex // hash of family and metric labels → metrics
 	metrics    []metricRec
 }
 
@@ -102,23 +98,13 @@ type specFamily struct {
 }
 
 // seriesRec is what the spec rules remember of a series. It holds no
-// pointer, so that its table can be reused from one Check to the next
-// (specTables) and costs the garbage collector nothing meanwhile.
+// pointer, so that a large exposition's table of them costs the garbage
+// collector nothing to scan.
 type seriesRec struct {
 	sample int32   // its latest sample, an index into Exposition.Samples
 	hasTs  bool    // whether it had a timestamp
 	ts     float64 // its latest timestamp, in seconds
 }
-
-// specTables are the two tables of a specPass that grow with the
-// exposition, kept between Checks in specTablePool: a Check of a large
-// exposition would otherwise allocate them anew each time.
-type specTables struct {
-	series []seriesRec
-	slots  []hashSlot
-}
-
-var specTablePool = sync.Pool{New: func() any { return new(specTables) }}
 
 // metricRec is what the spec rules remember of a metric of a histogram,
 // summary or stateset.
@@ -172,31 +158,19 @@ const (
 )
 
 func newSpecPass(p *pass) *specPass {
-	sp := &specPass{
-		p:      p,
-		e:      p.exp,
-		b:      p.exp.Body,
-		om:     p.exp.Format == FormatOpenMetrics,
-		fams:   make(map[string]*specFamily),
-		owners: make(map[string]*specFamily),
-		seed:   maphash.MakeSeed(),
-		tables: specTablePool.Get().(*specTables),
+	return &specPass{
+		p:         p,
+		e:         p.exp,
+		b:         p.exp.Body,
+		om:        p.exp.Format == FormatOpenMetrics,
+		fams:      make(map[string]*specFamily),
+		owners:    make(map[string]*specFamily),
+		seed:      maphash.MakeSeed(),
+		seriesIdx: newHashIndex(len(p.exp.Samples)),
+		// At most one series a sample: room for them all, so that the
+		// table never grows.
+		series: make([]seriesRec, 0, len(p.exp.Samples)),
 	}
-	sp.seriesIdx = newHashIndexIn(sp.tables.slots, len(p.exp.Samples))
-	// At most one series a sample: room for them all, so that the table
-	// never grows.
-	sp.series = sp.tables.series[:0]
-	if cap(sp.series) < len(p.exp.Samples) {
-		sp.series = make([]seriesRec, 0, len(p.exp.Samples))
-	}
-	return sp
-}
-
-// release returns the pass's tables to specTablePool.
-func (sp *specPass) release() {
-	sp.tables.series, sp.tables.slots = sp.series[:0], sp.seriesIdx.slots
-	sp.series, sp.seriesIdx = nil, hashIndex{}
-	specTablePool.Put(sp.tables)
 }
 
 func (sp *specPass) run() {
@@ -1076,22 +1050,11 @@ type hashSlot struct {
 }
 
 func newHashIndex(records int) hashIndex {
-	return newHashIndexIn(nil, records)
-}
-
-// newHashIndexIn is newHashIndex in the slots of an earlier index, when
-// they are room enough.
-func newHashIndexIn(slots []hashSlot, records int) hashIndex {
 	size := 16
 	for size < 2*records {
 		size *= 2
 	}
-	if cap(slots) < size {
-		return hashIndex{slots: make([]hashSlot, size)}
-	}
-	slots = slots[:size]
-	clear(slots)
-	return hashIndex{slots: slots}
+	return hashIndex{slots: make([]hashSlot, size)}
 }
 
 // home returns the first slot a hash is looked for in; step the next one.
