@@ -256,7 +256,8 @@ func parse(body []byte, format Format) *Exposition {
 	}
 	// The strings of the model are views of the body, not copies (see
 	// Input.Body): a copy would cost as much again as the body in memory,
-	// and its page faults were a tenth of a check of a large exposition.
+	// and copying it (page faults included) was about 6% of a check of
+	// 100k series.
 	b := builder{e: e, buf: buf, body: unsafe.String(unsafe.SliceData(body), len(body)), line: 1}
 	// At most one sample a line: size the index once.
 	e.Samples = make([]*Sample, 0, e.lines)
