@@ -310,6 +310,9 @@ func TestTickPathsDoNotAllocate(t *testing.T) {
 }
 
 func TestRowAlignment(t *testing.T) {
+	if s := unsafe.Sizeof(stripe{}); s%cacheLine != 0 {
+		t.Fatalf("stripe is %d bytes, not a multiple of %d", s, cacheLine)
+	}
 	if s := unsafe.Sizeof(row{}); s%cacheLine != 0 {
 		t.Fatalf("row is %d bytes, not a multiple of %d", s, cacheLine)
 	}
@@ -323,6 +326,49 @@ func TestRowAlignment(t *testing.T) {
 		if addr := uintptr(unsafe.Pointer(e.row)); addr%cacheLine != 0 {
 			t.Errorf("row %q at %#x, not %d-byte aligned", e.name, addr, cacheLine)
 		}
+	}
+}
+
+// TestSnapshotAddsUpStripes checks that a snapshot counts the ticks of
+// every stripe of a row, whichever goroutine made them: distinct counts
+// are put in each stripe directly, and the snapshot must show their sums.
+func TestSnapshotAddsUpStripes(t *testing.T) {
+	dc := NewDeployCounters()
+	dc.Bind("NGINX")
+	r := dc.load().sorted[0].row
+	var want DeploySnapshot
+	want.TargetType = "NGINX"
+	for s := range r.stripe {
+		n := uint64(1) << (8 * s) // 1, 256, 65536, ...: a lost stripe shows
+		r.stripe[s].raw[rawAttemptSuccess].Add(n)
+		r.stripe[s].outcomes[OutcomeSkipped.slot()].Add(n)
+		want.AttemptsSuccess += n
+		want.IdempotentSkips += n
+	}
+	if got := dc.Snapshot(); len(got) != 1 || got[0] != want {
+		t.Errorf("snapshot %+v, want %+v", got, want)
+	}
+}
+
+// TestGoroutinesSpreadOverStripes checks that stripeOf gives goroutines
+// different stripes: 64 goroutines all on one stripe would happen by chance
+// with probability 4⁻⁶³, so a stripeOf that ignored its goroutine fails.
+func TestGoroutinesSpreadOverStripes(t *testing.T) {
+	var wg sync.WaitGroup
+	picked := make([]int, 64)
+	for g := range picked {
+		wg.Go(func() { picked[g] = stripeOf() })
+	}
+	wg.Wait()
+	used := map[int]bool{}
+	for _, s := range picked {
+		if s < 0 || s >= stripes {
+			t.Fatalf("stripeOf() = %d, outside [0, %d)", s, stripes)
+		}
+		used[s] = true
+	}
+	if len(used) < 2 {
+		t.Errorf("64 goroutines all picked stripe %v", picked[0])
 	}
 }
 

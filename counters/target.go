@@ -33,7 +33,7 @@ func (c *DeployCounters) Bind(targetType string) *Target {
 func (t *Target) Name() string { return t.name }
 
 func (t *Target) tick(i int) {
-	t.row.raw[i].Add(1)
+	t.row.mine().raw[i].Add(1)
 	if t.folded != nil {
 		t.folded.Add(1)
 	}
@@ -42,7 +42,7 @@ func (t *Target) tick(i int) {
 // Record counts one deployment that ended in outcome o; see
 // DeployCounters.Record.
 func (t *Target) Record(o Outcome) {
-	t.row.outcomes[o.slot()].Add(1)
+	t.row.mine().outcomes[o.slot()].Add(1)
 	if t.folded != nil {
 		t.folded.Add(1)
 	}
