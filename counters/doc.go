@@ -78,9 +78,13 @@
 // names longer than 24 bytes). A tick on a stored name costs that hash, one
 // or two slot comparisons and the atomic add. Names the table does not hold,
 // new or unnormalised or crowded out by names that hash alike, fall back to
-// the map after at most eight slots. Each target type's counters fill whole cache lines of their own, so
-// goroutines ticking different target types do not slow each other through
-// false sharing. Bind returns a handle that skips even the map lookup. Snapshots
+// the map after at most eight slots. Each target type's counters fill whole
+// cache lines of their own, so goroutines ticking different target types do
+// not slow each other through false sharing; and they are kept in four
+// stripes, of which a goroutine ticks the one its stack address picks, so
+// goroutines on different cores ticking the same target type mostly write
+// different lines too (a snapshot adds the stripes up). Bind returns a handle
+// that skips even the map lookup. Snapshots
 // read a sorted view that is maintained on insert, and AppendSnapshot lets a
 // renderer reuse one buffer with no allocation in steady state.
 package counters
