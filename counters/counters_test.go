@@ -351,13 +351,20 @@ func TestSnapshotAddsUpStripes(t *testing.T) {
 }
 
 // TestGoroutinesSpreadOverStripes checks that stripeOf gives goroutines
-// different stripes: 64 goroutines all on one stripe would happen by chance
-// with probability 4⁻⁶³, so a stripeOf that ignored its goroutine fails.
+// running at once different stripes: 64 goroutines all on one stripe would
+// happen by chance with probability 4⁻⁶³, so a stripeOf that ignored its
+// goroutine fails. The goroutines wait for each other before they return,
+// so that none reuses the stack of one that has ended.
 func TestGoroutinesSpreadOverStripes(t *testing.T) {
-	var wg sync.WaitGroup
+	var picking, wg sync.WaitGroup
 	picked := make([]int, 64)
+	picking.Add(len(picked))
 	for g := range picked {
-		wg.Go(func() { picked[g] = stripeOf() })
+		wg.Go(func() {
+			picked[g] = stripeOf()
+			picking.Done()
+			picking.Wait()
+		})
 	}
 	wg.Wait()
 	used := map[int]bool{}

@@ -96,7 +96,7 @@ func TestCheckNamesTheFamilyOfALineFinding(t *testing.T) {
 // another (its own slice), and that appending to a family's samples cannot
 // write into the exposition's.
 func TestFamilySamples(t *testing.T) {
-	e := parse([]byte("a 1\na 2\nb 1\na 3\nb 2\nc 1\n"), FormatText)
+	e := parse([]byte("d 1\nd 2\na 1\na 2\nb 1\na 3\nb 2\nc 1\n"), FormatText)
 	if e.ParseError != nil {
 		t.Fatalf("parse: %v", e.ParseError)
 	}
@@ -107,7 +107,7 @@ func TestFamilySamples(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	want := map[string]string{"a": "a@1 a@2 a@4", "b": "b@3 b@5", "c": "c@6"}
+	want := map[string]string{"d": "d@1 d@2", "a": "a@3 a@4 a@6", "b": "b@5 b@7", "c": "c@8"}
 	for name, w := range want {
 		f := e.Family(name)
 		if f == nil {
@@ -122,15 +122,16 @@ func TestFamilySamples(t *testing.T) {
 			}
 		}
 	}
-	if got := lines(e.Samples); got != "a@1 a@2 b@3 a@4 b@5 c@6" {
+	const all = "d@1 d@2 a@3 a@4 b@5 a@6 b@7 c@8"
+	if got := lines(e.Samples); got != all {
 		t.Errorf("exposition samples %s", got)
 	}
-	// c's samples are a window of e.Samples: an append must copy.
-	c := e.Family("c")
-	_ = append(c.Samples, e.Samples[0])
-	b := e.Family("b")
-	_ = append(b.Samples, e.Samples[0])
-	if got := lines(e.Samples); got != "a@1 a@2 b@3 a@4 b@5 c@6" {
+	// d's samples are a window of e.Samples followed by a's: an append to
+	// them must copy rather than overwrite a@3.
+	for _, name := range []string{"d", "b", "c"} {
+		_ = append(e.Family(name).Samples, e.Samples[len(e.Samples)-1])
+	}
+	if got := lines(e.Samples); got != all {
 		t.Errorf("after appending to families' samples, exposition samples %s", got)
 	}
 }

@@ -202,13 +202,10 @@ func load64(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// quoteOrBackslash8 flags, in the high bit of each byte, the bytes of x
-// (eight bytes read little-endian) that are " or \; the lowest flag is
-// exact, as in notPlain8.
+// quoteOrBackslash8 flags the bytes of x that are " or \ (see
+// bytesEqual); the lowest flag is exact.
 func quoteOrBackslash8(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	return zero(x^('"'*ones)) | zero(x^('\\'*ones))
+	return bytesEqual(x, '"') | bytesEqual(x, '\\')
 }
 
 // unescapeLabel undoes label escaping as textparse does: \\, \" and \n are

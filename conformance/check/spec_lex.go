@@ -220,15 +220,25 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
-// notPlain8 flags, in the high bit of each byte, the bytes of x (eight
-// bytes read little-endian) that are not classPlain: non-ASCII bytes, and
-// ", \, line feed and carriage return. The lowest flag is exact (the
-// zero-byte test can only flag falsely above a true zero), so the first
-// byte that is not plain is the lowest flagged one.
+// Eight-byte scans: a word holds eight bytes read little-endian, and a mask
+// flags bytes in their high bit.
+const (
+	eachByte = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// bytesEqual flags the bytes of x equal to c. The lowest flag is exact (the
+// zero-byte test it makes can only flag falsely above a true match), so
+// the first matching byte is the lowest flagged one.
+func bytesEqual(x uint64, c byte) uint64 {
+	v := x ^ uint64(c)*eachByte
+	return (v - eachByte) &^ v & highBits
+}
+
+// notPlain8 flags the bytes of x that are not classPlain: non-ASCII bytes,
+// and ", \, line feed and carriage return; the lowest flag is exact.
 func notPlain8(x uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	return x&highs | zero(x^('"'*ones)) | zero(x^('\\'*ones)) | zero(x^('\n'*ones)) | zero(x^('\r'*ones))
+	return x&highBits | bytesEqual(x, '"') | bytesEqual(x, '\\') | bytesEqual(x, '\n') | bytesEqual(x, '\r')
 }
 
 func isNameChar(c byte) bool { return charClass[c]&classNameChar != 0 }
