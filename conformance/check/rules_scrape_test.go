@@ -168,6 +168,9 @@ func FuzzRules(f *testing.F) {
 	f.Add([]byte(text), []byte(om), ContentTypeOpenMetrics, "application/openmetrics-text;version=1.0.0;q=0.6,*/*;q=0.1")
 	f.Add([]byte(om), []byte(text), ContentTypeText, "text/plain")
 	f.Add([]byte(text), []byte(strings.ReplaceAll(text, "NGINX", "")), "text/plain; charset=latin1", "")
+	// The reset evidence: a _created that moves, a process that restarts.
+	f.Add([]byte("# TYPE j counter\nj_total{a=\"1\"} 5\nj_created{a=\"1\"} 100\n# EOF\n"), []byte("# TYPE j counter\nj_total{a=\"1\"} 1\nj_created{a=\"1\"} 99\n# EOF\n"), ContentTypeOpenMetrics, "")
+	f.Add([]byte("j_total 5\nprocess_start_time_seconds 1\n"), []byte("j_total 1\nprocess_start_time_seconds 2\nprocess_start_time_seconds 0\n"), ContentTypeText, "")
 	f.Fuzz(func(t *testing.T, prev, cur []byte, contentType, accept string) {
 		opts := NewOptions()
 		opts.Strict = true
