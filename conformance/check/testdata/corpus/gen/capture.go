@@ -101,7 +101,7 @@ func (c *capturer) serves() string {
 	if om {
 		return "text 0.0.4 and OpenMetrics"
 	}
-	return "text 0.0.4 only: answers the OpenMetrics Accept header with the text format"
+	return "the text format only: answers the OpenMetrics Accept header with text"
 }
 
 func acceptHeader(key string) string {
