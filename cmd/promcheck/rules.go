@@ -17,8 +17,18 @@ and what it demands. IDs are what --disable and --severity take, and what
 reports print, so they can be grepped for in CI logs. A group name
 ("lint" or "lint.*") stands for all of its rules.
 
+Style and correctness: the lint.* rules are style, naming and metadata
+conventions (promlint's checks, each description naming the promlint
+problem it matches, and three extras); all are warnings. Every other group
+is correctness: what Prometheus rejects (format), what the specs forbid
+(spec), the schema, order, invariants, cross-scrape and HTTP rules. Under
+--strict every warning fails the check, so to hold a real exporter to
+correctness only, strictly:
+  promcheck check --strict --disable lint --schema none URL
+
 Examples:
   promcheck rules
+  promcheck rules --output json | jq -r '.[] | select(.id | startswith("lint.") | not) | .id'
   promcheck rules --output json | jq -r '.[] | select(.severity == "warning") | .id'
 `
 

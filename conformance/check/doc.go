@@ -20,6 +20,52 @@
 //		t.Fatal(report)
 //	}
 //
+// # Style and correctness
+//
+// The lint.* rules are style: naming and metadata conventions, all
+// warnings, which fail a check only under Options.Strict. Every other
+// group is correctness. Options{Strict: true, Disabled: []string{"lint"}}
+// (promcheck check --strict --disable lint) holds an exporter to
+// correctness only; it passes every source of the real-world corpus
+// (testdata/corpus) whose only findings are style.
+//
+// # Lint and promlint
+//
+// Ten lint rules are promlint's checks (client_golang's
+// prometheus/testutil/promlint, run by promtool check metrics), each with
+// promlint's trigger: lint.help, lint.counter-total, lint.base-units,
+// lint.type-in-name, lint.colon-in-name, lint.name-snake-case,
+// lint.label-snake-case, lint.unit-abbreviation, lint.reserved-suffix and
+// lint.reserved-label. promlint's "metric not unique" is
+// spec.duplicate-series, an error, since both formats forbid it. Three
+// rules are extras promlint lacks: lint.empty-label-value,
+// lint.label-named-label and lint.reserved-label-prefix. A differential
+// test runs promtool on the corpus's text files and holds every problem it
+// reports to a finding of the same family and rule, and every finding of
+// those ten rules to a promtool problem, but for these deliberate
+// differences:
+//
+//   - A family declared by HELP or TYPE lines with no samples is linted;
+//     promtool's parser drops it (VictoriaMetrics declares its vmrange
+//     histogram untyped with an empty HELP, its samples named _bucket,
+//     _sum and _count form families of their own).
+//   - OpenMetrics is linted too, by the names Prometheus stores (a
+//     counter x is linted as x_total); promtool reads the text format only.
+//   - A camelCase label, or le and quantile on the wrong type, is one
+//     finding per family and label; promlint reports it once per sample.
+//   - An empty HELP, which promtool's parser reads as none, is reported as
+//     empty rather than missing; both are lint.help.
+//   - The triggers are those of client_golang v1.25's promlint; Debian's
+//     promtool 2.42 carries an older one, which agrees on the corpus.
+//
+// # Across scrapes
+//
+// Given Input.Previous, the scrape.* rules follow DESIGN.md §2 for any
+// exporter: a counter decrease is a reset (info) when the series' _created
+// or process_start_time_seconds moved forward, an error otherwise; a
+// vanished counter-like series is a warning, an error for a series the
+// schema lists; a changed HELP is info, a changed TYPE or UNIT an error.
+//
 // The engine is plain Go: it never imports Ginkgo, and it never panics on
 // hostile input. Its memory is proportional to the input it is given; bounding
 // what is read from the network is the caller's job (see package scrape).

@@ -285,6 +285,28 @@ type builder struct {
 	labels   []Label  // the chunk new label sets are cut from
 	nSamples int      // samples in earlier chunks
 	nLabels  int      // labels in earlier chunks
+	// lastHelp and lastHelpLine are the text and line of the last HELP
+	// line, for retype.
+	lastHelp     string
+	lastHelpLine int
+}
+
+// retype handles a second TYPE line for family f that declares another
+// type: a second family of the same name, as client_golang writes in
+// OpenMetrics for the gauge go_memstats_alloc_bytes and the counter
+// go_memstats_alloc_bytes_total (both family go_memstats_alloc_bytes).
+// The samples that follow belong to that second family, with its own
+// TYPE and the HELP line just before it, so that the rules judge them
+// as written instead of as samples with no metadata. byName and the
+// repeat lists (helpLines, typeLines) stay with the first family; the
+// spec rules report the clash.
+func (b *builder) retype(f *Family, typ model.MetricType, line int) {
+	twin := &Family{Name: f.Name, Type: typ, TypeLine: line}
+	if b.lastHelpLine > f.HelpLine && b.lastHelpLine < line {
+		twin.Help, twin.HasHelp, twin.HelpLine = b.lastHelp, true, b.lastHelpLine
+	}
+	b.e.Families = append(b.e.Families, twin)
+	b.current = twin
 }
 
 // Chunks double with what has been allocated so far, starting small, so
@@ -347,6 +369,7 @@ func (b *builder) run(p textparse.Parser) {
 				f.Help, f.HasHelp, f.HelpLine = string(text), true, line
 			}
 			f.helpLines = append(f.helpLines, line)
+			b.lastHelp, b.lastHelpLine = string(text), line
 		case textparse.EntryType:
 			name, typ := p.Type()
 			b.mtype = typ
@@ -354,6 +377,8 @@ func (b *builder) run(p textparse.Parser) {
 			line := b.lineOf(name)
 			if f.TypeLine == 0 {
 				f.Type, f.TypeLine = typ, line
+			} else if typ != f.Type {
+				b.retype(f, typ, line)
 			}
 			f.typeLines = append(f.typeLines, line)
 		case textparse.EntryUnit:

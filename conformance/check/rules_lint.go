@@ -8,27 +8,40 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// The lint.* rules are promlint's checks (client_golang's
-// prometheus/testutil/promlint, reimplemented here so the product does not
-// depend on client_golang) plus the label checks promlint lacks. They judge
-// the names Prometheus stores, so a counter written in OpenMetrics as family
-// "x" with samples "x_total" is linted as "x_total", exactly like the same
-// counter in the text format. As in promlint, the type-dependent rules skip
-// families with no TYPE: their type is unknown, so any suffix may be right.
+// The lint.* rules are naming and metadata conventions: style, never
+// correctness. All are warnings, so a valid exposition passes however
+// unidiomatic its names, and `--strict --disable lint` holds an exporter
+// to everything but style.
+//
+// Ten of them are promlint's checks (client_golang's
+// prometheus/testutil/promlint, which `promtool check metrics` runs),
+// reimplemented here so the product does not depend on client_golang, each
+// with promlint's trigger; promlint's eleventh problem, "metric not unique",
+// is spec.duplicate-series. The other three are extras promlint lacks,
+// marked "extra" in their descriptions. Where they differ from promlint on
+// purpose is listed in the package doc (doc.go, "Lint and promlint"), and
+// a differential test holds every problem promtool reports on the corpus
+// of real exporters to a finding here.
+//
+// They judge the names Prometheus stores, so a counter written in
+// OpenMetrics as family "x" with samples "x_total" is linted as "x_total",
+// exactly like the same counter in the text format. As in promlint, the
+// type-dependent rules skip families with no TYPE: their type is unknown,
+// so any suffix may be right.
 var lintRules = []Rule{
-	{ID: "lint.help", Severity: Warning, Description: "every family has a HELP line saying what it measures"},
-	{ID: "lint.counter-total", Severity: Warning, Description: "counter names end in _total; other typed families' names do not"},
-	{ID: "lint.base-units", Severity: Warning, Description: "names use base units (seconds, bytes, meters, ...), not milliseconds, minutes, kilobytes, ..."},
-	{ID: "lint.type-in-name", Severity: Warning, Description: "names do not repeat the metric type (_counter, _gauge, _histogram, _summary)"},
-	{ID: "lint.colon-in-name", Severity: Warning, Description: "names contain no ':' (reserved for recording rules)"},
-	{ID: "lint.name-snake-case", Severity: Warning, Description: "metric names are snake_case: lowercase words joined by underscores"},
-	{ID: "lint.label-snake-case", Severity: Warning, Description: "label names are snake_case: lowercase words joined by underscores"},
-	{ID: "lint.unit-abbreviation", Severity: Warning, Description: "names spell units out (seconds, bytes), never ms, s, sec, kb, ..."},
-	{ID: "lint.reserved-suffix", Severity: Warning, Description: "_bucket only ends histogram names, _count and _sum only histogram and summary names"},
-	{ID: "lint.reserved-label", Severity: Warning, Description: "the le label only on histograms, the quantile label only on summaries"},
-	{ID: "lint.empty-label-value", Severity: Warning, Description: "no label value is empty (Prometheus drops the label, so the series loses it)"},
-	{ID: "lint.label-named-label", Severity: Warning, Description: `no label is named "label": name it for what it distinguishes`},
-	{ID: "lint.reserved-label-prefix", Severity: Warning, Description: "label names do not start with __ (reserved for Prometheus's internal labels)"},
+	{ID: "lint.help", Severity: Warning, Description: `every family has a HELP line with text saying what it measures; an empty HELP counts as none (promlint: "no help text"; OpenMetrics: Help SHOULD be non-empty)`},
+	{ID: "lint.counter-total", Severity: Warning, Description: `counter names end in _total; other typed families' names do not (promlint: "counter metrics should have \"_total\" suffix")`},
+	{ID: "lint.base-units", Severity: Warning, Description: `the first unit in a name is a base unit (seconds, bytes, meters, ...), not milliseconds, minutes, kilobytes, ... (promlint: "use base unit")`},
+	{ID: "lint.type-in-name", Severity: Warning, Description: `names do not repeat the metric type (_counter, _gauge, _histogram, _summary) (promlint: "metric name should not include type")`},
+	{ID: "lint.colon-in-name", Severity: Warning, Description: `names contain no ':', reserved for recording rules (promlint: "metric names should not contain ':'")`},
+	{ID: "lint.name-snake-case", Severity: Warning, Description: `metric names are snake_case, not camelCase: no lowercase letter followed by an uppercase one (promlint: "metric names should be written in 'snake_case' not 'camelCase'")`},
+	{ID: "lint.label-snake-case", Severity: Warning, Description: `label names are snake_case, not camelCase: no lowercase letter followed by an uppercase one (promlint: "label names should be written in 'snake_case' not 'camelCase'")`},
+	{ID: "lint.unit-abbreviation", Severity: Warning, Description: `names spell units out (seconds, bytes), never ms, s, sec, kb, ... (promlint: "metric names should not contain abbreviated units")`},
+	{ID: "lint.reserved-suffix", Severity: Warning, Description: `_bucket only ends histogram names, _count and _sum only histogram and summary names (promlint: "non-histogram metrics should not have \"_bucket\" suffix", ...)`},
+	{ID: "lint.reserved-label", Severity: Warning, Description: `the le label only on histograms, the quantile label only on summaries (promlint: "non-histogram metrics should not have \"le\" label", ...)`},
+	{ID: "lint.empty-label-value", Severity: Warning, Description: "extra, not in promlint: no label value is empty (Prometheus drops the label, so the series loses it)"},
+	{ID: "lint.label-named-label", Severity: Warning, Description: `extra, not in promlint: no label is named "label": name it for what it distinguishes`},
+	{ID: "lint.reserved-label-prefix", Severity: Warning, Description: "extra, not in promlint: label names do not start with __ (reserved for Prometheus's internal labels)"},
 }
 
 func checkLint(p *pass) {
@@ -69,8 +82,13 @@ func lintFamily(p *pass, f *Family) {
 	}
 	typed := f.Type != model.MetricTypeUnknown
 
-	if !f.HasHelp {
+	switch {
+	case !f.HasHelp:
 		report("lint.help", "%s has no HELP line: add `# HELP %s <what it measures>` before its samples", f.Name, f.Name)
+	case strings.Trim(f.Help, " \t") == "":
+		// promtool's parser (expfmt) reads a HELP line with no text as no
+		// HELP at all, and OpenMetrics says Help SHOULD be non-empty.
+		report("lint.help", "%s has an empty HELP line, which says nothing (promtool counts it as no help text): write what it measures after `# HELP %s`", f.Name, f.Name)
 	}
 
 	hasTotal := strings.HasSuffix(name, "_total")
@@ -81,10 +99,14 @@ func lintFamily(p *pass, f *Family) {
 		report("lint.counter-total", "%s %s ends in _total, which marks counters: drop the suffix or make it a counter", f.Type, name)
 	}
 
+	// promlint judges the first unit it finds in the name, and only that.
 	for _, part := range strings.Split(name, "_") {
-		if unit, base, ok := metricUnit(part); ok && unit != base {
-			report("lint.base-units", "%s uses the unit %q: record the value in %s and name it %s",
-				name, unit, base, replacePart(name, part, base))
+		if unit, base, ok := metricUnit(part); ok {
+			if unit != base {
+				report("lint.base-units", "%s uses the unit %q: record the value in %s and name it %s",
+					name, unit, base, replacePart(name, part, base))
+			}
+			break
 		}
 	}
 
@@ -100,8 +122,8 @@ func lintFamily(p *pass, f *Family) {
 		report("lint.colon-in-name", "%s contains ':', which by convention marks recording-rule output: use '_' in exported names", name)
 	}
 
-	if hasUpper(name) {
-		report("lint.name-snake-case", "%s is not snake_case: name it %s", name, snakeCase(name))
+	if camel := camelCase(name); camel != "" {
+		report("lint.name-snake-case", "%s is camelCase (%q): name it %s", name, camel, snakeCase(name))
 	}
 
 	lower := strings.ToLower(name)
@@ -174,8 +196,8 @@ func lintLabels(p *pass, f *Family) {
 		at := func(rule string, s *Sample, format string, args ...any) {
 			p.report(rule, s.Line, f.Name, s.Series, format, args...)
 		}
-		if hasUpper(label) {
-			at("lint.label-snake-case", u.first, "label %q of %s is not snake_case: name it %q", label, f.Name, snakeCase(label))
+		if camel := camelCase(label); camel != "" {
+			at("lint.label-snake-case", u.first, "label %q of %s is camelCase (%q): name it %q", label, f.Name, camel, snakeCase(label))
 		}
 		switch {
 		case typed && label == "le" && !histogram:
@@ -251,8 +273,17 @@ func replacePart(name, old, repl string) string {
 	return strings.Join(parts, "_")
 }
 
-func hasUpper(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' })
+// camelCase returns the first camelCase transition of s, a lowercase
+// letter followed by an uppercase one, or "" when there is none: promlint's
+// test ([a-z][A-Z]), which lets Icmp_InErrors's "_I" and an all-caps
+// "HTTP" pass but not "InErrors".
+func camelCase(s string) string {
+	for i := 0; i+1 < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' && 'A' <= s[i+1] && s[i+1] <= 'Z' {
+			return s[i : i+2]
+		}
+	}
+	return ""
 }
 
 // snakeCase suggests the snake_case spelling of a camelCase or mixed-case

@@ -141,3 +141,52 @@ func TestMetricUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestLintMatchesPromlintTriggers holds the promlint-equivalent rules to
+// promlint's exact triggers on the names where a looser or stricter
+// reading would differ.
+func TestLintMatchesPromlintTriggers(t *testing.T) {
+	tests := []struct {
+		name, body, rule string
+		want             int
+	}{
+		// promlint's camelCase test is [a-z][A-Z]: node exporter's
+		// node_memory_Active_bytes passes, node_memory_MemTotal_bytes not.
+		{"capital after underscore", "# HELP node_memory_Active_bytes A.\n# TYPE node_memory_Active_bytes gauge\nnode_memory_Active_bytes 1\n", "lint.name-snake-case", 0},
+		{"camelCase inside a word", "# HELP node_memory_MemTotal_bytes A.\n# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes 1\n", "lint.name-snake-case", 1},
+		{"all caps label", "# HELP a A.\n# TYPE a gauge\na{URL=\"/\"} 1\n", "lint.label-snake-case", 0},
+		// promlint judges only the first unit in the name.
+		{"first unit is a base unit", "# HELP a_seconds_hours A.\n# TYPE a_seconds_hours gauge\na_seconds_hours 1\n", "lint.base-units", 0},
+		{"first unit is not", "# HELP a_hours_seconds A.\n# TYPE a_hours_seconds gauge\na_hours_seconds 1\n", "lint.base-units", 1},
+		// expfmt, which promtool parses with, reads a HELP line with no
+		// text as no HELP.
+		{"empty HELP", "# HELP a \n# TYPE a gauge\na 1\n", "lint.help", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkText(t, tt.body, noSchema()).Rule(tt.rule); len(got) != tt.want {
+				t.Errorf("want %d %s findings, got %v", tt.want, tt.rule, got)
+			}
+		})
+	}
+}
+
+// TestLintFamilyClashKeepsMetadata: client_golang writes the gauge
+// go_memstats_alloc_bytes and the counter go_memstats_alloc_bytes_total
+// both as OpenMetrics family go_memstats_alloc_bytes, each with its HELP
+// and TYPE. The spec rules report the clash; the counter's samples keep
+// their own HELP and TYPE, so no lint rule reports them as having none.
+func TestLintFamilyClashKeepsMetadata(t *testing.T) {
+	body := "# HELP x Bytes in use.\n# TYPE x gauge\nx 1\n# HELP x Bytes allocated.\n# TYPE x counter\nx_total 3\n# EOF\n"
+	r := Check(Input{Body: []byte(body), ContentType: ContentTypeOpenMetrics}, noSchema())
+	if got := r.Rule("lint.*"); len(got) != 0 {
+		t.Errorf("want no lint finding, got %v", got)
+	}
+	if got := r.Rule("spec.metadata-repeated"); len(got) != 2 {
+		t.Errorf("the clash itself: want two spec.metadata-repeated, got %v", got)
+	}
+	fams := r.Exposition.Families
+	if len(fams) != 2 || fams[1].Type != "counter" || fams[1].Help != "Bytes allocated." || len(fams[1].Samples) != 1 {
+		t.Fatalf("want the gauge and a counter family with its own HELP and its sample, got %d families", len(fams))
+	}
+}

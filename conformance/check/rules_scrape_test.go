@@ -77,8 +77,60 @@ func TestScrapeMetadataAcrossFormats(t *testing.T) {
 		t.Errorf("the same family in both formats: want no findings, got %v", got)
 	}
 	changed := strings.Replace(om, "Jobs \\\\ done.", "Jobs.", 1)
-	if got := scrapes(t, noSchema(), text, changed).Rule("scrape.metadata-changed"); len(got) != 1 {
-		t.Errorf("HELP changed: want one finding, got %v", got)
+	r := scrapes(t, noSchema(), text, changed)
+	if got := r.Rule("scrape.help-changed"); len(got) != 1 || got[0].Severity != Info {
+		t.Errorf("HELP changed: want one info finding, got %v", got)
+	}
+	if got := r.Rule("scrape.metadata-changed"); len(got) != 0 || r.Failed() {
+		t.Errorf("a changed HELP is not breaking (OpenMetrics): want no error, got\n%v", r)
+	}
+}
+
+// TestScrapeRestartEndsProcessRules: once process_start_time_seconds shows
+// a restart, the rules that hold within one process (vanished series and
+// target types, order) are not judged, and decreases are resets; the same
+// scrapes without the restart draw errors.
+func TestScrapeRestartEndsProcessRules(t *testing.T) {
+	start := func(s string) string {
+		return "# HELP process_start_time_seconds Start time.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds " + s + "\n"
+	}
+	before := deployBody(FormatText, DefaultNamespace, []string{"Apache", "NGINX"}, 2) + start("1700000000")
+	after := deployBody(FormatText, DefaultNamespace, []string{"Apache"}, 1)
+	restarted := scrapes(t, NewOptions(), before, after+start("1700000060"))
+	if restarted.Failed() || len(restarted.Rule("scrape.counter-reset")) == 0 {
+		t.Errorf("after a restart: want resets and no error, got\n%v", restarted)
+	}
+	same := scrapes(t, NewOptions(), before, after+start("1700000000"))
+	for _, rule := range []string{"scrape.counter-decreased", "scrape.key-vanished"} {
+		if len(same.Rule(rule)) == 0 {
+			t.Errorf("same process: want %s, got\n%v", rule, same)
+		}
+	}
+}
+
+// TestScrapeResetEvidence names the evidence a reset finding rests on.
+func TestScrapeResetEvidence(t *testing.T) {
+	tests := []struct {
+		name, before, after, rule, want string
+	}{
+		{"created", "# TYPE j counter\nj_total 5\nj_created 100\n# EOF\n", "# TYPE j counter\nj_total 1\nj_created 200\n# EOF\n",
+			"scrape.counter-reset", "_created moved forward from 100 to 200"},
+		{"summary count", "# TYPE s summary\ns_count 5\ns_sum 1\ns_created 100\n# EOF\n", "# TYPE s summary\ns_count 1\ns_sum 1\ns_created 200\n# EOF\n",
+			"scrape.counter-reset", "_created moved forward"},
+		{"created of another series", "# TYPE j counter\nj_total{a=\"1\"} 5\nj_created{a=\"1\"} 100\nj_total{a=\"2\"} 5\nj_created{a=\"2\"} 100\n# EOF\n",
+			"# TYPE j counter\nj_total{a=\"1\"} 1\nj_created{a=\"1\"} 100\nj_total{a=\"2\"} 6\nj_created{a=\"2\"} 200\n# EOF\n",
+			"scrape.counter-decreased", "nothing shows a reset"},
+		{"process start went back", "# TYPE j_total counter\nj_total 5\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 200\n",
+			"# TYPE j_total counter\nj_total 1\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 100\n",
+			"scrape.counter-decreased", "nothing shows a reset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := scrapes(t, noSchema(), tt.before, tt.after).Rule(tt.rule)
+			if len(got) != 1 || !strings.Contains(got[0].Message, tt.want) {
+				t.Errorf("want one %s saying %q, got %v", tt.rule, tt.want, got)
+			}
+		})
 	}
 }
 
@@ -116,6 +168,9 @@ func FuzzRules(f *testing.F) {
 	f.Add([]byte(text), []byte(om), ContentTypeOpenMetrics, "application/openmetrics-text;version=1.0.0;q=0.6,*/*;q=0.1")
 	f.Add([]byte(om), []byte(text), ContentTypeText, "text/plain")
 	f.Add([]byte(text), []byte(strings.ReplaceAll(text, "NGINX", "")), "text/plain; charset=latin1", "")
+	// The reset evidence: a _created that moves, a process that restarts.
+	f.Add([]byte("# TYPE j counter\nj_total{a=\"1\"} 5\nj_created{a=\"1\"} 100\n# EOF\n"), []byte("# TYPE j counter\nj_total{a=\"1\"} 1\nj_created{a=\"1\"} 99\n# EOF\n"), ContentTypeOpenMetrics, "")
+	f.Add([]byte("j_total 5\nprocess_start_time_seconds 1\n"), []byte("j_total 1\nprocess_start_time_seconds 2\nprocess_start_time_seconds 0\n"), ContentTypeText, "")
 	f.Fuzz(func(t *testing.T, prev, cur []byte, contentType, accept string) {
 		opts := NewOptions()
 		opts.Strict = true
