@@ -86,6 +86,7 @@ func TestNegotiate(t *testing.T) {
 		{"unknown scheme skips the range", []string{"application/openmetrics-text;version=1.0.0;escaping=bogus,text/plain;version=1.0.0;q=0.5"}, wantTextV1 + underscores},
 		{"scheme names are case-sensitive", []string{"text/plain;version=1.0.0;escaping=Allow-UTF-8"}, wantText},
 		{"injection in a scheme", []string{"text/plain;version=1.0.0;escaping=allow-utf-8\r\nX-Evil: 1"}, wantText},
+		{"parameter names are case-insensitive", []string{"text/plain;VERSION=1.0.0;ESCAPING=dots;Q=0.5"}, wantTextV1 + "dots"},
 		{"quoted scheme", []string{`text/plain; version="1.0.0"; escaping="allow-utf-8"`}, wantTextV1 + allowUTF8},
 
 		// q-values.
@@ -94,6 +95,8 @@ func TestNegotiate(t *testing.T) {
 		{"q=0 protobuf beside a wildcard", []string{protobufMediaRange + ";q=0,*/*;q=0.5"}, wantText},
 		{"text q=0, wildcard", []string{"text/plain;q=0,*/*"}, wantOpenMetrics + underscores},
 		{"everything q=0 falls back to text 0.0.4", []string{"text/plain;q=0,application/*;q=0,*/*;q=0"}, wantText},
+		{"everything named q=0 falls back to text 0.0.4", []string{"application/openmetrics-text;q=0,text/plain;version=1.0.0;q=0"}, wantText},
+		{"equally specific ranges: the higher q counts", []string{"text/plain;q=0.1,text/plain;q=0.9,application/openmetrics-text;q=0.5"}, wantText},
 		{"higher q wins", []string{"text/plain;q=0.9,application/openmetrics-text;q=0.95"}, wantOpenMetrics + underscores},
 		{"higher q wins, text", []string{"text/plain,application/openmetrics-text;q=0.5"}, wantText},
 		{"higher q wins, protobuf last", []string{"text/plain;version=0.0.4;q=0.2," + protobufMediaRange + ";q=0.3"}, wantProtobuf},
