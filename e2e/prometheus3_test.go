@@ -104,7 +104,7 @@ type scrapeLog struct {
 
 func (l *scrapeLog) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		rec := scrapeRecord{
 			userAgent: r.UserAgent(), accept: r.Header.Get("Accept"), acceptEncoding: r.Header.Get("Accept-Encoding"),
@@ -124,17 +124,6 @@ func (l *scrapeLog) records(job string) []scrapeRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]scrapeRecord(nil), l.byJob[job]...)
-}
-
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // Jobs scraping the client_golang emitter.

@@ -249,25 +249,13 @@ func (l *pbTargetTypes) append(dst []byte, j int) []byte {
 // appendValidUTF8 appends s with each run of invalid UTF-8 replaced by one
 // U+FFFD, as strings.ToValidUTF8(s, "\uFFFD") returns it.
 func appendValidUTF8(dst []byte, s string) []byte {
-	inInvalidRun := false
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			dst = append(dst, c)
-			inInvalidRun = false
-			i++
-			continue
+	for s != "" {
+		valid, rest, invalid := cutInvalidUTF8(s)
+		dst = append(dst, valid...)
+		if invalid {
+			dst = append(dst, "\uFFFD"...)
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		if size == 1 {
-			if !inInvalidRun {
-				dst = append(dst, "\uFFFD"...)
-			}
-			inInvalidRun = true
-		} else {
-			dst = append(dst, s[i:i+size]...)
-			inInvalidRun = false
-		}
-		i += size
+		s = rest
 	}
 	return dst
 }
@@ -275,25 +263,43 @@ func appendValidUTF8(dst []byte, s string) []byte {
 // validUTF8Len is len(appendValidUTF8(nil, s)), without writing it.
 func validUTF8Len(s string) int {
 	n := 0
-	inInvalidRun := false
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			n++
-			inInvalidRun = false
-			i++
-			continue
+	for s != "" {
+		valid, rest, invalid := cutInvalidUTF8(s)
+		n += len(valid)
+		if invalid {
+			n += len("\uFFFD")
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		if size == 1 {
-			if !inInvalidRun {
-				n += len("\uFFFD")
-			}
-			inInvalidRun = true
-		} else {
-			n += size
-			inInvalidRun = false
-		}
-		i += size
+		s = rest
 	}
 	return n
+}
+
+// cutInvalidUTF8 splits s around its first run of invalid UTF-8 bytes:
+// valid is what precedes it, rest what follows it, and invalid reports
+// whether there was one (if not, valid is s).
+func cutInvalidUTF8(s string) (valid, rest string, invalid bool) {
+	for i := 0; i < len(s); {
+		if n := validRuneLen(s[i:]); n > 0 {
+			i += n
+			continue
+		}
+		j := i + 1
+		for j < len(s) && validRuneLen(s[j:]) == 0 {
+			j++
+		}
+		return s[:i], s[j:], true
+	}
+	return s, "", false
+}
+
+// validRuneLen returns the length of the rune s starts with, or 0 if s
+// starts with an invalid byte.
+func validRuneLen(s string) int {
+	if s[0] < utf8.RuneSelf {
+		return 1
+	}
+	if _, size := utf8.DecodeRuneInString(s); size > 1 {
+		return size
+	}
+	return 0
 }
