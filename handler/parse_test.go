@@ -150,6 +150,11 @@ func expectedExposition(ns string, snaps []counters.DeploySnapshot, as parsedAs,
 	if ns != "" {
 		prefix = ns + "_"
 	}
+	// Quoted once, not once per family: hostile target types are megabytes.
+	targetTypes := make([]string, len(snaps))
+	for j, s := range snaps {
+		targetTypes[j] = fmt.Sprintf("target_type=%q", labelValue(s.TargetType))
+	}
 	var out []string
 	for _, f := range schema {
 		name := prefix + f.name
@@ -165,8 +170,8 @@ func expectedExposition(ns string, snaps []counters.DeploySnapshot, as parsedAs,
 		default:
 			out = append(out, help, typ)
 		}
-		for _, s := range snaps {
-			tt := fmt.Sprintf("target_type=%q", labelValue(s.TargetType))
+		for j, s := range snaps {
+			tt := targetTypes[j]
 			for j, v := range f.values(s) {
 				if f.sub == "" {
 					out = append(out, fmt.Sprintf("%s{%s} %s", name, tt, formatCount(v)))

@@ -179,7 +179,7 @@ var hostileTargetTypes = []string{
 	// A megabyte each: the table cuts them to its length limit; raw, the
 	// renderers must write them whole (protobuf's varint lengths included).
 	strings.Repeat("x", 1<<20),
-	strings.Repeat("\"\\\n\xff", 1<<18),
+	strings.Repeat("sixteen bytes \"\\\n\xff", 1<<16), // 1.2 MB, hostile bytes throughout
 }
 
 // TestHostileTargetTypesRoundTrip renders hostile target types both as the
