@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -146,10 +147,20 @@ var formats = []struct {
 	accept http.Header
 }{{"text", acceptText}, {"openmetrics", acceptOpenMetrics}}
 
-// BenchmarkScrape renders the six families of n target types in both formats:
-// the reference handler (ServeHTTP with a reused ResponseWriter, and the
-// snapshot and renderer called directly), the modelled fmt.Fprintf exposer,
-// and client_golang's promhttp over the same values.
+// acceptProtobuf is what Prometheus 3 (v0.316.0) sends with its scrape
+// protocols starting with PrometheusProto, as scrape_native_histograms sets
+// them: both the reference handler and promhttp answer it with protobuf.
+var acceptProtobuf = http.Header{"Accept": {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7," +
+	"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5," +
+	"text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"}}
+
+// BenchmarkScrape renders the six families of n target types in both text
+// formats and in protobuf: the reference handler (ServeHTTP with a reused
+// ResponseWriter, and the snapshot and renderer called directly), the
+// modelled fmt.Fprintf exposer (text formats only), and client_golang's
+// promhttp over the same values (for protobuf, client_golang's own
+// encoding: the registry gathers client_model structs and expfmt marshals
+// them).
 func BenchmarkScrape(b *testing.B) {
 	for _, n := range scrapeSizes {
 		b.Run("types="+strconv.Itoa(n), func(b *testing.B) {
@@ -161,13 +172,22 @@ func BenchmarkScrape(b *testing.B) {
 			fp := newFprintfExposer(dc)
 			ph, _ := newPromHandler(dc.Snapshot())
 			for _, f := range formats {
+				render := handler.AppendText
+				if f.name == "openmetrics" {
+					render = handler.AppendOpenMetrics
+				}
 				b.Run("format="+f.name, func(b *testing.B) {
 					b.Run("impl=handler", func(b *testing.B) { benchServe(b, h, f.accept) })
-					b.Run("impl=append", func(b *testing.B) { benchAppend(b, dc, f.name == "openmetrics") })
+					b.Run("impl=append", func(b *testing.B) { benchAppend(b, dc, render) })
 					b.Run("impl=fprintf", func(b *testing.B) { benchServe(b, fp, f.accept) })
 					b.Run("impl=promhttp", func(b *testing.B) { benchServe(b, ph, f.accept) })
 				})
 			}
+			b.Run("format=protobuf", func(b *testing.B) {
+				b.Run("impl=handler", func(b *testing.B) { benchServe(b, h, acceptProtobuf) })
+				b.Run("impl=append", func(b *testing.B) { benchAppend(b, dc, handler.AppendProtobuf) })
+				b.Run("impl=promhttp", func(b *testing.B) { benchServe(b, ph, acceptProtobuf) })
+			})
 		})
 	}
 }
@@ -191,15 +211,11 @@ func benchServe(b *testing.B, h http.Handler, accept http.Header) {
 	}
 }
 
-// benchAppend measures the reference renderer without HTTP: a snapshot into
+// benchAppend measures a reference renderer without HTTP: a snapshot into
 // a reused slice and rendering into a reused buffer.
-func benchAppend(b *testing.B, dc *counters.DeployCounters, openMetrics bool) {
+func benchAppend(b *testing.B, dc *counters.DeployCounters, render func([]byte, string, []counters.DeploySnapshot) []byte) {
 	var snaps []counters.DeploySnapshot
 	var buf []byte
-	render := handler.AppendText
-	if openMetrics {
-		render = handler.AppendOpenMetrics
-	}
 	snaps = dc.AppendSnapshot(snaps[:0])
 	buf = render(buf[:0], ns, snaps)
 	b.ReportAllocs()
@@ -209,6 +225,37 @@ func benchAppend(b *testing.B, dc *counters.DeployCounters, openMetrics bool) {
 		buf = render(buf[:0], ns, snaps)
 	}
 	cpu.report(b)
+}
+
+// TestProtobufExposersAgree checks that the protobuf rows of BenchmarkScrape
+// compare like with like: asked with acceptProtobuf, the reference handler
+// and promhttp both answer in protobuf, and Prometheus's parser reads the
+// same samples with the same values from both, the ones the text format
+// carries. (The bytes differ: client_golang sorts a family's metrics by
+// label values, the handler by target type first.)
+func TestProtobufExposersAgree(t *testing.T) {
+	const protobuf = "application/vnd.google.protobuf"
+	for _, n := range []int{1, 16, 40} {
+		dc := filledTable(n)
+		h := handler.NewMetricsHandler()
+		h.SetDeployCounters(dc)
+		ph, _ := newPromHandler(dc.Snapshot())
+		want := samplesOf(t, scrapeBody(t, h, acceptText), handler.ContentTypeText)
+		for name, srv := range map[string]http.Handler{"handler": h, "promhttp": ph} {
+			req := httptest.NewRequest(http.MethodGet, "/metrics/prometheus", nil)
+			req.Header = acceptProtobuf
+			w := &captureWriter{header: http.Header{}}
+			srv.ServeHTTP(w, req)
+			ct := w.header.Get("Content-Type")
+			if !strings.HasPrefix(ct, protobuf+";") || !strings.Contains(ct, "encoding=delimited") {
+				t.Fatalf("%d types, %s: Content-Type %q, want delimited protobuf", n, name, ct)
+			}
+			got := samplesOf(t, w.body.String(), ct)
+			if len(got) != n*seriesPerTargetType || !maps.Equal(got, want) {
+				t.Errorf("%d types, %s: protobuf samples differ from the text format's:\n%v\nwant:\n%v", n, name, got, want)
+			}
+		}
+	}
 }
 
 // BenchmarkScrapeUnderTicks measures a scrape of 16 target types (text

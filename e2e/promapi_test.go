@@ -91,12 +91,45 @@ func (s *sample) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// series is one element of a query result: a vector has Value, a matrix
-// Values.
+// series is one element of a query result: a vector has Value (or
+// Histogram, for a native histogram), a matrix Values.
 type series struct {
-	Metric map[string]string `json:"metric"`
-	Value  *sample           `json:"value"`
-	Values []sample          `json:"values"`
+	Metric    map[string]string `json:"metric"`
+	Value     *sample           `json:"value"`
+	Values    []sample          `json:"values"`
+	Histogram *histogramSample  `json:"histogram"`
+}
+
+// histogramSample is a native histogram sample as the API returns it:
+// [unix seconds, {"count": "…", "sum": "…", "buckets": [[boundaries,
+// "lower", "upper", "count"], …]}].
+type histogramSample struct {
+	Count, Sum float64
+	Buckets    [][4]json.RawMessage
+}
+
+func (h *histogramSample) UnmarshalJSON(b []byte) error {
+	var pair [2]json.RawMessage
+	if err := json.Unmarshal(b, &pair); err != nil {
+		return err
+	}
+	var v struct {
+		Count   string               `json:"count"`
+		Sum     string               `json:"sum"`
+		Buckets [][4]json.RawMessage `json:"buckets"`
+	}
+	if err := json.Unmarshal(pair[1], &v); err != nil {
+		return fmt.Errorf("histogram %s: %w", pair[1], err)
+	}
+	var err error
+	if h.Count, err = strconv.ParseFloat(v.Count, 64); err != nil {
+		return fmt.Errorf("histogram count %q: %w", v.Count, err)
+	}
+	if h.Sum, err = strconv.ParseFloat(v.Sum, 64); err != nil {
+		return fmt.Errorf("histogram sum %q: %w", v.Sum, err)
+	}
+	h.Buckets = v.Buckets
+	return nil
 }
 
 // query runs an instant query evaluated now.

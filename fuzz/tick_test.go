@@ -494,7 +494,9 @@ func (w *tickWorker) scrape(kind int) error {
 	ct := resp.Header.Get("Content-Type")
 	wantCT := check.ContentTypeText
 	if kind == opScrapeOM {
-		wantCT = check.ContentTypeOpenMetrics
+		// The reference names the escaping scheme of a 1.0.0 format; this
+		// Accept header names none, so it is the default.
+		wantCT = check.ContentTypeOpenMetrics + "; escaping=underscores"
 	}
 	if ct != wantCT {
 		return fmt.Errorf("%s: Content-Type %q, want %q", what, ct, wantCT)

@@ -18,9 +18,9 @@ func ExampleNewMetricsHandler() {
 	h := handler.NewMetricsHandler()
 	h.SetDeployCounters(dc)
 
-	// Prometheus asks for OpenMetrics first.
+	// Prometheus 3 asks for OpenMetrics 1.0.0 first, with UTF-8 names.
 	req := httptest.NewRequest(http.MethodGet, "/metrics/prometheus", nil)
-	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,text/plain;version=0.0.4;q=0.4,*/*;q=0.3")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 
@@ -31,10 +31,34 @@ func ExampleNewMetricsHandler() {
 		}
 	}
 	// Output:
-	// 200 application/openmetrics-text; version=1.0.0; charset=utf-8
+	// 200 application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8
 	// certctl_deploy_attempts_total{target_type="NGINX",result="success"} 1
 	// certctl_deploy_attempts_total{target_type="NGINX",result="failure"} 0
 	// # EOF
+}
+
+func ExampleMetricsHandler_Negotiate() {
+	h := handler.NewMetricsHandler()
+	for _, accept := range []string{
+		"",    // no Accept header: the last resort
+		"*/*", // curl
+		"text/plain;version=1.0.0;escaping=allow-utf-8",
+		"application/openmetrics-text;version=0.0.1",
+		"application/openmetrics-text;version=1.0.0", // no escaping named: underscores
+		"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,*/*;q=0.6",
+		"application/openmetrics-text;version=2.0.0", // not enabled: the last resort
+	} {
+		ct, gzipped := h.Negotiate(http.Header{"Accept": {accept}, "Accept-Encoding": {"gzip"}})
+		fmt.Println(ct, gzipped)
+	}
+	// Output:
+	// text/plain; version=0.0.4; charset=utf-8 true
+	// text/plain; version=0.0.4; charset=utf-8 true
+	// text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8 true
+	// application/openmetrics-text; version=0.0.1; charset=utf-8 true
+	// application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores true
+	// application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited true
+	// text/plain; version=0.0.4; charset=utf-8 true
 }
 
 func ExampleAppendText() {

@@ -12,10 +12,11 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// referenceRender is the exposition written line by line the obvious way,
-// as the renderer was before it copied prefixes and escaped each target
-// type once: the byte-exact oracle for the optimised renderer.
-func referenceRender(ns string, snaps []counters.DeploySnapshot, openMetrics bool) []byte {
+// referenceRender is a text exposition written line by line the obvious
+// way, as the renderer was before it copied prefixes and escaped each target
+// type once: the byte-exact oracle for the optimised renderer. (Protobuf's
+// oracle is client_model's marshalling; see protobuf_test.go.)
+func referenceRender(ns string, snaps []counters.DeploySnapshot, st style) []byte {
 	var b strings.Builder
 	prefix := ""
 	if ns != "" {
@@ -23,10 +24,15 @@ func referenceRender(ns string, snaps []counters.DeploySnapshot, openMetrics boo
 	}
 	for _, f := range families {
 		meta := prefix + f.name
-		if !openMetrics {
+		if st != styleOpenMetrics {
 			meta += "_total"
 		}
-		b.WriteString("# HELP " + meta + " " + f.help + "\n# TYPE " + meta + " counter\n")
+		help, typ := "# HELP "+meta+" "+f.help+"\n", "# TYPE "+meta+" counter\n"
+		if st == styleOpenMetrics2 {
+			b.WriteString(typ + help)
+		} else {
+			b.WriteString(help + typ)
+		}
 		for i := range snaps {
 			s := &snaps[i]
 			v := f.values(s)
@@ -40,10 +46,21 @@ func referenceRender(ns string, snaps []counters.DeploySnapshot, openMetrics boo
 			}
 		}
 	}
-	if openMetrics {
+	if st != styleText {
 		b.WriteString("# EOF\n")
 	}
 	return []byte(b.String())
+}
+
+// textStyles are the text renderers with the style each is.
+var textStyles = []struct {
+	name   string
+	st     style
+	render func([]byte, string, []counters.DeploySnapshot) []byte
+}{
+	{"text", styleText, AppendText},
+	{"openmetrics", styleOpenMetrics, AppendOpenMetrics},
+	{"openmetrics2", styleOpenMetrics2, AppendOpenMetrics2},
 }
 
 // renderCases are snapshot lists that take every path of the renderer:
@@ -86,12 +103,12 @@ func TestRenderMatchesReference(t *testing.T) {
 	var esc escapedLabels // shared by all cases, as a scratch is across scrapes
 	for name, snaps := range renderCases() {
 		for _, ns := range []string{"certctl", ""} {
-			for _, f := range formats {
-				want := referenceRender(ns, snaps, f.openMetrics)
+			for _, f := range textStyles {
+				want := referenceRender(ns, snaps, f.st)
 				if got := f.render([]byte("keep"), ns, snaps); !bytes.Equal(got[4:], want) || string(got[:4]) != "keep" {
 					t.Errorf("%s, ns %q, %s: Append* differs from the reference:\n%s\nwant:\n%s", name, ns, f.name, got, want)
 				}
-				if got := appendExposition(nil, ns, snaps, f.openMetrics, &esc); !bytes.Equal(got, want) {
+				if got := appendExposition(nil, ns, snaps, f.st, &esc); !bytes.Equal(got, want) {
 					t.Errorf("%s, ns %q, %s: render with scratch differs from the reference:\n%s\nwant:\n%s", name, ns, f.name, got, want)
 				}
 			}
@@ -99,9 +116,10 @@ func TestRenderMatchesReference(t *testing.T) {
 	}
 }
 
-// TestServeMatchesReference checks the handler's body against the oracle for
-// a table holding target types that need escaping, in both formats, with
-// scrapes alternating between formats so that one scratch serves both.
+// TestServeMatchesReference checks the handler's body against the oracles
+// (referenceRender, and client_model's marshalling for protobuf) for a
+// table holding target types that need escaping, in every protocol, with
+// scrapes alternating between protocols so that one scratch serves all.
 func TestServeMatchesReference(t *testing.T) {
 	dc := counters.NewDeployCounters()
 	for i, tt := range append(counters.KnownTargetTypes(), hostileTargetTypes...) {
@@ -110,21 +128,27 @@ func TestServeMatchesReference(t *testing.T) {
 		}
 		dc.IncIdempotentSkip(tt)
 	}
-	h := NewMetricsHandler()
+	h := NewMetricsHandler(WithOpenMetrics2())
 	h.SetDeployCounters(dc)
 	for range 3 {
-		for _, om := range []bool{false, true} {
-			header := http.Header{}
-			if om {
-				header.Set("Accept", prometheus242Accept)
+		for _, pc := range protocolCases {
+			rec := scrape(t, h, http.MethodGet, http.Header{"Accept": {pc.accept}})
+			var want []byte
+			switch pc.parsed {
+			case parsedProtobuf:
+				want = referenceProtobuf(t, DefaultNamespace, dc.Snapshot())
+			case parsedOpenMetrics:
+				want = referenceRender(DefaultNamespace, dc.Snapshot(), styleOpenMetrics)
+			case parsedOpenMetrics2:
+				want = referenceRender(DefaultNamespace, dc.Snapshot(), styleOpenMetrics2)
+			default:
+				want = referenceRender(DefaultNamespace, dc.Snapshot(), styleText)
 			}
-			rec := scrape(t, h, http.MethodGet, header)
-			want := referenceRender(DefaultNamespace, dc.Snapshot(), om)
 			if !bytes.Equal(rec.Body.Bytes(), want) {
-				t.Fatalf("openMetrics=%v: body differs from the reference:\n%s\nwant:\n%s", om, rec.Body.Bytes(), want)
+				t.Fatalf("%s: body differs from the reference:\n%q\nwant:\n%q", pc.name, rec.Body.Bytes(), want)
 			}
 			if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(want)) {
-				t.Errorf("openMetrics=%v: Content-Length %s, body %d bytes", om, cl, len(want))
+				t.Errorf("%s: Content-Length %s, body %d bytes", pc.name, cl, len(want))
 			}
 		}
 	}

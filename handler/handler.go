@@ -12,12 +12,6 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// Content types of the two exposition formats served.
-const (
-	ContentTypeText        = "text/plain; version=0.0.4; charset=utf-8"
-	ContentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-)
-
 // DefaultNamespace is the namespace of the modelled system, so that the
 // handler is a drop-in replacement for its /metrics/prometheus.
 const DefaultNamespace = "certctl"
@@ -27,9 +21,7 @@ const DefaultNamespace = "certctl"
 // Their capacity equals their length, so an append by a middleware copies
 // instead of writing into the shared array.
 var (
-	hdrText        = []string{ContentTypeText}
-	hdrOpenMetrics = []string{ContentTypeOpenMetrics}
-	hdrGzip        = []string{"gzip"}
+	hdrGzip = []string{"gzip"}
 	// The body depends on both headers, so a cache must key on both.
 	hdrVary  = []string{"Accept, Accept-Encoding"}
 	hdrAllow = []string{"GET, HEAD"}
@@ -51,37 +43,8 @@ type MetricsHandler struct {
 	// and those are dropped when they finish, so idle memory stays bounded.
 	mu   sync.Mutex
 	idle []*scratch
-	// negotiated remembers, for each format, the last Accept header that
-	// chose it (index 1: OpenMetrics): a scraper sends the same header on
-	// every scrape, and parsing Prometheus's four ranges cost more than
-	// rendering one target type. One entry per format keeps a text and an
-	// OpenMetrics scraper taking turns from evicting each other.
-	negotiated [2]atomic.Pointer[string]
-}
-
-// wantsOpenMetrics is the package's wantsOpenMetrics, remembering the
-// answer for the last single Accept header that gave it.
-func (h *MetricsHandler) wantsOpenMetrics(accept []string) bool {
-	if len(accept) != 1 {
-		return wantsOpenMetrics(accept)
-	}
-	for i := range h.negotiated {
-		if last := h.negotiated[i].Load(); last != nil && *last == accept[0] {
-			return i == 1
-		}
-	}
-	om := wantsOpenMetrics(accept)
-	header := accept[0]
-	h.negotiated[b2i(om)].Store(&header)
-	return om
-}
-
-// b2i is 1 for true, 0 for false.
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	// openMetrics2 enables OpenMetrics 2.0 (WithOpenMetrics2).
+	openMetrics2 bool
 }
 
 // maxIdleScratches bounds the idle scratches a handler keeps: enough for a
@@ -97,30 +60,67 @@ type scratch struct {
 	body  []byte
 	gz    bytes.Buffer
 	zw    *gzip.Writer // created on first compressed response
-	// The last Content-Length written with this scratch for each format and
+	// The last Content-Length written with this scratch for each body and
 	// encoding (see variant), as a header value: bodies rarely change length
 	// between scrapes, so the string is reused. Keeping one per variant
 	// means a Prometheus server scraping text and a tool fetching
 	// OpenMetrics do not evict each other. A new slice replaces a value when
 	// the length changes; it is never modified, since an earlier response's
 	// header map may still hold it.
-	clen [4]struct {
+	clen [2 * numBodies]struct {
 		n    int
 		vals []string
 	}
+	memo acceptMemo
 }
 
-// variant numbers the four responses a scrape can produce, indexing
-// scratch.clen.
-func variant(openMetrics, compress bool) int {
-	v := 0
-	if openMetrics {
-		v |= 1
-	}
+// variant numbers the responses a scrape can produce, one per body and
+// encoding, indexing scratch.clen.
+func variant(b body, compress bool) int {
+	v := 2 * int(b)
 	if compress {
-		v |= 2
+		v++
 	}
 	return v
+}
+
+// acceptMemo remembers how the last few Accept headers a scratch served
+// negotiated: a scraper sends the same header on every scrape, and reading
+// Prometheus 3's five media ranges costs about as much as rendering a few
+// target types. Keeping several lets Prometheus jobs that ask for different
+// protocols take turns without evicting each other. Remembering a header
+// keeps its string alive until it is replaced, so headers longer than
+// maxMemoAccept are negotiated afresh every time instead.
+type acceptMemo struct {
+	accept [memoEntries]string
+	choice [memoEntries]choice
+	n      int // entries in use
+	next   int // the entry to replace next
+}
+
+const (
+	memoEntries   = 4
+	maxMemoAccept = 1 << 10
+)
+
+// negotiate is the package's negotiate, remembering the answer for a single
+// Accept header of reasonable length. It allocates nothing: storing a
+// string in the array copies its header, not its bytes.
+func (m *acceptMemo) negotiate(accept []string, openMetrics2 bool) choice {
+	if len(accept) != 1 || len(accept[0]) > maxMemoAccept {
+		return negotiate(accept, openMetrics2)
+	}
+	a := accept[0]
+	for i := range m.n {
+		if m.accept[i] == a {
+			return m.choice[i]
+		}
+	}
+	c := negotiate(accept, openMetrics2)
+	m.accept[m.next], m.choice[m.next] = a, c
+	m.next = (m.next + 1) % memoEntries
+	m.n = min(m.n+1, memoEntries)
+	return c
 }
 
 // get returns an idle scratch, or a new one if none is idle.
@@ -180,6 +180,16 @@ func ValidateNamespace(ns string) error {
 	return nil
 }
 
+// WithOpenMetrics2 lets the handler serve OpenMetrics 2.0 (see
+// AppendOpenMetrics2) to a scraper that asks for
+// application/openmetrics-text;version=2.0.0. The specification is a release
+// candidate and Prometheus parses it only behind a feature flag, so it is
+// off by default: without this option such a request is answered as if that
+// media range were absent.
+func WithOpenMetrics2() Option {
+	return func(h *MetricsHandler) { h.openMetrics2 = true }
+}
+
 // NewMetricsHandler returns a handler with namespace DefaultNamespace unless
 // an option sets another. Until SetDeployCounters is called it serves the six
 // families with no samples, which is a valid, empty exposition.
@@ -199,41 +209,39 @@ func (h *MetricsHandler) SetDeployCounters(c *counters.DeployCounters) {
 	h.counters.Store(c)
 }
 
-// ServeHTTP writes the exposition in the format and encoding the request
-// negotiates: OpenMetrics 1.0.0 when Accept prefers it, else the text format;
-// gzip when Accept-Encoding allows it. Every successful response carries
-// Content-Type, Content-Length and Vary. HEAD gets the same headers as GET and
-// no body. Other methods get 405 with an Allow header.
+// ServeHTTP writes the exposition in the protocol and encoding the request
+// negotiates (see Negotiate): one of the five protocols of Prometheus's
+// content negotiation, or OpenMetrics 2.0 if enabled; gzip when
+// Accept-Encoding allows it. Every successful response carries Content-Type,
+// Content-Length and Vary. HEAD gets the same headers as GET and no body.
+// Other methods get 405 with an Allow header.
 //
-// A response allocates nothing in steady state, compressed or not; see
-// TestServeHTTPAllocs for the conditions.
+// A response allocates nothing in steady state, whatever the protocol,
+// compressed or not; see TestServeHTTPAllocs for the conditions.
 func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if refuseMethod(w, r) {
 		return
 	}
-	openMetrics := h.wantsOpenMetrics(r.Header.Values("Accept"))
-	compress := acceptsGzip(r.Header.Values("Accept-Encoding"))
-
 	s := h.get()
 	defer h.put(s)
+	c := s.memo.negotiate(r.Header.Values("Accept"), h.openMetrics2)
+	compress := acceptsGzip(r.Header.Values("Accept-Encoding"))
+
 	s.snaps = s.snaps[:0]
-	if c := h.counters.Load(); c != nil {
-		s.snaps = c.AppendSnapshot(s.snaps)
+	if dc := h.counters.Load(); dc != nil {
+		s.snaps = dc.AppendSnapshot(s.snaps)
 	}
+	b := protocols[c.proto].body
+	s.body = s.render(s.body[:0], h.ns, b)
 	hdr := w.Header()
-	s.body = appendExposition(s.body[:0], h.ns, s.snaps, openMetrics, &s.esc)
-	if openMetrics {
-		hdr["Content-Type"] = hdrOpenMetrics
-	} else {
-		hdr["Content-Type"] = hdrText
-	}
+	hdr["Content-Type"] = c.contentType()
 	body := s.body
 	if compress {
 		body = s.compress()
 		hdr["Content-Encoding"] = hdrGzip
 	}
 	hdr["Vary"] = hdrVary
-	hdr["Content-Length"] = s.contentLength(variant(openMetrics, compress), len(body))
+	hdr["Content-Length"] = s.contentLength(variant(b, compress), len(body))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
@@ -241,6 +249,31 @@ func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A failed write means the scraper has gone away; there is no one left
 	// to tell, and the next scrape starts afresh.
 	_, _ = w.Write(body)
+}
+
+// render appends s.snaps rendered as body b to dst.
+func (s *scratch) render(dst []byte, ns string, b body) []byte {
+	switch b {
+	case bodyOpenMetrics:
+		return appendExposition(dst, ns, s.snaps, styleOpenMetrics, &s.esc)
+	case bodyOpenMetricsV2:
+		return appendExposition(dst, ns, s.snaps, styleOpenMetrics2, &s.esc)
+	case bodyProtobuf:
+		return appendProtobuf(dst, ns, s.snaps, &s.esc)
+	}
+	return appendExposition(dst, ns, s.snaps, styleText, &s.esc)
+}
+
+// Negotiate returns what ServeHTTP answers a request with these headers
+// with: its Content-Type and whether the body is gzipped. It allocates
+// nothing, whatever the headers hold, which makes it cheap to ask and safe
+// to fuzz.
+//
+//	ct, gzipped := h.Negotiate(http.Header{"Accept": {"text/plain;version=1.0.0;escaping=allow-utf-8"}})
+//	// ct == "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8", gzipped == false
+func (h *MetricsHandler) Negotiate(header http.Header) (contentType string, gzip bool) {
+	c := negotiate(header.Values("Accept"), h.openMetrics2)
+	return c.contentType()[0], acceptsGzip(header.Values("Accept-Encoding"))
 }
 
 // compress gzips s.body into s.gz and returns the compressed bytes. It

@@ -3,6 +3,7 @@ package handler
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,21 +41,35 @@ func newServing(t *testing.T) (*MetricsHandler, *counters.DeployCounters) {
 	return h, dc
 }
 
-func TestServeNegotiatesFormat(t *testing.T) {
+// TestServeNegotiatesProtocol asks for each protocol as Prometheus 3 does
+// (and as Prometheus 2.42 and 3 do by default) and checks the Content-Type,
+// the headers, and that Prometheus's parser for that Content-Type reads the
+// table back exactly.
+func TestServeNegotiatesProtocol(t *testing.T) {
 	h, dc := newServing(t)
-	tests := []struct {
-		name, accept string
-		openMetrics  bool
-	}{
-		{"no Accept", "", false},
-		{"Prometheus 2.42", prometheus242Accept, true},
-		{"Prometheus 3", prometheus3Accept, true},
-		{"text", "text/plain;version=0.0.4", false},
-		{"OpenMetrics refused", "application/openmetrics-text;q=0,text/plain;q=0.1", false},
-		{"curl", "*/*", false},
+	h2 := NewMetricsHandler(WithOpenMetrics2())
+	h2.SetDeployCounters(dc)
+	type testCase struct {
+		name, accept, contentType string
+		parsed                    parsedAs
+	}
+	tests := []testCase{
+		{"no Accept", "", wantText, parsedText},
+		{"Prometheus 2.42", prometheus242Accept, wantOpenMetrics + underscores, parsedOpenMetrics},
+		{"Prometheus 3", prometheus3Accept, wantOpenMetrics + allowUTF8, parsedOpenMetrics},
+		{"Prometheus 3 protobuf first", prometheus3ProtoFirstAccept, wantProtobuf, parsedProtobuf},
+		{"OpenMetrics refused", "application/openmetrics-text;q=0,text/plain;q=0.1", wantText, parsedText},
+		{"curl", "*/*", wantText, parsedText},
+	}
+	for _, pc := range protocolCases {
+		tests = append(tests, testCase{pc.name, pc.accept, pc.contentType, pc.parsed})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			h := h
+			if tc.parsed == parsedOpenMetrics2 {
+				h = h2
+			}
 			header := http.Header{}
 			if tc.accept != "" {
 				header.Set("Accept", tc.accept)
@@ -63,13 +78,9 @@ func TestServeNegotiatesFormat(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("status %d", rec.Code)
 			}
-			wantCT := ContentTypeText
-			if tc.openMetrics {
-				wantCT = ContentTypeOpenMetrics
-			}
 			res := rec.Result()
-			if got := res.Header.Get("Content-Type"); got != wantCT {
-				t.Errorf("Content-Type = %q, want %q", got, wantCT)
+			if got := res.Header.Get("Content-Type"); got != tc.contentType {
+				t.Errorf("Content-Type = %q, want %q", got, tc.contentType)
 			}
 			if got := res.Header.Get("Content-Encoding"); got != "" {
 				t.Errorf("Content-Encoding = %q without Accept-Encoding", got)
@@ -81,8 +92,14 @@ func TestServeNegotiatesFormat(t *testing.T) {
 			if got := res.Header.Get("Content-Length"); got != strconv.Itoa(len(body)) {
 				t.Errorf("Content-Length = %q, body is %d bytes", got, len(body))
 			}
-			diffLines(t, parseExposition(t, body, wantCT), expectedExposition("certctl", dc.Snapshot(), tc.openMetrics, identity))
+			diffLines(t, parseExposition(t, body, tc.contentType), expectedExposition("certctl", dc.Snapshot(), tc.parsed, identity))
 		})
+	}
+	// Without WithOpenMetrics2, a scraper asking for OpenMetrics 2.0 alone
+	// gets the last resort.
+	rec := scrape(t, h, http.MethodGet, http.Header{"Accept": {protocolCases[len(protocolCases)-1].accept}})
+	if got := rec.Result().Header.Get("Content-Type"); got != wantText {
+		t.Errorf("OpenMetrics 2.0 asked of a handler without it: Content-Type %q, want %q", got, wantText)
 	}
 }
 
@@ -99,7 +116,7 @@ func TestServeGzip(t *testing.T) {
 		{"*;q=0, identity", false},
 	}
 	for _, tc := range tests {
-		for _, accept := range []string{"", prometheus242Accept} {
+		for _, accept := range []string{"", prometheus242Accept, prometheus3ProtoFirstAccept} {
 			t.Run(tc.acceptEncoding+"/"+accept, func(t *testing.T) {
 				plain := scrape(t, h, http.MethodGet, http.Header{"Accept": {accept}})
 				rec := scrape(t, h, http.MethodGet, http.Header{"Accept": {accept}, "Accept-Encoding": {tc.acceptEncoding}})
@@ -145,7 +162,7 @@ func TestServeGzip(t *testing.T) {
 func TestServeHEAD(t *testing.T) {
 	h, _ := newServing(t)
 	for _, enc := range []string{"", "gzip"} {
-		header := http.Header{"Accept": {prometheus242Accept}, "Accept-Encoding": {enc}}
+		header := http.Header{"Accept": {prometheus3ProtoFirstAccept}, "Accept-Encoding": {enc}}
 		get := scrape(t, h, http.MethodGet, header).Result()
 		head := scrape(t, h, http.MethodHead, header)
 		if head.Code != http.StatusOK {
@@ -179,22 +196,27 @@ func TestServeRejectsOtherMethods(t *testing.T) {
 }
 
 func TestServeWithoutCounters(t *testing.T) {
-	h := NewMetricsHandler()
+	h := NewMetricsHandler(WithOpenMetrics2())
 	check := func(t *testing.T) {
 		t.Helper()
-		for _, f := range formats {
-			accept := "text/plain"
-			if f.openMetrics {
-				accept = "application/openmetrics-text"
-			}
-			rec := scrape(t, h, http.MethodGet, http.Header{"Accept": {accept}})
+		for _, pc := range protocolCases {
+			rec := scrape(t, h, http.MethodGet, http.Header{"Accept": {pc.accept}})
 			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d", rec.Code)
+				t.Fatalf("%s: status %d", pc.name, rec.Code)
 			}
-			got := parseExposition(t, rec.Body.Bytes(), f.contentType)
-			diffLines(t, got, expectedExposition("certctl", nil, f.openMetrics, identity))
-			if len(got) != 12 {
-				t.Errorf("%s: %d entries, want a HELP and a TYPE for each of the six families", f.name, len(got))
+			got := parseExposition(t, rec.Body.Bytes(), pc.contentType)
+			diffLines(t, got, expectedExposition("certctl", nil, pc.parsed, identity))
+			want := 12 // a HELP and a TYPE for each of the six families
+			if pc.parsed == parsedProtobuf {
+				// Six MetricFamily messages without metrics, which
+				// Prometheus's parser skips.
+				if n := len(decodeFamilies(t, rec.Body.Bytes())); n != 6 {
+					t.Errorf("%s: %d families, want 6", pc.name, n)
+				}
+				want = 0
+			}
+			if len(got) != want {
+				t.Errorf("%s: %d entries, want %d", pc.name, len(got), want)
 			}
 		}
 	}
@@ -277,31 +299,21 @@ func TestConcurrentScrapes(t *testing.T) {
 	var readers sync.WaitGroup
 	for r := range scrapers {
 		readers.Go(func() {
-			header := http.Header{}
-			contentType := ContentTypeText
-			if r%2 == 1 {
-				header.Set("Accept", prometheus242Accept)
-				contentType = ContentTypeOpenMetrics
-			}
+			// Not the test's goroutine: failures are reported with
+			// t.Errorf and end the loop, never with t.Fatal.
+			accept := []string{"", prometheus242Accept, prometheus3Accept, prometheus3ProtoFirstAccept}[r%4]
+			header := http.Header{"Accept": {accept}}
 			if r >= 2 {
 				header.Set("Accept-Encoding", "gzip")
 			}
 			prev := map[string]float64{}
 			for {
 				rec := scrape(t, h, http.MethodGet, header)
-				body := rec.Body.Bytes()
-				if r >= 2 {
-					zr, err := gzip.NewReader(bytes.NewReader(body))
-					if err != nil {
-						t.Errorf("gzip: %v", err)
-						return
-					}
-					if body, err = io.ReadAll(zr); err != nil {
-						t.Errorf("gzip: %v", err)
-						return
-					}
+				cur, err := scrapedValues(rec)
+				if err != nil {
+					t.Errorf("scraper %d: %v", r, err)
+					return
 				}
-				cur := seriesValues(t, parseExposition(t, body, contentType))
 				for k, v := range prev {
 					if c, ok := cur[k]; !ok || c < v {
 						t.Errorf("%s went from %v to %v (present %v)", k, v, c, ok)
@@ -321,7 +333,10 @@ func TestConcurrentScrapes(t *testing.T) {
 	close(done)
 	readers.Wait()
 
-	final := seriesValues(t, parseExposition(t, scrape(t, h, http.MethodGet, nil).Body.Bytes(), ContentTypeText))
+	final, err := scrapedValues(scrape(t, h, http.MethodGet, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var attempts float64
 	for k, v := range final {
 		if strings.HasPrefix(k, "certctl_deploy_attempts_total") || strings.HasPrefix(k, "certctl_deploy_idempotent_skip_total") {
@@ -333,10 +348,25 @@ func TestConcurrentScrapes(t *testing.T) {
 	}
 }
 
-// seriesValues maps each sample line of a parsed exposition (without its
-// value) to its value.
-func seriesValues(t *testing.T, lines []string) map[string]float64 {
-	t.Helper()
+// scrapedValues decompresses and parses a recorded response, as the
+// Content-Type and Content-Encoding say, and maps each series (the sample
+// line without its value) to its value. It returns an error rather than
+// failing the test, so that any goroutine may call it.
+func scrapedValues(rec *httptest.ResponseRecorder) (map[string]float64, error) {
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+	}
+	lines, err := parseLines(body, rec.Header().Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
 	m := map[string]float64{}
 	for _, l := range lines {
 		if strings.HasPrefix(l, "HELP ") || strings.HasPrefix(l, "TYPE ") {
@@ -345,11 +375,11 @@ func seriesValues(t *testing.T, lines []string) map[string]float64 {
 		i := strings.LastIndexByte(l, ' ')
 		v, err := strconv.ParseFloat(l[i+1:], 64)
 		if err != nil {
-			t.Fatalf("value of %q: %v", l, err)
+			return nil, fmt.Errorf("value of %q: %w", l, err)
 		}
 		m[l[:i]] = v
 	}
-	return m
+	return m, nil
 }
 
 // checkScrapeInvariants checks I1 and I2 for every target type of a scrape.
@@ -397,8 +427,10 @@ func TestSetDeployCountersDuringScrapes(t *testing.T) {
 	for range 2 {
 		wg.Go(func() {
 			for range 50 {
-				rec := scrape(t, h, http.MethodGet, nil)
-				parseExposition(t, rec.Body.Bytes(), ContentTypeText)
+				if _, err := scrapedValues(scrape(t, h, http.MethodGet, nil)); err != nil {
+					t.Errorf("a scrape during SetDeployCounters: %v", err)
+					return
+				}
 			}
 		})
 	}
@@ -418,14 +450,17 @@ func (w *discardWriter) Write(b []byte) (int, error) { w.n += len(b); return len
 
 // TestServeHTTPAllocs measures a steady-state scrape: table unchanged (so the
 // body length, and with it the cached Content-Length value, is unchanged),
-// request and ResponseWriter reused. Every variant, gzip included, must
-// allocate nothing, also when the variants alternate (each has its own
-// cached Content-Length) and when scrapes run on several goroutines in turn
+// request and ResponseWriter reused. Every variant, every protocol and gzip
+// included, must allocate nothing, also when the variants alternate (each
+// has its own cached Content-Length, and more Accept headers alternate than
+// a scratch remembers) and when scrapes run on several goroutines in turn
 // (the idle scratches are shared by all Ps, unlike a sync.Pool's). When the
 // body length changes, the Content-Length value costs two allocations (its
 // string and its slice).
 func TestServeHTTPAllocs(t *testing.T) {
-	h, _ := newServing(t)
+	_, dc := newServing(t)
+	h := NewMetricsHandler(WithOpenMetrics2())
+	h.SetDeployCounters(dc)
 	tests := []struct {
 		name   string
 		header http.Header
@@ -434,6 +469,15 @@ func TestServeHTTPAllocs(t *testing.T) {
 		{"openmetrics", http.Header{"Accept": {prometheus242Accept}}},
 		{"gzip", http.Header{"Accept-Encoding": {"gzip"}}},
 		{"openmetrics-gzip", http.Header{"Accept": {prometheus242Accept}, "Accept-Encoding": {"gzip"}}},
+		{"protobuf", http.Header{"Accept": {prometheus3ProtoFirstAccept}}},
+		{"protobuf-gzip", http.Header{"Accept": {prometheus3ProtoFirstAccept}, "Accept-Encoding": {"gzip"}}},
+		{"Prometheus 3", http.Header{"Accept": {prometheus3Accept}, "Accept-Encoding": {"gzip"}}},
+	}
+	for _, pc := range protocolCases {
+		tests = append(tests, struct {
+			name   string
+			header http.Header
+		}{pc.name, http.Header{"Accept": {pc.accept}}})
 	}
 	reqs := make([]*http.Request, len(tests))
 	w := &discardWriter{header: http.Header{}}
@@ -504,7 +548,8 @@ func BenchmarkServeHTTP(b *testing.B) {
 		header http.Header
 	}{
 		{"text", http.Header{}},
-		{"openmetrics", http.Header{"Accept": {prometheus242Accept}}},
+		{"openmetrics", http.Header{"Accept": {prometheus3Accept}}},
+		{"protobuf", http.Header{"Accept": {prometheus3ProtoFirstAccept}}},
 		{"text-gzip", http.Header{"Accept-Encoding": {"gzip"}}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -542,12 +587,21 @@ func TestOverHTTP(t *testing.T) {
 	t.Cleanup(client.CloseIdleConnections)
 
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
-		for _, enc := range []string{"", "gzip"} {
+		for _, tc := range []struct {
+			enc, accept string
+			parsed      parsedAs
+		}{
+			{"", prometheus3Accept, parsedOpenMetrics},
+			{"gzip", prometheus3Accept, parsedOpenMetrics},
+			{"", prometheus3ProtoFirstAccept, parsedProtobuf},
+			{"gzip", prometheus3ProtoFirstAccept, parsedProtobuf},
+		} {
+			enc := tc.enc
 			req, err := http.NewRequest(method, srv.URL, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.Header.Set("Accept", prometheus242Accept)
+			req.Header.Set("Accept", tc.accept)
 			req.Header.Set("Accept-Encoding", enc)
 			res, err := client.Do(req)
 			if err != nil {
@@ -576,7 +630,7 @@ func TestOverHTTP(t *testing.T) {
 					t.Fatalf("gzip: %v", err)
 				}
 			}
-			diffLines(t, parseExposition(t, body, res.Header.Get("Content-Type")), expectedExposition("certctl", dc.Snapshot(), true, identity))
+			diffLines(t, parseExposition(t, body, res.Header.Get("Content-Type")), expectedExposition("certctl", dc.Snapshot(), tc.parsed, identity))
 		}
 	}
 }

@@ -3,103 +3,148 @@ package handler
 import "strings"
 
 // The parsers below read the header values in place: they run on every
-// scrape, so they allocate nothing. They follow RFC 9110 §12.5 closely
+// scrape (unless remembered, see acceptMemo), so they allocate nothing,
+// however long or malformed the header. They follow RFC 9110 §12.5 closely
 // enough for real scrapers (Prometheus, curl, browsers) and are lenient
 // elsewhere: an element they cannot read is skipped, never an error.
 
 // qOne is q=1 in the thousandths the parsers work in.
 const qOne = 1000
 
-// rangeMatch is how well one Accept header matches one format: the q-value
-// and position of the most specific media range that matches it.
-type rangeMatch struct {
-	q    int // thousandths
-	spec int // 0 no match, 1 */*, 2 type/*, 3 the exact type
-	pos  int // index of the media range in the header
+// Specificity of a media range for a protocol, from RFC 9110 §12.5.1: "the
+// most specific reference has precedence".
+const (
+	specNone     = iota // the range does not match the protocol
+	specAny             // */*
+	specType            // text/* or application/*
+	specMedia           // the media type, without the parameters that pick the protocol
+	specProtocol        // the media type with the protocol's version (protobuf: encoding=delimited)
+)
+
+// mediaRange is one element of an Accept header, as far as the negotiation
+// reads it.
+type mediaRange struct {
+	kind    rangeKind
+	version string
+	// proto and encoding are the parameters that name the protobuf message
+	// and its framing.
+	proto, encoding string
+	esc             escaping // underscores unless the range names another
+	q               int      // thousandths
 }
 
-// wantsOpenMetrics reports whether the Accept header values prefer
-// OpenMetrics 1.0.0 over the text format. The text format is the default:
-// it is chosen without an Accept header, on a tie that order and specificity
-// cannot break (Accept: */*), and when nothing acceptable is offered, because
-// a scraper is better served by the format every one of them reads than by a
-// 406.
+// rangeKind is what a media range's type and subtype name, as far as the
+// protocols served are concerned: it is worked out once per range, so that
+// matching the range against each protocol compares no strings.
+type rangeKind uint8
+
+const (
+	kindOther       rangeKind = iota // matches no protocol served
+	kindAny                          // */*
+	kindText                         // text/*
+	kindApplication                  // application/*
+	kindTextPlain                    // text/plain
+	kindOpenMetrics                  // application/openmetrics-text
+	kindProtobuf                     // application/vnd.google.protobuf
+)
+
+// kindOf classifies type/sub. Types and subtypes are case-insensitive
+// (RFC 9110 §8.3.1).
+func kindOf(typ, sub string) rangeKind {
+	switch {
+	case typ == "*" && sub == "*":
+		return kindAny
+	case strings.EqualFold(typ, "text"):
+		switch {
+		case sub == "*":
+			return kindText
+		case strings.EqualFold(sub, "plain"):
+			return kindTextPlain
+		}
+	case strings.EqualFold(typ, "application"):
+		switch {
+		case sub == "*":
+			return kindApplication
+		case strings.EqualFold(sub, "openmetrics-text"):
+			return kindOpenMetrics
+		case strings.EqualFold(sub, "vnd.google.protobuf"):
+			return kindProtobuf
+		}
+	}
+	return kindOther
+}
+
+// rangeMatch is how well an Accept header matches one protocol: the q-value,
+// specificity, position and escaping scheme of the most specific media range
+// that matches it.
+type rangeMatch struct {
+	q, spec, pos int
+	esc          escaping
+}
+
+// negotiate returns the protocol an Accept header selects among the enabled
+// ones (content_negotiation.md, "Selection of Format"): each protocol gets
+// the q of the most specific media range matching it; the protocol with the
+// highest q wins, and q=0 means not acceptable. Equal q goes to the more
+// specific range, then to the range listed first, then to the handler's
+// preference (the order of the protocol constants). If nothing acceptable
+// is offered, or there is no Accept header, it is PrometheusText0.0.4, the
+// last resort the spec names, rather than a 406: a scraper is better served
+// by the format every one of them reads.
 //
-// A media range for application/openmetrics-text matches only without a
-// version parameter or with version=1.0.0, the only version served. Between
-// the two formats the higher q wins, then the more specific range, then the
-// range listed first (as in Prometheus's own negotiation).
-func wantsOpenMetrics(accept []string) bool {
-	var om, text rangeMatch
+// The escaping scheme is the one the winning range names, else underscores
+// (escaping_schemes.md: "If no escaping scheme is specified in the Accept
+// header, underscores escaping SHOULD be used").
+func negotiate(accept []string, openMetrics2 bool) choice {
+	var best [numProtocols]rangeMatch
 	pos := 0
 	for _, v := range accept {
 		for v != "" {
 			var elem string
 			elem, v, _ = strings.Cut(v, ",")
-			mediaRange, params, _ := strings.Cut(elem, ";")
-			typ, sub, ok := strings.Cut(strings.TrimSpace(mediaRange), "/")
+			r, ok := parseMediaRange(elem)
 			if !ok {
 				continue
 			}
-			q, version, ok := readParams(params)
-			if !ok {
-				continue
+			for p := range numProtocols {
+				if p == protoOpenMetricsV2 && !openMetrics2 {
+					continue
+				}
+				spec := r.specificity(p)
+				if m := &best[p]; spec > m.spec || (spec == m.spec && spec > specNone && r.q > m.q) {
+					*m = rangeMatch{q: r.q, spec: spec, pos: pos, esc: r.esc}
+				}
 			}
-			omSpec := specificity(typ, sub, "application", "openmetrics-text")
-			if omSpec == 3 && version != "" && version != "1.0.0" {
-				omSpec = 0
-			}
-			om.update(q, omSpec, pos)
-			text.update(q, specificity(typ, sub, "text", "plain"), pos)
 			pos++
 		}
 	}
-	return om.beats(text)
-}
-
-// update records a matching range, keeping the most specific one, or the
-// higher q among equally specific ones.
-func (m *rangeMatch) update(q, spec, pos int) {
-	if spec > m.spec || (spec == m.spec && spec > 0 && q > m.q) {
-		*m = rangeMatch{q: q, spec: spec, pos: pos}
+	won := choice{proto: protoText}
+	var w *rangeMatch
+	for p := range numProtocols {
+		m := &best[p]
+		if m.spec == specNone || m.q == 0 {
+			continue
+		}
+		if w == nil || m.q > w.q || (m.q == w.q && (m.spec > w.spec || (m.spec == w.spec && m.pos < w.pos))) {
+			w, won = m, choice{proto: p, esc: m.esc}
+		}
 	}
+	return won
 }
 
-// beats reports whether the format matched by m is acceptable and preferred
-// to the one matched by other.
-func (m rangeMatch) beats(other rangeMatch) bool {
-	switch {
-	case m.spec == 0 || m.q == 0:
-		return false
-	case other.spec == 0 || m.q != other.q:
-		return m.q > other.q
-	case m.spec != other.spec:
-		return m.spec > other.spec
-	default:
-		return m.pos < other.pos
+// parseMediaRange reads one element of an Accept header ("type/sub;k=v;q=0.5").
+// ok is false for an element without a slash, with a malformed q-value or
+// with an escaping scheme that is not one of the four: content_negotiation.md
+// says the scheme "MUST be validated to prevent protocol confusion", and a
+// range whose scheme cannot be honoured is skipped rather than served
+// under another scheme.
+func parseMediaRange(elem string) (r mediaRange, ok bool) {
+	mediaType, params, _ := strings.Cut(elem, ";")
+	typ, sub, ok := strings.Cut(mediaType, "/")
+	if !ok {
+		return r, false
 	}
-}
-
-// specificity returns how specifically the media range typ/sub names
-// wantTyp/wantSub, or 0 if it does not match it.
-func specificity(typ, sub, wantTyp, wantSub string) int {
-	typ, sub = strings.TrimSpace(typ), strings.TrimSpace(sub)
-	switch {
-	case strings.EqualFold(typ, wantTyp) && strings.EqualFold(sub, wantSub):
-		return 3
-	case strings.EqualFold(typ, wantTyp) && sub == "*":
-		return 2
-	case typ == "*" && sub == "*":
-		return 1
-	}
-	return 0
-}
-
-// readParams reads the q and version parameters of one element
-// (";version=1.0.0;q=0.5"). ok is false if the q-value is malformed, so the
-// caller can skip the element rather than guess what the client meant.
-func readParams(params string) (q int, version string, ok bool) {
-	q = qOne
+	r.kind, r.q = kindOf(strings.TrimSpace(typ), strings.TrimSpace(sub)), qOne
 	for params != "" {
 		var p string
 		p, params, _ = strings.Cut(params, ";")
@@ -107,14 +152,77 @@ func readParams(params string) (q int, version string, ok bool) {
 		k, v = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"`)
 		switch {
 		case strings.EqualFold(k, "q"):
-			if q, ok = parseQ(v); !ok {
-				return 0, "", false
+			if r.q, ok = parseQ(v); !ok {
+				return r, false
 			}
 		case strings.EqualFold(k, "version"):
-			version = v
+			r.version = v
+		case strings.EqualFold(k, "escaping"):
+			if r.esc, ok = parseEscaping(v); !ok {
+				return r, false
+			}
+		case strings.EqualFold(k, "proto"):
+			r.proto = v
+		case strings.EqualFold(k, "encoding"):
+			r.encoding = v
 		}
 	}
-	return q, version, true
+	return r, true
+}
+
+// specificity returns how specifically r names protocol p, or specNone.
+// Parameters other than version (and protobuf's proto and encoding) do not
+// take part in the match.
+func (r *mediaRange) specificity(p protocol) int {
+	var typ, media rangeKind
+	var version string
+	switch p {
+	case protoText:
+		typ, media, version = kindText, kindTextPlain, "0.0.4"
+	case protoTextV1:
+		typ, media, version = kindText, kindTextPlain, "1.0.0"
+	case protoOpenMetricsV0:
+		typ, media, version = kindApplication, kindOpenMetrics, "0.0.1"
+	case protoOpenMetrics:
+		typ, media, version = kindApplication, kindOpenMetrics, "1.0.0"
+	case protoOpenMetricsV2:
+		typ, media, version = kindApplication, kindOpenMetrics, "2.0.0"
+	case protoProtobuf:
+		typ, media = kindApplication, kindProtobuf
+	}
+	switch r.kind {
+	case kindAny:
+		return specAny
+	case typ:
+		return specType
+	case media:
+		if p == protoProtobuf {
+			return r.protobufSpecificity()
+		}
+		switch r.version {
+		case "":
+			return specMedia
+		case version:
+			return specProtocol
+		}
+	}
+	return specNone
+}
+
+// protobufSpecificity is specificity for protobuf: the only message served
+// is io.prometheus.client.MetricFamily and the only framing "delimited"
+// (not the text or compact-text debugging encodings).
+func (r *mediaRange) protobufSpecificity() int {
+	if r.proto != "" && r.proto != "io.prometheus.client.MetricFamily" {
+		return specNone
+	}
+	switch r.encoding {
+	case "":
+		return specMedia
+	case "delimited":
+		return specProtocol
+	}
+	return specNone
 }
 
 // parseQ parses an RFC 9110 qvalue ("0", "0.75", "1.000") into thousandths.
@@ -146,7 +254,8 @@ func parseQ(s string) (int, bool) {
 
 // acceptsGzip reports whether the Accept-Encoding header values allow gzip
 // and do not prefer the uncompressed identity coding to it. q=0 excludes a
-// coding; "*" stands for every coding not listed by name; x-gzip is an alias.
+// coding (so "gzip;q=0" means no gzip); "*" stands for every coding not
+// listed by name; x-gzip is an alias.
 func acceptsGzip(acceptEncoding []string) bool {
 	gzipQ, starQ, identityQ := -1, -1, -1
 	for _, v := range acceptEncoding {
@@ -154,7 +263,7 @@ func acceptsGzip(acceptEncoding []string) bool {
 			var elem string
 			elem, v, _ = strings.Cut(v, ",")
 			coding, params, _ := strings.Cut(elem, ";")
-			q, _, ok := readParams(params)
+			q, ok := codingQ(params)
 			if !ok {
 				continue
 			}
@@ -175,4 +284,21 @@ func acceptsGzip(acceptEncoding []string) bool {
 		identityQ = starQ
 	}
 	return gzipQ > 0 && gzipQ >= identityQ
+}
+
+// codingQ reads the q parameter of an Accept-Encoding element's parameters
+// (";q=0.5"); ok is false if it is malformed.
+func codingQ(params string) (q int, ok bool) {
+	q = qOne
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			if q, ok = parseQ(strings.Trim(strings.TrimSpace(v), `"`)); !ok {
+				return 0, false
+			}
+		}
+	}
+	return q, true
 }

@@ -23,21 +23,33 @@ import (
 //	certctl_deploy_attempts_total{result="success",target_type="NGINX"} 3
 //
 // Label values are printed with %q, so two lines are equal exactly when the
-// parsed values are. It fails the test if the parser rejects body.
+// parsed values are. It fails the test if the parser rejects body; it must
+// be called from the test's goroutine (others call parseLines).
 func parseExposition(t *testing.T, body []byte, contentType string) []string {
 	t.Helper()
-	p, err := textparse.New(body, contentType, labels.NewSymbolTable(), textparse.ParserOptions{})
+	lines, err := parseLines(body, contentType)
 	if err != nil {
-		t.Fatalf("textparse.New(%q): %v", contentType, err)
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// parseLines is parseExposition returning its failure as an error, for
+// goroutines other than the test's, which must not call t.Fatal.
+func parseLines(body []byte, contentType string) ([]string, error) {
+	// OpenMetrics 2.0 is parsed only when enabled, as in Prometheus.
+	p, err := textparse.New(body, contentType, labels.NewSymbolTable(), textparse.ParserOptions{EnableOpenMetrics2: true})
+	if err != nil {
+		return nil, fmt.Errorf("textparse.New(%q): %w", contentType, err)
 	}
 	var out []string
 	for {
 		e, err := p.Next()
 		if errors.Is(err, io.EOF) {
-			return out
+			return out, nil
 		}
 		if err != nil {
-			t.Fatalf("parsing %s: %v\nafter %d entries; body:\n%s", contentType, err, len(out), body)
+			return nil, fmt.Errorf("parsing %s: %w\nafter %d entries; body:\n%q", contentType, err, len(out), body)
 		}
 		switch e {
 		case textparse.EntryHelp:
@@ -49,13 +61,13 @@ func parseExposition(t *testing.T, body []byte, contentType string) []string {
 		case textparse.EntrySeries:
 			_, ts, v := p.Series()
 			if ts != nil {
-				t.Errorf("sample with a timestamp: %d", *ts)
+				return nil, fmt.Errorf("parsing %s: sample with a timestamp: %d", contentType, *ts)
 			}
 			var ls labels.Labels
 			p.Labels(&ls)
 			out = append(out, seriesLine(ls, v))
 		default:
-			t.Fatalf("unexpected entry %v in %s", e, contentType)
+			return nil, fmt.Errorf("parsing %s: unexpected entry %v", contentType, e)
 		}
 	}
 }
@@ -83,59 +95,99 @@ func seriesLine(ls labels.Labels, v float64) string {
 }
 
 // schemaFamily is the deploy schema as the tests know it, written out
-// independently of the renderer's table.
+// independently of the renderer's table, HELP text included, so that a
+// change to the table shows up as a test failure rather than passing
+// through to both sides of a comparison.
 type schemaFamily struct {
 	name      string // text-format name, with _total
+	help      string
 	sub       string
 	subValues []string
 	values    func(counters.DeploySnapshot) []uint64
 }
 
 var schema = []schemaFamily{
-	{"deploy_attempts_total", "result", []string{"success", "failure"},
+	{"deploy_attempts_total", "Deployment attempts by target type and result: success, or failure for any reason.",
+		"result", []string{"success", "failure"},
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.AttemptsSuccess, s.AttemptsFailure} }},
-	{"deploy_validate_failures_total", "", nil,
+	{"deploy_validate_failures_total", "Deployments whose pre-commit validation failed; nothing was changed on the target.",
+		"", nil,
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.ValidateFailures} }},
-	{"deploy_reload_failures_total", "", nil,
+	{"deploy_reload_failures_total", "Deployments whose target reload failed after the new artifact was written; each one is rolled back.",
+		"", nil,
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.ReloadFailures} }},
-	{"deploy_post_verify_failures_total", "", nil,
+	{"deploy_post_verify_failures_total", "Deployments whose post-deploy verification (a TLS handshake with the target) failed; each one is rolled back.",
+		"", nil,
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.PostVerifyFails} }},
-	{"deploy_rollback_total", "outcome", []string{"restored", "also_failed"},
+	{"deploy_rollback_total", "Rollbacks after a reload or post-verify failure, by outcome: restored (the previous artifact serves again) or also_failed (the target is left broken).",
+		"outcome", []string{"restored", "also_failed"},
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.RollbackRestored, s.RollbackAlsoFail} }},
-	{"deploy_idempotent_skip_total", "", nil,
+	{"deploy_idempotent_skip_total", "Deployments skipped because the new artifact has the same SHA-256 as the deployed one.",
+		"", nil,
 		func(s counters.DeploySnapshot) []uint64 { return []uint64{s.IdempotentSkips} }},
 }
 
+// parsedAs says how a format's parser reports the metadata of a family.
+type parsedAs uint8
+
+const (
+	// parsedText: HELP then TYPE, named with _total (the text formats).
+	parsedText parsedAs = iota
+	// parsedOpenMetrics: HELP then TYPE, named without _total (OpenMetrics 1.0).
+	parsedOpenMetrics
+	// parsedOpenMetrics2: TYPE then HELP, named with _total.
+	parsedOpenMetrics2
+	// parsedProtobuf: like parsedText, but a family without samples is
+	// skipped by Prometheus's parser, metadata and all.
+	parsedProtobuf
+)
+
 // expectedExposition returns what parseExposition must return for snaps
-// rendered with namespace ns. labelValue maps a snapshot's target type to the
-// label value Prometheus must ingest.
-func expectedExposition(ns string, snaps []counters.DeploySnapshot, openMetrics bool, labelValue func(string) string) []string {
+// rendered with namespace ns in a format parsed as as. labelValue maps a
+// snapshot's target type to the label value Prometheus must ingest.
+func expectedExposition(ns string, snaps []counters.DeploySnapshot, as parsedAs, labelValue func(string) string) []string {
 	prefix := ""
 	if ns != "" {
 		prefix = ns + "_"
 	}
+	// Quoted once, not once per family: hostile target types are megabytes.
+	targetTypes := make([]string, len(snaps))
+	for j, s := range snaps {
+		targetTypes[j] = fmt.Sprintf("target_type=%q", labelValue(s.TargetType))
+	}
 	var out []string
-	for i, f := range schema {
+	for _, f := range schema {
 		name := prefix + f.name
 		metaName := name
-		if openMetrics {
+		if as == parsedOpenMetrics {
 			metaName = strings.TrimSuffix(name, "_total")
 		}
-		out = append(out, "HELP "+metaName+" "+families[i].help, "TYPE "+metaName+" counter")
-		for _, s := range snaps {
-			tt := fmt.Sprintf("target_type=%q", labelValue(s.TargetType))
+		help, typ := "HELP "+metaName+" "+f.help, "TYPE "+metaName+" counter"
+		switch {
+		case as == parsedProtobuf && len(snaps) == 0:
+		case as == parsedOpenMetrics2:
+			out = append(out, typ, help)
+		default:
+			out = append(out, help, typ)
+		}
+		for j, s := range snaps {
+			tt := targetTypes[j]
 			for j, v := range f.values(s) {
 				if f.sub == "" {
-					out = append(out, fmt.Sprintf("%s{%s} %d", name, tt, v))
+					out = append(out, fmt.Sprintf("%s{%s} %s", name, tt, formatCount(v)))
 					continue
 				}
 				// Labels sort by name: "outcome" and "result" before "target_type".
-				out = append(out, fmt.Sprintf("%s{%s=%q,%s} %d", name, f.sub, f.subValues[j], tt, v))
+				out = append(out, fmt.Sprintf("%s{%s=%q,%s} %s", name, f.sub, f.subValues[j], tt, formatCount(v)))
 			}
 		}
 	}
 	return out
 }
+
+// formatCount is a counter as seriesLine prints the float64 a parser
+// returns for it.
+func formatCount(v uint64) string { return strconv.FormatFloat(float64(v), 'g', -1, 64) }
 
 // diffLines fails the test with the first difference between got and want.
 func diffLines(t *testing.T, got, want []string) {

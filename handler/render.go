@@ -65,6 +65,8 @@ var families = [...]family{
 // AppendText appends the deploy families for snaps in the Prometheus text
 // format 0.0.4 to dst and returns the extended buffer. It allocates only to
 // grow dst, so a caller that reuses its buffer renders with no allocation.
+// The output is also valid text format 1.0.0 (ContentTypeTextV1): the deploy
+// names need no quoting.
 //
 // ns is the namespace ("certctl"); it is not checked here, see
 // ValidateNamespace. An empty ns yields names without a prefix ("deploy_…").
@@ -75,16 +77,37 @@ var families = [...]family{
 // invalid UTF-8 replaced as by strings.ToValidUTF8 with U+FFFD), but order,
 // duplicates and empty target types are the caller's responsibility.
 func AppendText(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
-	return appendExposition(dst, ns, snaps, false, nil)
+	return appendExposition(dst, ns, snaps, styleText, nil)
 }
 
-// AppendOpenMetrics is AppendText for OpenMetrics 1.0.0: family names in the
-// HELP and TYPE lines lose their "_total" suffix, samples keep it, and the
-// output ends with "# EOF\n". Escaping and the contract on snaps are those of
-// AppendText.
+// AppendOpenMetrics is AppendText for OpenMetrics 1.0.0 (and 0.0.1, whose
+// exposition is the same): family names in the HELP and TYPE lines lose
+// their "_total" suffix, samples keep it, and the output ends with
+// "# EOF\n". Escaping and the contract on snaps are those of AppendText.
 func AppendOpenMetrics(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
-	return appendExposition(dst, ns, snaps, true, nil)
+	return appendExposition(dst, ns, snaps, styleOpenMetrics, nil)
 }
+
+// AppendOpenMetrics2 is AppendText for OpenMetrics 2.0 (a release
+// candidate; see WithOpenMetrics2): the family name is the samples' name,
+// "_total" included ("MUST be the same as every Metric's Name in the
+// family"), the TYPE line comes before HELP (the order the spec says
+// metadata SHOULD have), and the output ends with "# EOF\n". Samples carry
+// no start timestamp (st@), which the spec recommends for counters but the
+// counter table does not record. Escaping and the contract on snaps are
+// those of AppendText.
+func AppendOpenMetrics2(dst []byte, ns string, snaps []counters.DeploySnapshot) []byte {
+	return appendExposition(dst, ns, snaps, styleOpenMetrics2, nil)
+}
+
+// style is one of the three text expositions appendExposition writes.
+type style uint8
+
+const (
+	styleText         style = iota // Prometheus text 0.0.4 and 1.0.0
+	styleOpenMetrics               // OpenMetrics 0.0.1 and 1.0.0
+	styleOpenMetrics2              // OpenMetrics 2.0
+)
 
 // sampleSuffixes[i][k] is what follows the target type on a sample line of
 // families[i] with its k-th sub-label value, up to the value: `"} ` (which
@@ -148,7 +171,8 @@ func counterAt(s *counters.DeploySnapshot, f counterField) uint64 {
 	}
 }
 
-// escapedLabels holds the escaped target types of one render, concatenated,
+// escapedLabels holds the escaped (or, for protobuf, repaired) target types
+// of one render, concatenated,
 // so that each is escaped once rather than once per sample line (eight).
 // The handler keeps one per scratch; AppendText has none and, for the rare
 // snapshot with a value that needs escaping, escapes on every line instead.
@@ -157,10 +181,13 @@ type escapedLabels struct {
 	ends []int // ends[j] is where the j-th escaped value ends in buf
 }
 
-func (e *escapedLabels) build(snaps []counters.DeploySnapshot) {
+// build stores the target types of snaps as appendValue writes them:
+// escaped for the text formats (appendLabelValue), made valid UTF-8 for
+// protobuf (appendValidUTF8).
+func (e *escapedLabels) build(snaps []counters.DeploySnapshot, appendValue func([]byte, string) []byte) {
 	e.buf, e.ends = e.buf[:0], e.ends[:0]
 	for j := range snaps {
-		e.buf = appendLabelValue(e.buf, snaps[j].TargetType)
+		e.buf = appendValue(e.buf, snaps[j].TargetType)
 		e.ends = append(e.ends, len(e.buf))
 	}
 }
@@ -195,7 +222,7 @@ func plainLabelValue(s string) bool {
 // if not nil, is scratch space for the escaped target types when some need
 // escaping, so that each is escaped once; without it (AppendText) such a
 // render escapes on every line.
-func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, openMetrics bool, esc *escapedLabels) []byte {
+func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, st style, esc *escapedLabels) []byte {
 	plain := true
 	for j := range snaps {
 		if !plainLabelValue(snaps[j].TargetType) {
@@ -204,17 +231,11 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, op
 		}
 	}
 	if !plain && esc != nil {
-		esc.build(snaps)
+		esc.build(snaps, appendLabelValue)
 	}
 	for i := range families {
 		f := &families[i]
-		dst = append(dst, "# HELP "...)
-		dst = appendFamilyName(dst, ns, f.name, openMetrics)
-		dst = append(dst, ' ')
-		dst = append(dst, f.help...)
-		dst = append(dst, "\n# TYPE "...)
-		dst = appendFamilyName(dst, ns, f.name, openMetrics)
-		dst = append(dst, " counter\n"...)
+		dst = appendMetadata(dst, ns, f, st)
 		if len(snaps) == 0 {
 			continue
 		}
@@ -267,10 +288,37 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, op
 			dst = append(dst, '\n')
 		}
 	}
-	if openMetrics {
+	if st != styleText {
 		dst = append(dst, "# EOF\n"...)
 	}
 	return dst
+}
+
+// appendMetadata appends the HELP and TYPE lines of f: HELP first in the
+// Prometheus text format and OpenMetrics 1.0 (the order client_golang
+// writes), TYPE first in OpenMetrics 2.0, which says the order SHOULD be
+// TYPE, UNIT, HELP.
+func appendMetadata(dst []byte, ns string, f *family, st style) []byte {
+	if st == styleOpenMetrics2 {
+		dst = appendTypeLine(dst, ns, f, st)
+		return appendHelpLine(dst, ns, f, st)
+	}
+	dst = appendHelpLine(dst, ns, f, st)
+	return appendTypeLine(dst, ns, f, st)
+}
+
+func appendHelpLine(dst []byte, ns string, f *family, st style) []byte {
+	dst = append(dst, "# HELP "...)
+	dst = appendFamilyName(dst, ns, f.name, st)
+	dst = append(dst, ' ')
+	dst = append(dst, f.help...)
+	return append(dst, '\n')
+}
+
+func appendTypeLine(dst []byte, ns string, f *family, st style) []byte {
+	dst = append(dst, "# TYPE "...)
+	dst = appendFamilyName(dst, ns, f.name, st)
+	return append(dst, " counter\n"...)
 }
 
 // appendCount appends v in decimal. Counters are mostly small, and
@@ -294,12 +342,13 @@ func appendName(dst []byte, ns, name string) []byte {
 	return append(dst, name...)
 }
 
-// appendFamilyName appends the name a HELP or TYPE line gives the family: with
-// "_total" in the text format; without it in OpenMetrics, where "_total" is
-// the suffix of the counter's sample, not part of the family name.
-func appendFamilyName(dst []byte, ns, name string, openMetrics bool) []byte {
+// appendFamilyName appends the name a HELP or TYPE line gives the family:
+// with "_total" in the text format and OpenMetrics 2.0; without it in
+// OpenMetrics 1.0, where "_total" is the suffix of the counter's sample, not
+// part of the family name.
+func appendFamilyName(dst []byte, ns, name string, st style) []byte {
 	dst = appendName(dst, ns, name)
-	if !openMetrics {
+	if st != styleOpenMetrics {
 		dst = append(dst, "_total"...)
 	}
 	return dst

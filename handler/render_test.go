@@ -9,15 +9,19 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// formats are the two renderers with the content type each is parsed as.
+// formats are the renderers, with the content type each is parsed as and
+// how its parser reports metadata. The content types are written out here
+// rather than taken from the package's constants.
 var formats = []struct {
 	name        string
 	contentType string
-	openMetrics bool
+	parsed      parsedAs
 	render      func([]byte, string, []counters.DeploySnapshot) []byte
 }{
-	{"text", ContentTypeText, false, AppendText},
-	{"openmetrics", ContentTypeOpenMetrics, true, AppendOpenMetrics},
+	{"text", "text/plain; version=0.0.4; charset=utf-8", parsedText, AppendText},
+	{"openmetrics", "application/openmetrics-text; version=1.0.0; charset=utf-8", parsedOpenMetrics, AppendOpenMetrics},
+	{"openmetrics2", "application/openmetrics-text; version=2.0.0; charset=utf-8", parsedOpenMetrics2, AppendOpenMetrics2},
+	{"protobuf", "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", parsedProtobuf, AppendProtobuf},
 }
 
 // knownSnapshots returns a table in which every known target type has
@@ -55,21 +59,25 @@ func TestRenderParsesBack(t *testing.T) {
 		for _, in := range inputs {
 			t.Run(f.name+"/"+in.name, func(t *testing.T) {
 				body := f.render(nil, in.ns, in.snaps)
-				diffLines(t, parseExposition(t, body, f.contentType), expectedExposition(in.ns, in.snaps, f.openMetrics, identity))
+				diffLines(t, parseExposition(t, body, f.contentType), expectedExposition(in.ns, in.snaps, f.parsed, identity))
 			})
 		}
 	}
 }
 
 // TestRenderLargeValues checks integers beyond float64's exact range, which
-// the parser cannot report exactly, in the text.
+// the parser cannot report exactly: the text formats write them exactly,
+// protobuf as the nearest double, as its format has it.
 func TestRenderLargeValues(t *testing.T) {
 	snaps := []counters.DeploySnapshot{{
 		TargetType: "Big", AttemptsSuccess: 1<<64 - 1, AttemptsFailure: 1 << 53, ValidateFailures: 1<<53 + 1,
 	}}
 	for _, f := range formats {
 		body := f.render(nil, "certctl", snaps)
-		parseExposition(t, body, f.contentType)
+		diffLines(t, parseExposition(t, body, f.contentType), expectedExposition("certctl", snaps, f.parsed, identity))
+		if f.parsed == parsedProtobuf {
+			continue
+		}
 		for _, s := range []string{" 18446744073709551615\n", " 9007199254740992\n", " 9007199254740993\n"} {
 			if !bytes.Contains(body, []byte(s)) {
 				t.Errorf("%s: body lacks the exact integer%q", f.name, s)
@@ -85,31 +93,31 @@ func TestRenderGolden(t *testing.T) {
 		{TargetType: "Apache", AttemptsSuccess: 5, AttemptsFailure: 2, ReloadFailures: 1, RollbackRestored: 1, IdempotentSkips: 7},
 		{TargetType: "NGINX", AttemptsFailure: 1, PostVerifyFails: 1, RollbackAlsoFail: 1, ValidateFailures: 0},
 	}
-	text := `# HELP certctl_deploy_attempts_total ` + families[0].help + `
+	text := `# HELP certctl_deploy_attempts_total Deployment attempts by target type and result: success, or failure for any reason.
 # TYPE certctl_deploy_attempts_total counter
 certctl_deploy_attempts_total{target_type="Apache",result="success"} 5
 certctl_deploy_attempts_total{target_type="Apache",result="failure"} 2
 certctl_deploy_attempts_total{target_type="NGINX",result="success"} 0
 certctl_deploy_attempts_total{target_type="NGINX",result="failure"} 1
-# HELP certctl_deploy_validate_failures_total ` + families[1].help + `
+# HELP certctl_deploy_validate_failures_total Deployments whose pre-commit validation failed; nothing was changed on the target.
 # TYPE certctl_deploy_validate_failures_total counter
 certctl_deploy_validate_failures_total{target_type="Apache"} 0
 certctl_deploy_validate_failures_total{target_type="NGINX"} 0
-# HELP certctl_deploy_reload_failures_total ` + families[2].help + `
+# HELP certctl_deploy_reload_failures_total Deployments whose target reload failed after the new artifact was written; each one is rolled back.
 # TYPE certctl_deploy_reload_failures_total counter
 certctl_deploy_reload_failures_total{target_type="Apache"} 1
 certctl_deploy_reload_failures_total{target_type="NGINX"} 0
-# HELP certctl_deploy_post_verify_failures_total ` + families[3].help + `
+# HELP certctl_deploy_post_verify_failures_total Deployments whose post-deploy verification (a TLS handshake with the target) failed; each one is rolled back.
 # TYPE certctl_deploy_post_verify_failures_total counter
 certctl_deploy_post_verify_failures_total{target_type="Apache"} 0
 certctl_deploy_post_verify_failures_total{target_type="NGINX"} 1
-# HELP certctl_deploy_rollback_total ` + families[4].help + `
+# HELP certctl_deploy_rollback_total Rollbacks after a reload or post-verify failure, by outcome: restored (the previous artifact serves again) or also_failed (the target is left broken).
 # TYPE certctl_deploy_rollback_total counter
 certctl_deploy_rollback_total{target_type="Apache",outcome="restored"} 1
 certctl_deploy_rollback_total{target_type="Apache",outcome="also_failed"} 0
 certctl_deploy_rollback_total{target_type="NGINX",outcome="restored"} 0
 certctl_deploy_rollback_total{target_type="NGINX",outcome="also_failed"} 1
-# HELP certctl_deploy_idempotent_skip_total ` + families[5].help + `
+# HELP certctl_deploy_idempotent_skip_total Deployments skipped because the new artifact has the same SHA-256 as the deployed one.
 # TYPE certctl_deploy_idempotent_skip_total counter
 certctl_deploy_idempotent_skip_total{target_type="Apache"} 7
 certctl_deploy_idempotent_skip_total{target_type="NGINX"} 0
@@ -117,18 +125,30 @@ certctl_deploy_idempotent_skip_total{target_type="NGINX"} 0
 	if got := string(AppendText(nil, "certctl", snaps)); got != text {
 		t.Errorf("AppendText:\n%s\nwant:\n%s", got, text)
 	}
-	// OpenMetrics differs only in the family names of HELP and TYPE and the EOF.
-	om := text
-	for _, f := range families {
-		om = strings.ReplaceAll(om, "_"+f.name+"_total ", "_"+f.name+" ")
+	// OpenMetrics 1.0 differs only in the family names of HELP and TYPE and
+	// the EOF; OpenMetrics 2.0 keeps the names, puts TYPE first and ends
+	// with the EOF.
+	om, om2 := text, text
+	for _, f := range schema {
+		om = strings.ReplaceAll(om, "_"+f.name+" ", "_"+strings.TrimSuffix(f.name, "_total")+" ")
+		help := "# HELP certctl_" + f.name + " " + f.help + "\n"
+		typ := "# TYPE certctl_" + f.name + " counter\n"
+		om2 = strings.Replace(om2, help+typ, typ+help, 1)
 	}
 	om += "# EOF\n"
+	om2 += "# EOF\n"
 	if got := string(AppendOpenMetrics(nil, "certctl", snaps)); got != om {
 		t.Errorf("AppendOpenMetrics:\n%s\nwant:\n%s", got, om)
 	}
+	if got := string(AppendOpenMetrics2(nil, "certctl", snaps)); got != om2 {
+		t.Errorf("AppendOpenMetrics2:\n%s\nwant:\n%s", got, om2)
+	}
+	// The goldens derived above must themselves be right.
 	if !strings.Contains(om, "# TYPE certctl_deploy_attempts counter\n") ||
-		!strings.Contains(om, "\ncertctl_deploy_attempts_total{") {
-		t.Fatalf("the OpenMetrics golden text is wrong:\n%s", om)
+		!strings.Contains(om, "\ncertctl_deploy_attempts_total{") ||
+		!strings.HasPrefix(om2, "# TYPE certctl_deploy_attempts_total counter\n# HELP certctl_deploy_attempts_total Deployment attempts") ||
+		!strings.Contains(om2, "\n# TYPE certctl_deploy_idempotent_skip_total counter\n# HELP certctl_deploy_idempotent_skip_total ") {
+		t.Fatalf("the OpenMetrics golden texts are wrong:\n%s\n%s", om, om2)
 	}
 }
 
@@ -156,11 +176,18 @@ var hostileTargetTypes = []string{
 	"U+2028\u2028sep",
 	" spaces ",
 	"",
+	// A megabyte each: the table cuts them to its length limit; raw, the
+	// renderers must write them whole (protobuf's varint lengths included).
+	strings.Repeat("x", 1<<20),
+	strings.Repeat("sixteen bytes \"\\\n\xff", 1<<16), // 1.2 MB, hostile bytes throughout
 }
 
 // TestHostileTargetTypesRoundTrip renders hostile target types both as the
 // table normalises them and raw, and checks that Prometheus's parser ingests
-// exactly the intended label value in both formats.
+// exactly the intended label value in every format: the normalised name,
+// or, raw, the name with only invalid UTF-8 repaired (counters/doc.go's
+// policy, the renderers' own part of it). In protobuf the value travels
+// unescaped; protobuf_test.go holds the bytes to client_model's decoding too.
 func TestHostileTargetTypesRoundTrip(t *testing.T) {
 	dc := counters.NewDeployCounters()
 	for _, tt := range hostileTargetTypes {
@@ -180,28 +207,36 @@ func TestHostileTargetTypesRoundTrip(t *testing.T) {
 		}
 	}
 	repair := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	// How each format writes a label value: escaped in the text formats,
+	// as is in protobuf.
+	written := func(parsed parsedAs, v string) string {
+		if parsed == parsedProtobuf {
+			return v
+		}
+		return `target_type="` + escape(v) + `"`
+	}
 
 	for _, f := range formats {
 		t.Run(f.name+"/normalised", func(t *testing.T) {
 			body := f.render(nil, "certctl", normalised)
-			diffLines(t, parseExposition(t, body, f.contentType), expectedExposition("certctl", normalised, f.openMetrics, identity))
+			diffLines(t, parseExposition(t, body, f.contentType), expectedExposition("certctl", normalised, f.parsed, identity))
 			for _, tt := range hostileTargetTypes {
-				if n := dc.Normalize(tt); !bytes.Contains(body, []byte(`target_type="`+escape(n)+`"`)) {
-					t.Errorf("no sample for %q escaped as %q", tt, escape(n))
+				if n := dc.Normalize(tt); !bytes.Contains(body, []byte(written(f.parsed, n))) {
+					t.Errorf("no sample for %.40q written as %.40q", tt, written(f.parsed, n))
 				}
 			}
 		})
 		t.Run(f.name+"/raw", func(t *testing.T) {
 			body := f.render(nil, "certctl", raw)
-			if !utf8.Valid(body) {
+			if f.parsed != parsedProtobuf && !utf8.Valid(body) {
 				t.Errorf("output is not valid UTF-8")
 			}
-			diffLines(t, parseExposition(t, body, f.contentType), expectedExposition("certctl", raw, f.openMetrics, repair))
-			// Only \\, \" and \n are escaped: tab, NUL and CR stay raw, not
-			// \t, \x00 or \r as %q would write them.
-			for _, want := range []string{"tab\there", "nul\x00byte", "cr\rlf", `new\nline`, `quote\"inside`, `back\\slash`, `trailing\\"`, `\\n literally`, "invalid\uFFFDutf8"} {
-				if !bytes.Contains(body, []byte(want)) {
-					t.Errorf("output lacks %q", want)
+			diffLines(t, parseExposition(t, body, f.contentType), expectedExposition("certctl", raw, f.parsed, repair))
+			// In the text formats only \\, \" and \n are escaped: tab,
+			// NUL and CR stay raw, not \t, \x00 or \r as %q would write them.
+			for _, v := range []string{"tab\there", "nul\x00byte", "cr\rlf", "new\nline", `quote"inside`, `back\slash`, `trailing\`, `\n literally`, "invalid\uFFFDutf8"} {
+				if !bytes.Contains(body, []byte(written(f.parsed, v))) {
+					t.Errorf("output lacks %q", written(f.parsed, v))
 				}
 			}
 		})

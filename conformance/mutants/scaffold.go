@@ -119,7 +119,9 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := e.render(openMetrics)
 	ct := handler.ContentTypeText
 	if openMetrics {
-		ct = handler.ContentTypeOpenMetrics
+		// As the reference answers an Accept header that names no escaping
+		// scheme; the deploy names read the same under every scheme.
+		ct = handler.ContentTypeOpenMetrics + "; escaping=underscores"
 	}
 	if e.contentType != nil {
 		ct = e.contentType(openMetrics)
