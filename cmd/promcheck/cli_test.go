@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -146,12 +147,69 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// "promcheck version" and "promcheck --version" say which promcheck it is
+// and which textparse judges the expositions: the module versions from
+// the build information, as a bug report needs them.
 func TestVersion(t *testing.T) {
-	r := promcheck(t, "", "version")
-	wantExit(t, r, exitConforms)
-	if !regexp.MustCompile(`^promcheck \S+.* go1\.\d+.* \w+/\w+\n$`).MatchString(r.stdout) {
-		t.Errorf("version line %q", r.stdout)
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("the test binary has no build information")
 	}
+	textparse := ""
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/prometheus/prometheus" {
+			textparse = dep.Version
+		}
+	}
+	if textparse == "" {
+		t.Fatal("the build information lists no github.com/prometheus/prometheus")
+	}
+	var first string
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := promcheck(t, "", args...)
+			wantExit(t, r, exitConforms)
+			for _, pattern := range []string{
+				`^promcheck \S+\n`,
+				`\n  module:    github\.com/deploymetrics/deploymetrics \S+\n`,
+				`\n  textparse: github\.com/prometheus/prometheus ` + regexp.QuoteMeta(textparse) + `\n`,
+				`\n  go:        go1\.\d+\S* \w+/\w+\n$`,
+			} {
+				if !regexp.MustCompile(pattern).MatchString(r.stdout) {
+					t.Errorf("output does not match %q:\n%s", pattern, r)
+				}
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+			if first == "" {
+				first = r.stdout
+			} else if r.stdout != first {
+				t.Errorf("%v prints\n%s\nbut version prints\n%s", args, r.stdout, first)
+			}
+		})
+	}
+}
+
+// Help about help prints the main usage; it once recursed until the stack
+// overflowed.
+func TestHelpNeverRecurses(t *testing.T) {
+	for _, args := range [][]string{
+		{"help", "help"}, {"help", "--help"}, {"help", "-h"}, {"--help", "help"}, {"-h", "--help"}, {"help", "help", "check"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := promcheck(t, "", args...)
+			wantExit(t, r, exitConforms)
+			wantContains(t, r.stdout, "Usage:\n  promcheck ", "promcheck check [flags] TARGET...")
+			if r.stderr != "" {
+				t.Errorf("stderr: %.500s", r.stderr)
+			}
+		})
+	}
+	// Help on a command that does not exist is a usage error.
+	r := promcheck(t, "", "help", "frobnicate")
+	wantExit(t, r, exitCannotCheck)
+	wantContains(t, r.stderr, `unknown command "frobnicate"`)
 }
 
 // Flags may follow the targets, as people type them.
