@@ -75,7 +75,14 @@ type checkFlags struct {
 	parallel           int
 	prometheus         string
 	quiet              bool
+	maxFindings        int
 }
+
+// defaultMaxFindings is how many findings of one rule a target reports
+// with their lines before "and N more like this": enough to see the
+// pattern, few enough to read, and a bound on memory and report size when
+// a rule fires on every line.
+const defaultMaxFindings = 20
 
 // multiFlag is a repeatable string flag.
 type multiFlag []string
@@ -109,6 +116,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.parallel, "parallel", 4, "`number` of targets checked at once")
 	fs.StringVar(&f.prometheus, "prometheus", "", "check every active target of the Prometheus server at `URL`")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress line on stderr, even on a terminal")
+	fs.IntVar(&f.maxFindings, "max-findings", defaultMaxFindings, "report at most this `number` of findings of each rule per target, then \"and N more like this\" (every output format); 0: all of them")
 }
 
 // plan is a validated check run: what to check and how.
@@ -148,6 +156,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "promcheck check --help shows the flags and examples")
 		return exitCannotCheck
 	}
+	setMemoryLimit(p)
 	results := p.run(ctx, e)
 	return report(results, p, e)
 }
@@ -190,6 +199,9 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	}
 	if f.parallel < 1 {
 		return nil, fmt.Errorf("--parallel %d: want at least 1", f.parallel)
+	}
+	if f.maxFindings < 0 {
+		return nil, fmt.Errorf("--max-findings %d: want 0 (no limit) or more", f.maxFindings)
 	}
 
 	opts, err := checkOptions(f)
@@ -250,7 +262,10 @@ func (d *discoveryError) Unwrap() error { return d.err }
 
 // checkOptions builds the engine's options from the flags.
 func checkOptions(f *checkFlags) (check.Options, error) {
-	opts := check.Options{Strict: f.strict}
+	// The engine stops making findings of a rule past the cap, so a line
+	// repeated a million times costs --max-findings findings, not a
+	// million; the reports apply the same cap across a target's scrapes.
+	opts := check.Options{Strict: f.strict, MaxFindingsPerRule: f.maxFindings}
 	switch f.schema {
 	case "deploy":
 		if err := validNamespace(f.namespace); err != nil {

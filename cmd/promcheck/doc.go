@@ -25,9 +25,10 @@
 //	  "exit_code": 0,                // the exit status: 0, 1 or 2
 //	  "schema": "deploy",            // --schema: "deploy", "none" or the schema file
 //	  "strict": false,               // --strict
+//	  "max_findings": 20,            // --max-findings: findings of one rule listed per target (0: no limit)
 //	  "summary": {
 //	    "targets": 2, "passed": 1, "failed": 1, "errored": 0,   // targets by verdict
-//	    "errors": 3, "warnings": 1, "infos": 0                  // findings of all scrapes by severity
+//	    "errors": 3, "warnings": 1, "infos": 0                  // findings of all scrapes by severity, omitted ones included
 //	  },
 //	  "targets": [{                  // in the order given (fleets: file order, or by URL for --prometheus)
 //	    "target": "http://127.0.0.1:9464/metrics/prometheus",  // how reports name it
@@ -49,6 +50,9 @@
 //	        "series": "certctl_deploy_attempts_total{...}",     // omitted when empty
 //	        "line": 12, "column": 5,                           // each omitted when 0 (unknown, or the whole exposition)
 //	        "message": "..."
+//	      }],
+//	      "omitted": [{              // findings past --max-findings, counted by rule; absent when none
+//	        "rule": "spec.duplicate-series", "severity": "error", "count": 2999980
 //	      }]
 //	    }]
 //	  }]
@@ -57,8 +61,15 @@
 // # Other reports
 //
 // --output text (the default) is for people: per target and scrape, the
-// findings grouped by family with their lines, a verdict per target and a
-// summary line. --output junit writes JUnit XML: one testsuite per target,
+// findings grouped by family with their lines (identical findings on
+// several lines as one, listing the lines), a verdict per target and a
+// summary line.
+//
+// Every format reports at most --max-findings (default 20) findings of one
+// rule per target with their lines, and counts the rest: "and N more like
+// this" (text, a JUnit testcase's text, a GitHub annotation; "omitted" in
+// JSON). Counts and verdicts include them. This bounds memory and the
+// report's size when a rule fires on every line of a large exposition. --output junit writes JUnit XML: one testsuite per target,
 // one testcase per rule that fired in a scrape (a failure when a finding
 // of it fails the check), one passing testcase per scrape without
 // findings, and an error testcase for a target that could not be checked.

@@ -195,12 +195,13 @@ func decodeJSON(t *testing.T, r result) docReport {
 // docReport is the JSON report as doc.go documents it, written out
 // independently of the types that produce it.
 type docReport struct {
-	Version  int    `json:"version"`
-	Verdict  string `json:"verdict"`
-	ExitCode int    `json:"exit_code"`
-	Schema   string `json:"schema"`
-	Strict   bool   `json:"strict"`
-	Summary  struct {
+	Version     int    `json:"version"`
+	Verdict     string `json:"verdict"`
+	ExitCode    int    `json:"exit_code"`
+	Schema      string `json:"schema"`
+	Strict      bool   `json:"strict"`
+	MaxFindings int    `json:"max_findings"`
+	Summary     struct {
 		Targets  int `json:"targets"`
 		Passed   int `json:"passed"`
 		Failed   int `json:"failed"`
@@ -232,6 +233,11 @@ type docReport struct {
 				Column   int    `json:"column"`
 				Message  string `json:"message"`
 			} `json:"findings"`
+			Omitted []struct {
+				Rule     string `json:"rule"`
+				Severity string `json:"severity"`
+				Count    int    `json:"count"`
+			} `json:"omitted"`
 		} `json:"scrapes"`
 	} `json:"targets"`
 }

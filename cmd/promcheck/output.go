@@ -18,9 +18,9 @@ func report(results []*targetResult, p *plan, e env) int {
 	case "json":
 		err = writeJSON(e.stdout, results, sum, p)
 	case "junit":
-		err = writeJUnit(e.stdout, results)
+		err = writeJUnit(e.stdout, results, p.flags.maxFindings)
 	case "github":
-		err = writeGitHub(e.stdout, results, sum)
+		err = writeGitHub(e.stdout, results, sum, p.flags.maxFindings)
 	default:
 		err = writeText(e.stdout, results, sum, p)
 	}
@@ -38,14 +38,6 @@ func report(results []*targetResult, p *plan, e env) int {
 		return exitCannotCheck
 	}
 	return sum.Verdict.exitCode()
-}
-
-// formatName says how a scrape was parsed.
-func formatName(r *check.Report) string {
-	if r.Exposition == nil {
-		return "unknown"
-	}
-	return r.Exposition.Format.String()
 }
 
 // labelString renders labels sorted, as job="a" instance="b".

@@ -17,7 +17,7 @@ import (
 //
 // Findings in files carry file= and line= so GitHub marks the line in the
 // pull request.
-func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
+func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFindings int) error {
 	w := &write{w: out}
 	for _, r := range results {
 		for _, s := range r.Scrapes {
@@ -25,7 +25,11 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
 			if r.Target.URL == "" && s.Name != "stdin" {
 				file = s.Name
 			}
-			for _, f := range s.Report.Findings {
+			where := r.Target.Name
+			if s.Name != r.Target.Name {
+				where += " " + scrapeTitle(s)
+			}
+			for _, f := range s.Findings {
 				props := []string{}
 				if file != "" {
 					props = append(props, "file="+escapeProperty(file))
@@ -37,15 +41,16 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
 					}
 				}
 				props = append(props, "title="+escapeProperty(f.Rule))
-				where := r.Target.Name
-				if s.Name != r.Target.Name {
-					where += " " + scrapeTitle(s)
-				}
+				at := where
 				if f.Line > 0 {
-					where += fmt.Sprintf(" line %d", f.Line)
+					at += fmt.Sprintf(" line %d", f.Line)
 				}
 				msg := f.Message + seriesNote(f)
-				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(where+": "+msg))
+				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(at+": "+msg))
+			}
+			for _, o := range s.Omitted {
+				msg := fmt.Sprintf("%s: and %d more like this (--max-findings %d: the first %d of each rule per target are annotated)", where, o.Count, maxFindings, maxFindings)
+				w.printf("::%s title=%s::%s\n", annotationLevel(o.Severity), escapeProperty(o.Rule), escapeData(msg))
 			}
 		}
 		if r.Err != nil {

@@ -13,13 +13,16 @@ const jsonVersion = 1
 
 // jsonReport is the JSON report (--output json); doc.go documents it.
 type jsonReport struct {
-	Version  int          `json:"version"`
-	Verdict  string       `json:"verdict"`
-	ExitCode int          `json:"exit_code"`
-	Schema   string       `json:"schema"`
-	Strict   bool         `json:"strict"`
-	Summary  jsonSummary  `json:"summary"`
-	Targets  []jsonTarget `json:"targets"`
+	Version  int    `json:"version"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Schema   string `json:"schema"`
+	Strict   bool   `json:"strict"`
+	// MaxFindings is --max-findings: findings of one rule per target
+	// listed before the rest are only counted (0: no limit).
+	MaxFindings int          `json:"max_findings"`
+	Summary     jsonSummary  `json:"summary"`
+	Targets     []jsonTarget `json:"targets"`
 }
 
 type jsonSummary struct {
@@ -50,15 +53,19 @@ type jsonScrape struct {
 	StatusCode  int             `json:"status_code,omitempty"`
 	Verdict     string          `json:"verdict"`
 	Findings    []check.Finding `json:"findings"`
+	// Omitted counts by rule the findings past --max-findings, which
+	// Findings does not list; absent when there are none.
+	Omitted []check.Omission `json:"omitted,omitempty"`
 }
 
 func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) error {
 	out := jsonReport{
-		Version:  jsonVersion,
-		Verdict:  sum.Verdict.String(),
-		ExitCode: sum.Verdict.exitCode(),
-		Schema:   p.schema,
-		Strict:   p.flags.strict,
+		Version:     jsonVersion,
+		Verdict:     sum.Verdict.String(),
+		ExitCode:    sum.Verdict.exitCode(),
+		Schema:      p.schema,
+		Strict:      p.flags.strict,
+		MaxFindings: p.flags.maxFindings,
 		Summary: jsonSummary{
 			Targets: sum.Targets, Passed: sum.Passed, Failed: sum.Failed, Errored: sum.Errored,
 			Errors: sum.Findings.Errors, Warnings: sum.Findings.Warnings, Infos: sum.Findings.Infos,
@@ -78,7 +85,7 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 			t.Error = r.Err.Error()
 		}
 		for _, s := range r.Scrapes {
-			findings := s.Report.Findings
+			findings := s.Findings
 			if findings == nil {
 				// [] rather than null: consumers iterate without a check.
 				findings = []check.Finding{}
@@ -87,10 +94,11 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 				Name:        s.Name,
 				Accept:      s.AcceptName,
 				ContentType: s.ContentType,
-				Format:      formatName(s.Report),
+				Format:      s.Format,
 				StatusCode:  s.StatusCode,
-				Verdict:     scrapeVerdict(s.Report).String(),
+				Verdict:     s.verdict().String(),
 				Findings:    findings,
+				Omitted:     s.Omitted,
 			})
 		}
 		out.Targets = append(out.Targets, t)

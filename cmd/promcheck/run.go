@@ -61,6 +61,9 @@ func (p *plan) checkTarget(ctx context.Context, t target, e env, prog *progress)
 // user waits --timeout for each.
 func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
+	limit := newFindingsCap(p.flags.maxFindings)
+	// Only the previous exposition in each format is kept: the scrape.*
+	// rules compare a scrape with the one before it, nothing older.
 	previous := make(map[string]*check.Exposition, len(p.accepts))
 	n := p.flags.scrapes
 	for i := range n {
@@ -95,8 +98,7 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 				AcceptName:  a.name,
 				ContentType: in.ContentType,
 				StatusCode:  in.HTTP.StatusCode,
-				Report:      report,
-			})
+			}.judged(report, limit))
 		}
 	}
 	return r
@@ -138,6 +140,7 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 	case "openmetrics":
 		contentType = check.ContentTypeOpenMetrics
 	}
+	limit := newFindingsCap(p.flags.maxFindings)
 	var previous *check.Exposition
 	for _, file := range t.Files {
 		body, err := p.readFile(file, e.stdin)
@@ -152,7 +155,7 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 		if file == "-" {
 			name = "stdin"
 		}
-		r.Scrapes = append(r.Scrapes, scrapeResult{Name: name, ContentType: contentType, Report: report})
+		r.Scrapes = append(r.Scrapes, scrapeResult{Name: name, ContentType: contentType}.judged(report, limit))
 	}
 	return r
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// goQuoted is a valid exposition (with --schema none) whose n samples each
+// carry a Go-quoted `\t` in a label value: n identical spec.escape-go-quote
+// errors, on lines 3 to n+2, column 12.
+func goQuoted(n int) string {
+	var b strings.Builder
+	b.WriteString("# HELP a_total Things.\n# TYPE a_total counter\n")
+	for i := range n {
+		fmt.Fprintf(&b, "a_total{x=\"\\t%d\"} 1\n", i)
+	}
+	return b.String()
+}
+
+// --max-findings lists the first findings of each rule per target and
+// counts the rest, the same in every output format; the summary counts
+// all of them.
+func TestMaxFindingsEveryFormat(t *testing.T) {
+	file := writeFile(t, "quoted.prom", goQuoted(30))
+	args := func(output string) []string {
+		return []string{"check", "--schema", "none", "--max-findings", "5", "--output", output, file}
+	}
+
+	r := promcheck(t, "", args("text")...)
+	wantExit(t, r, exitViolations)
+	// The five identical findings read as one line listing their places.
+	if n := strings.Count(r.stdout, "spec.escape-go-quote: escape"); n != 1 {
+		t.Errorf("%d lines of spec.escape-go-quote findings, want the 5 kept grouped in 1:\n%s", n, r.stdout)
+	}
+	wantContains(t, r.stdout,
+		"      lines 3:12, 4:12, 5:12, 6:12, 7:12: error spec.escape-go-quote: escape `\\t`",
+		"    and 25 more like this: error spec.escape-go-quote (--max-findings 5",
+		"FAILS, 30 errors, 0 warnings, 0 info",
+		"; 30 errors, 0 warnings, 0 info (schema none)")
+
+	r = promcheck(t, "", args("json")...)
+	wantExit(t, r, exitViolations)
+	rep := decodeJSON(t, r)
+	sc := rep.Targets[0].Scrapes[0]
+	if len(sc.Findings) != 5 || sc.Findings[4].Line != 7 || len(sc.Omitted) != 1 ||
+		sc.Omitted[0].Rule != "spec.escape-go-quote" || sc.Omitted[0].Severity != "error" || sc.Omitted[0].Count != 25 {
+		t.Errorf("JSON scrape: %d findings, omitted %+v", len(sc.Findings), sc.Omitted)
+	}
+	if rep.MaxFindings != 5 || rep.Summary.Errors != 30 {
+		t.Errorf("JSON: max_findings %d, %d errors; want 5, 30", rep.MaxFindings, rep.Summary.Errors)
+	}
+
+	r = promcheck(t, "", args("junit")...)
+	wantExit(t, r, exitViolations)
+	doc := parseJUnit(t, r)
+	c := doc.Suites[0].Cases
+	if len(c) != 1 || c[0].Failure == nil || !strings.HasPrefix(c[0].Failure.Message, "30 findings: line 3:12: error spec.escape-go-quote") ||
+		strings.Count(c[0].Failure.Text, "\n") != 6 || !strings.Contains(c[0].Failure.Text, "and 25 more like this: error spec.escape-go-quote") {
+		t.Errorf("JUnit: %+v", doc.Suites[0])
+	}
+
+	r = promcheck(t, "", args("github")...)
+	wantExit(t, r, exitViolations)
+	annotations := regexp.MustCompile(`(?m)^::error title=spec\.escape-go-quote::|^::error file=[^\n]*title=spec\.escape-go-quote::`).FindAllString(r.stdout, -1)
+	if len(annotations) != 6 || !strings.Contains(r.stdout, "::error title=spec.escape-go-quote::"+file+" : and 25 more like this") &&
+		!strings.Contains(r.stdout, "::error title=spec.escape-go-quote::"+file+": and 25 more like this") {
+		t.Errorf("GitHub: %d annotations of the rule, want 5 and one counting the rest:\n%s", len(annotations), r.stdout)
+	}
+	wantContains(t, r.stdout, "30 errors, 0 warnings, 0 info")
+}
+
+// The cap is per target: across the scrapes of one target the first
+// --max-findings of a rule are listed, the later ones only counted. The
+// default keeps 20; 0 keeps all.
+func TestMaxFindingsPerTarget(t *testing.T) {
+	file := writeFile(t, "quoted.prom", goQuoted(30))
+	kept := func(sc struct{ findings, omitted int }) string { return fmt.Sprint(sc) }
+	for _, c := range []struct {
+		name string
+		args []string
+		want []struct{ findings, omitted int } // per scrape
+	}{
+		{"default", []string{file}, []struct{ findings, omitted int }{{20, 10}}},
+		{"no limit", []string{"--max-findings", "0", file}, []struct{ findings, omitted int }{{30, 0}}},
+		{"sequence", []string{"--max-findings", "25", "--sequence", file, file}, []struct{ findings, omitted int }{{25, 5}, {0, 30}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := promcheck(t, "", append([]string{"check", "--schema", "none", "--output", "json"}, c.args...)...)
+			wantExit(t, r, exitViolations)
+			rep := decodeJSON(t, r)
+			scrapes := rep.Targets[0].Scrapes
+			if len(scrapes) != len(c.want) {
+				t.Fatalf("%d scrapes, want %d", len(scrapes), len(c.want))
+			}
+			for i, sc := range scrapes {
+				got := struct{ findings, omitted int }{len(sc.Findings), 0}
+				for _, o := range sc.Omitted {
+					got.omitted += o.Count
+				}
+				if got != c.want[i] {
+					t.Errorf("scrape %d: %s, want %s", i+1, kept(got), kept(c.want[i]))
+				}
+			}
+			if rep.Summary.Errors != 30*len(c.want) {
+				t.Errorf("%d errors, want %d", rep.Summary.Errors, 30*len(c.want))
+			}
+		})
+	}
+	r := promcheck(t, "", "check", "--max-findings", "-1", file)
+	wantExit(t, r, exitCannotCheck)
+	wantContains(t, r.stderr, "--max-findings -1: want 0 (no limit) or more")
+}
+
+// A rule that fires on every line costs --max-findings findings, not one
+// per line: 1e6 duplicate samples (4 MB, well within --max-bytes) once took
+// 1.8 GB and a 280 MB JSON report. (3e6 of them, measured by hand: 575 MB,
+// a 6.5 kB report; see the issue note.)
+func TestMemoryWithAMillionFindings(t *testing.T) {
+	file := writeFile(t, "dups.prom", strings.Repeat("a 1\n", 1_000_000))
+	for _, output := range []string{"json", "text"} {
+		t.Run(output, func(t *testing.T) {
+			r := promcheckMemory(t, "", "check", "--schema", "none", "--output", output, file)
+			wantExit(t, r, exitViolations)
+			wantContains(t, r.stdout, "999999")
+			t.Logf("peak memory %d MB, report %d bytes", r.maxRSS>>20, len(r.stdout))
+			if r.maxRSS > 400<<20 {
+				t.Errorf("peak memory %d MB, want < 400 MB", r.maxRSS>>20)
+			}
+			if len(r.stdout) > 100<<10 {
+				t.Errorf("report of %d bytes, want < 100 kB", len(r.stdout))
+			}
+		})
+	}
+}
+
+// largeExposition is a valid exposition of n series with two labels,
+// about 40 bytes a line.
+func largeExposition(n int) []byte {
+	var b strings.Builder
+	b.WriteString("# HELP big_metric A metric with many series.\n# TYPE big_metric gauge\n")
+	for i := range n {
+		fmt.Fprintf(&b, "big_metric{id=\"%07d\",shard=\"s%d\"} %d\n", i, i%16, i)
+	}
+	return []byte(b.String())
+}
+
+// serveBytes serves body as the text format, with its Content-Length.
+func serveBytes(t *testing.T, body []byte) string {
+	t.Helper()
+	return server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})).URL
+}
+
+// fleetFile writes a file_sd targets file of n targets, all addr with a
+// different query each, so each is its own target.
+func fleetFile(t *testing.T, addr string, n int) string {
+	t.Helper()
+	var groups []string
+	for i := range n {
+		groups = append(groups, fmt.Sprintf(`{"targets": [%q], "labels": {"__param_n": "%d"}}`, addr, i))
+	}
+	return writeFile(t, fmt.Sprintf("fleet%d.json", n), "["+strings.Join(groups, ",")+"]")
+}
+
+// Memory follows --parallel, not the fleet: a target's expositions are
+// dropped when it is done, reports keep findings only. Peak memory for 16
+// targets of 2e5 series (8 MB each) at --parallel 2 is that of 4 targets;
+// it was 3.7 times as much when every exposition was kept to the end.
+// (16 targets of 1e6 series, measured by hand: see the issue note.)
+func TestMemoryFlatInFleetSize(t *testing.T) {
+	addr := strings.TrimPrefix(serveBytes(t, largeExposition(200_000)), "http://")
+	peak := map[int]int64{}
+	for _, n := range []int{4, 16} {
+		r := promcheckMemory(t, "", "check", "--schema", "none", "--parallel", "2", "--targets-file", fleetFile(t, addr, n))
+		wantExit(t, r, exitConforms)
+		wantContains(t, r.stdout, fmt.Sprintf("promcheck: PASS: %d targets: %d pass", n, n))
+		peak[n] = r.maxRSS
+		t.Logf("%2d targets: peak memory %d MB", n, r.maxRSS>>20)
+	}
+	if peak[16] > peak[4]*5/4 {
+		t.Errorf("peak memory grows with the fleet: %d MB for 4 targets, %d MB for 16", peak[4]>>20, peak[16]>>20)
+	}
+}
+
+// Successive scrapes keep only the previous exposition: 16 scrapes of a
+// 2e5-series target peak near 4 (the collector's pacing makes the peak
+// climb for the first few, then stay: 142 MB for 4 scrapes, 206 MB for 8
+// and for 16, where keeping every exposition took 660 MB).
+func TestMemoryFlatInScrapes(t *testing.T) {
+	url := serveBytes(t, largeExposition(200_000))
+	peak := map[int]int64{}
+	for _, n := range []int{4, 16} {
+		r := promcheckMemory(t, "", "check", "--schema", "none", "--scrapes", strconv.Itoa(n), "--interval", "0s", url)
+		wantExit(t, r, exitConforms)
+		wantContains(t, r.stdout, fmt.Sprintf("in %d scrapes", n))
+		peak[n] = r.maxRSS
+		t.Logf("%d scrapes: peak memory %d MB", n, r.maxRSS>>20)
+	}
+	if peak[16] > peak[4]*7/4 {
+		t.Errorf("peak memory grows with the scrapes: %d MB for 4, %d MB for 16", peak[4]>>20, peak[16]>>20)
+	}
+}
