@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -37,7 +37,9 @@ apply to the Prometheus API too; credentials and headers go only to the
 targets).
 
 Secrets never go on the command line: --bearer-token-file and
---basic-auth-password-file read them from files.
+--basic-auth-password-file read them from files. Files that flags name are
+read up to 1 MiB (a targets file up to 32 MiB), so a wrong path such as
+/dev/zero fails at once; Ctrl-C ends a wait on a named pipe.
 
 Examples:
   promcheck check http://127.0.0.1:9464/metrics/prometheus
@@ -204,19 +206,19 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 		return nil, fmt.Errorf("--max-findings %d: want 0 (no limit) or more", f.maxFindings)
 	}
 
-	opts, err := checkOptions(f)
+	opts, err := checkOptions(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	p.opts = opts
 
-	p.scrape, err = scrapeOptions(f)
+	p.scrape, err = scrapeOptions(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	tlsConfig, err := scrape.TLSFiles{CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile, InsecureSkipVerify: f.insecureSkipVerify}.Config()
+	tlsConfig, err := tlsConfig(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("TLS: %w", err)
+		return nil, err
 	}
 	p.client = scrape.NewClient(tlsConfig)
 
@@ -225,7 +227,7 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 		return nil, err
 	}
 	if f.targetsFile != "" {
-		fleet, err := loadTargetsFile(f.targetsFile)
+		fleet, err := loadTargetsFile(ctx, f.targetsFile)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +263,7 @@ func (d *discoveryError) Error() string { return d.err.Error() }
 func (d *discoveryError) Unwrap() error { return d.err }
 
 // checkOptions builds the engine's options from the flags.
-func checkOptions(f *checkFlags) (check.Options, error) {
+func checkOptions(ctx context.Context, f *checkFlags) (check.Options, error) {
 	// The engine stops making findings of a rule past the cap, so a line
 	// repeated a million times costs --max-findings findings, not a
 	// million; the reports apply the same cap across a target's scrapes.
@@ -276,7 +278,11 @@ func checkOptions(f *checkFlags) (check.Options, error) {
 	case "":
 		return opts, errors.New("--schema is empty: want deploy, none or a schema file")
 	default:
-		s, err := check.LoadSchema(f.schema)
+		data, err := readSideFile(ctx, "--schema", f.schema, sideFileLimit)
+		if err != nil {
+			return opts, err
+		}
+		s, err := check.ParseSchemaFile(f.schema, data)
 		if err != nil {
 			return opts, err
 		}
@@ -325,7 +331,7 @@ func validNamespace(ns string) error {
 }
 
 // scrapeOptions builds the request options, reading secrets from files.
-func scrapeOptions(f *checkFlags) (scrape.Options, error) {
+func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version}
 	if len(f.headers) > 0 {
 		opts.Header = http.Header{}
@@ -342,7 +348,7 @@ func scrapeOptions(f *checkFlags) (scrape.Options, error) {
 		return opts, errors.New("--bearer-token-file and basic auth exclude each other: give one")
 	}
 	if f.bearerTokenFile != "" {
-		token, err := readSecret(f.bearerTokenFile, "--bearer-token-file")
+		token, err := readSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
 		if err != nil {
 			return opts, err
 		}
@@ -354,7 +360,7 @@ func scrapeOptions(f *checkFlags) (scrape.Options, error) {
 	case f.basicAuthUser == "" && f.basicAuthPassFile != "":
 		return opts, errors.New("--basic-auth-password-file needs --basic-auth-user")
 	case f.basicAuthUser != "":
-		password, err := readSecret(f.basicAuthPassFile, "--basic-auth-password-file")
+		password, err := readSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
 		if err != nil {
 			return opts, err
 		}
@@ -378,16 +384,41 @@ func validHeaderName(name string) bool {
 
 // readSecret reads a token or password file, without the trailing newline
 // every editor adds (as Prometheus does).
-func readSecret(path, flagName string) (string, error) {
-	data, err := os.ReadFile(path)
+func readSecret(ctx context.Context, flag, path string) (string, error) {
+	data, err := readSideFile(ctx, flag, path, sideFileLimit)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", flagName, err)
+		return "", err
 	}
 	secret := strings.TrimSpace(string(data))
 	if secret == "" {
-		return "", fmt.Errorf("%s: %s is empty", flagName, path)
+		return "", fmt.Errorf("%s %s: is empty", flag, path)
 	}
 	return secret, nil
+}
+
+// tlsConfig builds the TLS configuration from the TLS flags, reading
+// their files through the bounded reader.
+func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
+	files := map[string][]byte{}
+	for _, side := range []struct{ flag, path string }{{"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
+		if side.path == "" {
+			continue
+		}
+		data, err := readSideFile(ctx, side.flag, side.path, sideFileLimit)
+		if err != nil {
+			return nil, err
+		}
+		files[side.path] = data
+	}
+	cfg, err := scrape.TLSFiles{
+		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,
+		InsecureSkipVerify: f.insecureSkipVerify,
+		ReadFile:           func(path string) ([]byte, error) { return files[path], nil },
+	}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	return cfg, nil
 }
 
 // positionalTargets sorts the command line's targets into URLs and files,

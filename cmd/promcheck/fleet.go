@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,10 +31,10 @@ type fileSDGroup struct {
 // group's labels and __param_<name> labels become query parameters, as in
 // Prometheus. Unknown keys are errors, so a typo is not silently a
 // different fleet.
-func loadTargetsFile(path string) ([]target, error) {
-	data, err := os.ReadFile(path)
+func loadTargetsFile(ctx context.Context, path string) ([]target, error) {
+	data, err := readSideFile(ctx, "--targets-file", path, targetsFileLimit)
 	if err != nil {
-		return nil, fmt.Errorf("--targets-file: %w", err)
+		return nil, err
 	}
 	var groups []fileSDGroup
 	switch strings.ToLower(filepath.Ext(path)) {

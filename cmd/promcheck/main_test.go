@@ -254,3 +254,45 @@ func (d docReport) rules() []string {
 	}
 	return ids
 }
+
+// promcheckInterrupted runs the binary with args and sends it SIGINT (a
+// Ctrl-C) when trigger fires. It fails the test unless promcheck exits
+// within 10 seconds of the signal, killing it then.
+func promcheckInterrupted(t *testing.T, trigger <-chan time.Time, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+		t.Logf("promcheck exited before the interrupt")
+	case <-trigger:
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("promcheck %s did not stop within 10s of SIGINT:\n--- stdout:\n%s--- stderr:\n%.2000s", strings.Join(args, " "), stdout.String(), stderr.String())
+		}
+	}
+	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return r
+}

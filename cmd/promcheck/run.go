@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -52,7 +51,7 @@ func (p *plan) checkTarget(ctx context.Context, t target, e env, prog *progress)
 	if t.URL != "" {
 		return p.checkURL(ctx, t, prog)
 	}
-	return p.checkFiles(t, e, prog)
+	return p.checkFiles(ctx, t, e, prog)
 }
 
 // checkURL scrapes a URL --scrapes times in each --accept format, checking
@@ -131,7 +130,7 @@ func withHint(err error) error {
 
 // checkFiles checks a file target: one file, or a sequence of files read
 // as successive scrapes.
-func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
+func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
 	contentType := ""
 	switch p.flags.format {
@@ -143,7 +142,7 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 	limit := newFindingsCap(p.flags.maxFindings)
 	var previous *check.Exposition
 	for _, file := range t.Files {
-		body, err := p.readFile(file, e.stdin)
+		body, err := p.readFile(ctx, file, e.stdin)
 		prog.scrapeDone()
 		if err != nil {
 			r.Err = err
@@ -161,34 +160,18 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 }
 
 // readFile reads a file or stdin ("-") up to --max-bytes.
-func (p *plan) readFile(path string, stdin io.Reader) ([]byte, error) {
+func (p *plan) readFile(ctx context.Context, path string, stdin io.Reader) ([]byte, error) {
 	name := path
-	var src io.Reader
 	if path == "-" {
-		name, src = "stdin", stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			// PathError would say "open PATH: ..."; the path is named once.
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		defer f.Close()
-		if info, err := f.Stat(); err == nil && info.IsDir() {
-			return nil, fmt.Errorf("read %s: is a directory, not an exposition", path)
-		}
-		src = f
+		name = "stdin"
 	}
 	limit := p.flags.maxBytes
-	body, err := io.ReadAll(io.LimitReader(src, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if int64(len(body)) > limit {
+	body, err := readBounded(ctx, path, stdin, limit)
+	switch {
+	case errors.Is(err, errTooLarge):
 		return nil, fmt.Errorf("read %s: larger than the limit of %d bytes (--max-bytes)", name, limit)
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return body, nil
 }
