@@ -242,7 +242,7 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	}
 	if len(p.targets) == 0 {
 		if f.prometheus != "" {
-			return nil, &discoveryError{fmt.Errorf("prometheus %s: no active targets to check", f.prometheus)}
+			return nil, &discoveryError{fmt.Errorf("prometheus %s: no active targets to check", scrape.Redact(f.prometheus))}
 		}
 		return nil, errors.New("no targets: give URLs, files or - (stdin), or --targets-file or --prometheus")
 	}
@@ -332,15 +332,19 @@ func validNamespace(ns string) error {
 
 // scrapeOptions builds the request options, reading secrets from files.
 func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
-	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version}
+	// A non-2xx answer is a failed scrape, as in Prometheus: its body is an
+	// error page, not an exposition to judge.
+	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version, RejectStatus: true}
 	if len(f.headers) > 0 {
 		opts.Header = http.Header{}
 	}
-	for _, h := range f.headers {
+	for i, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
 		if !ok || !validHeaderName(name) {
-			return opts, fmt.Errorf("--header %q: want \"Name: value\"", h)
+			// Never echoed: "Authorization Bearer X", a missing colon,
+			// is a secret.
+			return opts, fmt.Errorf("--header number %d of %d: want \"Name: value\" with Name a header name, e.g. \"X-Tenant: blue\" (the header is not shown: it may hold a secret)", i+1, len(f.headers))
 		}
 		opts.Header.Add(name, strings.TrimSpace(value))
 	}
@@ -431,10 +435,10 @@ func positionalTargets(args []string, sequence bool) ([]target, error) {
 	for _, a := range args {
 		switch {
 		case strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://"):
-			targets = append(targets, target{Name: a, URL: a})
+			targets = append(targets, target{Name: scrape.Redact(a), URL: a})
 			continue
 		case strings.Contains(a, "://"):
-			return nil, fmt.Errorf("target %q: only http:// and https:// URLs can be scraped", a)
+			return nil, fmt.Errorf("target %q: only http:// and https:// URLs can be scraped", scrape.Redact(a))
 		case a == "":
 			return nil, errors.New("an empty target: give a URL, a file or - (stdin)")
 		case a == "-":

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -54,9 +55,11 @@ type result struct {
 	stdout, stderr string
 	code           int
 	elapsed        time.Duration
-	// maxRSS is the peak resident memory of promcheck in bytes, when run
-	// by promcheckMemory.
-	maxRSS int64
+	// maxRSS is the peak resident memory of promcheck in bytes, and
+	// maxLiveHeap the largest heap the collector found live (its
+	// gctrace), when run by promcheckMemory. The live heap is the steadier
+	// figure: the peak RSS also depends on when the collector ran.
+	maxRSS, maxLiveHeap int64
 }
 
 // output is stdout and stderr together, for messages that may be on either.
@@ -73,15 +76,16 @@ func promcheck(t *testing.T, stdin string, args ...string) result {
 	return runBinary(t, stdin, binary, args...)
 }
 
-// promcheckMemory runs promcheck like promcheck does, under peakrss, and
-// sets result.maxRSS. It skips the test where peak memory is not reported
-// as on Linux.
+// promcheckMemory runs promcheck like promcheck does, under peakrss and
+// with the collector's trace on, and sets result.maxRSS and maxLiveHeap
+// (the trace is taken out of stderr). It skips the test where peak memory
+// is not reported as on Linux.
 func promcheckMemory(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("peak memory is measured on Linux only")
 	}
-	r := runBinary(t, stdin, peakRSS, append([]string{binary}, args...)...)
+	r := runBinaryEnv(t, stdin, []string{"GODEBUG=gctrace=1"}, peakRSS, append([]string{binary}, args...)...)
 	i := strings.LastIndex(r.stderr, "peakrss: ")
 	if i < 0 {
 		t.Fatalf("peakrss did not report:\n%s", r)
@@ -91,14 +95,36 @@ func promcheckMemory(t *testing.T, stdin string, args ...string) result {
 		t.Fatalf("peakrss: %v\n%s", err, r)
 	}
 	r.stderr, r.maxRSS = r.stderr[:i], n
+	// "gc 3 @0.1s 2%: ... ms cpu, 80->81->45 MB, 90 MB goal, ...": the
+	// last of the three is the heap found live.
+	var rest []string
+	for _, line := range strings.SplitAfter(r.stderr, "\n") {
+		if m := gcTrace.FindStringSubmatch(line); m != nil {
+			live, _ := strconv.ParseInt(m[1], 10, 64)
+			r.maxLiveHeap = max(r.maxLiveHeap, live<<20)
+			continue
+		}
+		rest = append(rest, line)
+	}
+	r.stderr = strings.Join(rest, "")
 	return r
 }
 
+var gcTrace = regexp.MustCompile(`^gc \d+ @.* \d+->\d+->(\d+) MB`)
+
 func runBinary(t *testing.T, stdin, binary string, args ...string) result {
+	t.Helper()
+	return runBinaryEnv(t, stdin, nil, binary, args...)
+}
+
+// runBinaryEnv runs binary with args, stdin and env added to the test's
+// environment.
+func runBinaryEnv(t *testing.T, stdin string, env []string, binary string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -201,11 +227,13 @@ type docReport struct {
 	Schema      string `json:"schema"`
 	Strict      bool   `json:"strict"`
 	MaxFindings int    `json:"max_findings"`
+	Interrupted bool   `json:"interrupted"`
 	Summary     struct {
 		Targets  int `json:"targets"`
 		Passed   int `json:"passed"`
 		Failed   int `json:"failed"`
 		Errored  int `json:"errored"`
+		Skipped  int `json:"skipped"`
 		Errors   int `json:"errors"`
 		Warnings int `json:"warnings"`
 		Infos    int `json:"infos"`
@@ -223,8 +251,12 @@ type docReport struct {
 			ContentType string `json:"content_type"`
 			Format      string `json:"format"`
 			StatusCode  int    `json:"status_code"`
-			Verdict     string `json:"verdict"`
-			Findings    []struct {
+			Redirects   []struct {
+				Status int    `json:"status"`
+				URL    string `json:"url"`
+			} `json:"redirects"`
+			Verdict  string `json:"verdict"`
+			Findings []struct {
 				Rule     string `json:"rule"`
 				Severity string `json:"severity"`
 				Family   string `json:"family"`

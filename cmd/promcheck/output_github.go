@@ -16,9 +16,13 @@ import (
 //	::error file=metrics.prom,line=4,title=order.series::metrics.prom line 4: message
 //
 // Findings in files carry file= and line= so GitHub marks the line in the
-// pull request.
+// pull request. An interrupted run starts with a notice saying the report
+// is partial; a redirect a scrape followed is a notice too.
 func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFindings int) error {
 	w := &write{w: out}
+	if sum.Interrupted {
+		w.printf("::notice title=promcheck::%s\n", escapeData("interrupted (SIGINT or SIGTERM): "+interruptedNote(sum)))
+	}
 	for _, r := range results {
 		for _, s := range r.Scrapes {
 			file := ""
@@ -28,6 +32,9 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFind
 			where := r.Target.Name
 			if s.Name != r.Target.Name {
 				where += " " + scrapeTitle(s)
+			}
+			if len(s.Redirects) > 0 {
+				w.printf("::notice title=redirect::%s\n", escapeData(where+": "+redirectNote(s.Redirects)))
 			}
 			for _, f := range s.Findings {
 				props := []string{}
@@ -57,8 +64,7 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFind
 			w.printf("::error title=promcheck::%s\n", escapeData("could not check: "+r.Err.Error()))
 		}
 	}
-	w.printf("promcheck: %s: %s: %d pass, %d fail, %d could not be checked; %s\n",
-		strings.ToUpper(sum.Verdict.String()), plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, sum.Findings)
+	w.printf("%s\n", summaryLine(sum))
 	return w.err
 }
 

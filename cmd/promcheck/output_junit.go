@@ -14,13 +14,15 @@ import (
 // scrape, one testcase per rule that fired, failed when one of its
 // findings fails the check, or one passing testcase when the scrape has no
 // findings; a target that could not be checked has a testcase with an
-// <error>.
+// <error>, one an interrupted run did not check a <skipped> testcase.
+// Redirects a scrape followed are properties of its target's suite.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -29,6 +31,7 @@ type junitSuite struct {
 	Tests      int              `xml:"tests,attr"`
 	Failures   int              `xml:"failures,attr"`
 	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	Cases      []junitCase      `xml:"testcase"`
 }
@@ -47,7 +50,12 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -60,14 +68,25 @@ func writeJUnit(w io.Writer, results []*targetResult, maxFindings int) error {
 	out := junitSuites{Name: "promcheck"}
 	for _, r := range results {
 		suite := junitSuite{Name: r.Target.Name}
-		if len(r.Target.Labels) > 0 {
-			suite.Properties = &junitProperties{}
-			for _, name := range sortedKeys(r.Target.Labels) {
-				suite.Properties.Property = append(suite.Properties.Property, junitProperty{Name: name, Value: r.Target.Labels[name]})
-			}
+		var props []junitProperty
+		for _, name := range sortedKeys(r.Target.Labels) {
+			props = append(props, junitProperty{Name: name, Value: r.Target.Labels[name]})
 		}
 		for _, s := range r.Scrapes {
 			suite.Cases = append(suite.Cases, junitScrapeCases(r.Target.Name, s, maxFindings)...)
+			if len(s.Redirects) > 0 {
+				props = append(props, junitProperty{Name: "redirect", Value: scrapeTitle(s) + ": " + redirectNote(s.Redirects)})
+			}
+		}
+		if len(props) > 0 {
+			suite.Properties = &junitProperties{Property: props}
+		}
+		if r.Interrupted {
+			suite.Cases = append(suite.Cases, junitCase{
+				ClassName: r.Target.Name,
+				Name:      "check",
+				Skipped:   &junitSkipped{Message: "not checked (interrupted)"},
+			})
 		}
 		if r.Err != nil {
 			suite.Cases = append(suite.Cases, junitCase{
@@ -84,10 +103,14 @@ func writeJUnit(w io.Writer, results []*targetResult, maxFindings int) error {
 			if c.Error != nil {
 				suite.Errors++
 			}
+			if c.Skipped != nil {
+				suite.Skipped++
+			}
 		}
 		out.Tests += suite.Tests
 		out.Failures += suite.Failures
 		out.Errors += suite.Errors
+		out.Skipped += suite.Skipped
 		out.Suites = append(out.Suites, suite)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {

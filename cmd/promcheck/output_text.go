@@ -23,8 +23,15 @@ import (
 //	  FAIL: 1 error, 0 warnings, 0 info in 2 scrapes
 //
 //	promcheck: FAIL: 1 target: 0 pass, 1 fail, 0 could not be checked; 1 error, 0 warnings, 0 info (schema deploy)
+//
+// An interrupted run says so first, and its summary line says INTERRUPTED;
+// targets it did not check read "NOT CHECKED (interrupted)".
 func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) error {
 	w := &write{w: out}
+	if sum.Interrupted {
+		// First, so that nobody reads the targets below as the fleet's state.
+		w.printf("promcheck: INTERRUPTED (SIGINT or SIGTERM): %s\n\n", interruptedNote(sum))
+	}
 	for i, r := range results {
 		if i > 0 {
 			w.printf("\n")
@@ -41,6 +48,12 @@ func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) 
 		switch r.verdict() {
 		case verdictError:
 			w.printf("  ERROR: could not check: %v\n", r.Err)
+		case verdictSkipped:
+			w.printf("  NOT CHECKED (interrupted)")
+			if len(r.Scrapes) > 0 {
+				w.printf(" after %s: %s", plural(len(r.Scrapes), "scrape"), counts)
+			}
+			w.printf("\n")
 		case verdictFail:
 			w.printf("  FAIL: %s in %s\n", counts, plural(len(r.Scrapes), "scrape"))
 		default:
@@ -51,8 +64,7 @@ func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) 
 	if p.flags.strict {
 		schema += ", strict"
 	}
-	w.printf("\npromcheck: %s: %s: %d pass, %d fail, %d could not be checked; %s (%s)\n",
-		strings.ToUpper(sum.Verdict.String()), plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, sum.Findings, schema)
+	w.printf("\n%s (%s)\n", summaryLine(sum), schema)
 	return w.err
 }
 
@@ -65,6 +77,9 @@ func writeTextScrape(w *write, t target, s scrapeResult, maxFindings int) {
 	w.printf("  %s: %s", title, s.Format)
 	if s.StatusCode != 0 {
 		w.printf(", HTTP %d", s.StatusCode)
+	}
+	if len(s.Redirects) > 0 {
+		w.printf(" %s", redirectNote(s.Redirects))
 	}
 	if s.Parsed {
 		// How much was judged: "no findings" over nothing is no evidence.

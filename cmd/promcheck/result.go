@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
 // A target is one thing to check: a URL scraped one or more times, or
@@ -30,6 +31,11 @@ type targetResult struct {
 	// Err is set when the target could not be checked (completely): the
 	// scrapes before the failure are kept and reported.
 	Err error
+	// Interrupted is set when the run was interrupted (SIGINT, SIGTERM)
+	// before the target was checked, or while it was: the scrapes before
+	// are kept and reported. The target is then "not checked", neither
+	// failed nor in error.
+	Interrupted bool
 }
 
 // scrapeResult is one exposition checked: what the reports say of it. It
@@ -46,6 +52,8 @@ type scrapeResult struct {
 	ContentType string
 	// StatusCode is the HTTP status, 0 for files.
 	StatusCode int
+	// Redirects are the redirects followed to the exposition.
+	Redirects []scrape.Redirect
 	// Format is how the exposition was parsed ("text", "openmetrics"), or
 	// "unknown" when there was no body to parse.
 	Format string
@@ -131,27 +139,31 @@ func (c *findingsCap) apply(report *check.Report) ([]check.Finding, []check.Omis
 type verdict int
 
 const (
-	verdictPass  verdict = iota // conforms
-	verdictFail                 // checked, violations found
-	verdictError                // could not be checked
+	verdictPass    verdict = iota // conforms
+	verdictFail                   // checked, violations found
+	verdictSkipped                // not checked: the run was interrupted
+	verdictError                  // could not be checked
 )
 
 func (v verdict) String() string {
 	switch v {
 	case verdictFail:
 		return "fail"
+	case verdictSkipped:
+		return "skipped"
 	case verdictError:
 		return "error"
 	}
 	return "pass"
 }
 
-// exitCode maps a verdict to the exit status.
+// exitCode maps a verdict to the exit status. An interrupted run could not
+// check everything: 2, like an error.
 func (v verdict) exitCode() int {
 	switch v {
 	case verdictFail:
 		return exitViolations
-	case verdictError:
+	case verdictSkipped, verdictError:
 		return exitCannotCheck
 	}
 	return exitConforms
@@ -160,6 +172,9 @@ func (v verdict) exitCode() int {
 func (r *targetResult) verdict() verdict {
 	if r.Err != nil {
 		return verdictError
+	}
+	if r.Interrupted {
+		return verdictSkipped
 	}
 	for _, s := range r.Scrapes {
 		if s.Failed {
@@ -203,11 +218,16 @@ func (c *severityCounts) plus(o severityCounts) {
 // runSummary is the roll-up of a run.
 type runSummary struct {
 	Targets, Passed, Failed, Errored int
-	Findings                         severityCounts
-	Verdict                          verdict
+	// Skipped counts the targets not checked because the run was
+	// interrupted; Interrupted says whether it was.
+	Skipped     int
+	Interrupted bool
+	Findings    severityCounts
+	Verdict     verdict
 }
 
-// summarize rolls results up: the worst verdict wins.
+// summarize rolls results up: the worst verdict wins, and an interrupted
+// run is an error (it could not check everything).
 func summarize(results []*targetResult) runSummary {
 	s := runSummary{Targets: len(results)}
 	for _, r := range results {
@@ -217,6 +237,10 @@ func summarize(results []*targetResult) runSummary {
 			s.Passed++
 		case verdictFail:
 			s.Failed++
+		case verdictSkipped:
+			s.Skipped++
+			s.Interrupted = true
+			v = verdictError
 		case verdictError:
 			s.Errored++
 		}

@@ -39,19 +39,41 @@ func (p *plan) run(ctx context.Context, e env) []*targetResult {
 			}
 		})
 	}
+feed:
 	for i := range p.targets {
-		jobs <- i
+		select {
+		case <-ctx.Done():
+			break feed
+		case jobs <- i:
+		}
 	}
 	close(jobs)
 	wg.Wait()
+	// Targets never handed out: the run was interrupted before them.
+	for i, r := range results {
+		if r == nil {
+			results[i] = &targetResult{Target: p.targets[i], Interrupted: true}
+		}
+	}
 	return results
 }
 
 func (p *plan) checkTarget(ctx context.Context, t target, e env, prog *progress) *targetResult {
+	if ctx.Err() != nil {
+		// Interrupted while this target waited for a worker.
+		return &targetResult{Target: t, Interrupted: true}
+	}
 	if t.URL != "" {
 		return p.checkURL(ctx, t, prog)
 	}
 	return p.checkFiles(ctx, t, e, prog)
+}
+
+// interrupted reports whether err, or the failure it caused, comes from the
+// run being interrupted (the context canceled, not timed out): the target
+// is then not checked, rather than in error.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(ctx.Err(), context.Canceled)
 }
 
 // checkURL scrapes a URL --scrapes times in each --accept format, checking
@@ -69,7 +91,7 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 		if i > 0 && p.flags.interval > 0 {
 			select {
 			case <-ctx.Done():
-				r.Err = fmt.Errorf("scrape %s: canceled after %d of %d scrapes", t.URL, i, n)
+				r.Interrupted = true
 				return r
 			case <-time.After(p.flags.interval):
 			}
@@ -78,12 +100,17 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 			opts := p.scrape
 			opts.Accept = a.header
 			opts.Timeout = p.flags.timeout
-			in, err := scrape.Get(ctx, p.client, t.URL, opts)
+			res, err := scrape.Scrape(ctx, p.client, t.URL, opts)
 			prog.scrapeDone()
-			if err != nil {
-				r.Err = withHint(err)
+			if interrupted(ctx, err) {
+				r.Interrupted = true
 				return r
 			}
+			if err != nil {
+				r.Err = withHint(err, opts)
+				return r
+			}
+			in := res.Input
 			in.Previous = previous[a.name]
 			report := check.Check(in, p.opts)
 			previous[a.name] = report.Exposition
@@ -97,14 +124,16 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 				AcceptName:  a.name,
 				ContentType: in.ContentType,
 				StatusCode:  in.HTTP.StatusCode,
+				Redirects:   res.Redirects,
 			}.judged(report, limit))
 		}
 	}
 	return r
 }
 
-// withHint adds to a scrape error the flag that changes the outcome.
-func withHint(err error) error {
+// withHint adds to a scrape error the flag that changes the outcome. opts
+// are the options the scrape was made with.
+func withHint(err error, opts scrape.Options) error {
 	var se *scrape.Error
 	if !errors.As(err, &se) {
 		return err
@@ -120,6 +149,14 @@ func withHint(err error) error {
 	case scrape.KindTLS:
 		if strings.Contains(se.Detail, "certificate required") {
 			hint = "use --cert-file and --key-file"
+		}
+	case scrape.KindStatus:
+		switch {
+		case se.Status != 401 && se.Status != 403:
+		case opts.BearerToken != "" || opts.BasicAuthUser != "":
+			hint = "the credentials sent were refused: check --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
+		default:
+			hint = "send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
 		}
 	}
 	if hint == "" {
@@ -142,8 +179,16 @@ func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) 
 	limit := newFindingsCap(p.flags.maxFindings)
 	var previous *check.Exposition
 	for _, file := range t.Files {
+		if ctx.Err() != nil {
+			r.Interrupted = true
+			return r
+		}
 		body, err := p.readFile(ctx, file, e.stdin)
 		prog.scrapeDone()
+		if interrupted(ctx, err) {
+			r.Interrupted = true
+			return r
+		}
 		if err != nil {
 			r.Err = err
 			return r
