@@ -129,7 +129,17 @@ func runBinaryEnv(t *testing.T, stdin string, env []string, binary string, args 
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	r := finished(t, cmd.Run(), &stdout, &stderr, start, args)
+	if ctx.Err() != nil {
+		t.Fatalf("promcheck %s hung:\n%s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// finished is the result of a run started at start that ended with err
+// (cmd.Wait's), failing the test if it did not run at all.
+func finished(t *testing.T, err error, stdout, stderr *bytes.Buffer, start time.Time, args []string) result {
+	t.Helper()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
@@ -138,9 +148,6 @@ func runBinaryEnv(t *testing.T, stdin string, env []string, binary string, args 
 		r.code = exit.ExitCode()
 	default:
 		t.Fatalf("promcheck %s: %v", strings.Join(args, " "), err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("promcheck %s hung:\n%s", strings.Join(args, " "), r)
 	}
 	return r
 }
@@ -317,14 +324,5 @@ func promcheckInterrupted(t *testing.T, trigger <-chan time.Time, args ...string
 			t.Fatalf("promcheck %s did not stop within 10s of SIGINT:\n--- stdout:\n%s--- stderr:\n%.2000s", strings.Join(args, " "), stdout.String(), stderr.String())
 		}
 	}
-	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &exit):
-		r.code = exit.ExitCode()
-	default:
-		t.Fatal(err)
-	}
-	return r
+	return finished(t, err, &stdout, &stderr, start, args)
 }
