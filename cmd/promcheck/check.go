@@ -36,6 +36,13 @@ for its active targets and checks each scrape URL directly (the TLS flags
 apply to the Prometheus API too; credentials and headers go only to the
 targets).
 
+Memory follows --max-bytes and --parallel, not the fleet: each target in
+flight holds its exposition (and the previous one with --scrapes), reports
+hold findings only, and at most --max-findings findings of a rule per
+target are listed. promcheck sets the Go runtime's soft memory limit to
+about 5 x --max-bytes per exposition held, plus 64 MiB, and at least
+512 MiB, unless GOMEMLIMIT is set.
+
 Secrets never go on the command line: --bearer-token-file and
 --basic-auth-password-file read them from files. Files that flags name are
 read up to 1 MiB (a targets file up to 32 MiB), so a wrong path such as

@@ -222,3 +222,37 @@ func TestMemoryFlatInScrapes(t *testing.T) {
 	}
 	wantFlat(t, "scrapes", 8, 24, runs)
 }
+
+// The soft memory limit grows with --max-bytes, the targets in flight and
+// the expositions each holds at once, and is never below minMemoryLimit.
+func TestMemoryLimit(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name     string
+		maxBytes int64
+		parallel int
+		targets  int
+		scrapes  int
+		accept   string
+		sequence bool
+		want     int64
+	}{
+		{"defaults, at least the floor", 16 * mib, 4, 10, 1, "text", false, 512 * mib},
+		{"fleet at --parallel 2", 64 * mib, 2, 16, 1, "text", false, (64 + 2*5*64) * mib},
+		{"successive scrapes keep the previous", 64 * mib, 2, 16, 2, "text", false, (64 + 2*5*64*2) * mib},
+		{"and one previous per format", 64 * mib, 2, 16, 2, "both", false, (64 + 2*5*64*3) * mib},
+		{"fewer targets than --parallel", 64 * mib, 4, 1, 8, "text", false, (64 + 5*64*2) * mib},
+		{"a sequence of files", 64 * mib, 4, 1, 1, "text", true, (64 + 5*64*2) * mib},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := checkFlags{maxBytes: c.maxBytes, parallel: c.parallel, scrapes: c.scrapes, sequence: c.sequence}
+			p := &plan{flags: &f, targets: make([]target, c.targets), accepts: []acceptChoice{{"text", ""}}}
+			if c.accept == "both" {
+				p.accepts = append(p.accepts, acceptChoice{"openmetrics", ""})
+			}
+			if got := memoryLimit(p); got != c.want {
+				t.Errorf("memoryLimit = %d MiB, want %d MiB", got/mib, c.want/mib)
+			}
+		})
+	}
+}

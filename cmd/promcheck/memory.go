@@ -23,15 +23,23 @@ import (
 // exposition of 1e6 series with two labels (check.Check's Exposition is
 // about 3.7 times its body). Expositions of very short lines cost more
 // per byte; the limit is soft, so the collector then works harder rather
-// than failing.
+// than failing (and minMemoryLimit keeps it from working without pause).
 const modelBytesPerBodyByte = 5
 
 // memoryBase is what promcheck needs besides the expositions: the
 // runtime, the HTTP client, the engine's tables, the findings.
 const memoryBase = 64 << 20
 
+// minMemoryLimit is the least limit set. Below it the collector is left
+// to its default pacing: an exposition of very short lines costs more
+// than modelBytesPerBodyByte (3e6 lines of "a 1", 12 MB, parse to about
+// 290 MB), and a limit under what is live makes the collector run
+// without pause, tripling the CPU time, to save memory nobody misses.
+const minMemoryLimit = 512 << 20
+
 // memoryLimit is the soft memory limit for a check: memoryBase plus, per
-// target in flight, the expositions it holds at once at --max-bytes each.
+// target in flight (--parallel, or fewer when there are fewer targets),
+// the expositions it holds at once at --max-bytes each.
 func memoryLimit(p *plan) int64 {
 	held := int64(1) // the exposition being judged
 	if p.flags.scrapes > 1 {
@@ -41,7 +49,8 @@ func memoryLimit(p *plan) int64 {
 		held = 2
 	}
 	perTarget := float64(p.flags.maxBytes) * modelBytesPerBodyByte * float64(held)
-	limit := memoryBase + float64(p.flags.parallel)*perTarget
+	inFlight := min(p.flags.parallel, len(p.targets))
+	limit := max(memoryBase+float64(inFlight)*perTarget, minMemoryLimit)
 	return int64(min(limit, math.MaxInt64/2))
 }
 
