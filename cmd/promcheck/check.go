@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -36,8 +36,17 @@ for its active targets and checks each scrape URL directly (the TLS flags
 apply to the Prometheus API too; credentials and headers go only to the
 targets).
 
+Memory follows --max-bytes and --parallel, not the fleet: each target in
+flight holds its exposition (and the previous one with --scrapes), reports
+hold findings only, and at most --max-findings findings of a rule per
+target are listed. promcheck sets the Go runtime's soft memory limit to
+about 5 x --max-bytes per exposition held, plus 64 MiB, and at least
+512 MiB, unless GOMEMLIMIT is set.
+
 Secrets never go on the command line: --bearer-token-file and
---basic-auth-password-file read them from files.
+--basic-auth-password-file read them from files. Files that flags name are
+read up to 1 MiB (a targets file up to 32 MiB), so a wrong path such as
+/dev/zero fails at once; Ctrl-C ends a wait on a named pipe.
 
 Examples:
   promcheck check http://127.0.0.1:9464/metrics/prometheus
@@ -75,7 +84,14 @@ type checkFlags struct {
 	parallel           int
 	prometheus         string
 	quiet              bool
+	maxFindings        int
 }
+
+// defaultMaxFindings is how many findings of one rule a target reports
+// with their lines before "and N more like this": enough to see the
+// pattern, few enough to read, and a bound on memory and report size when
+// a rule fires on every line.
+const defaultMaxFindings = 20
 
 // multiFlag is a repeatable string flag.
 type multiFlag []string
@@ -109,6 +125,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.parallel, "parallel", 4, "`number` of targets checked at once")
 	fs.StringVar(&f.prometheus, "prometheus", "", "check every active target of the Prometheus server at `URL`")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress line on stderr, even on a terminal")
+	fs.IntVar(&f.maxFindings, "max-findings", defaultMaxFindings, "report at most this `number` of findings of each rule per target, then \"and N more like this\" (every output format); 0: all of them")
 }
 
 // plan is a validated check run: what to check and how.
@@ -148,6 +165,7 @@ func runCheck(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "promcheck check --help shows the flags and examples")
 		return exitCannotCheck
 	}
+	setMemoryLimit(p)
 	results := p.run(ctx, e)
 	return report(results, p, e)
 }
@@ -191,20 +209,23 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	if f.parallel < 1 {
 		return nil, fmt.Errorf("--parallel %d: want at least 1", f.parallel)
 	}
+	if f.maxFindings < 0 {
+		return nil, fmt.Errorf("--max-findings %d: want 0 (no limit) or more", f.maxFindings)
+	}
 
-	opts, err := checkOptions(f)
+	opts, err := checkOptions(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	p.opts = opts
 
-	p.scrape, err = scrapeOptions(f)
+	p.scrape, err = scrapeOptions(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	tlsConfig, err := scrape.TLSFiles{CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile, InsecureSkipVerify: f.insecureSkipVerify}.Config()
+	tlsConfig, err := tlsConfig(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("TLS: %w", err)
+		return nil, err
 	}
 	p.client = scrape.NewClient(tlsConfig)
 
@@ -213,7 +234,7 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 		return nil, err
 	}
 	if f.targetsFile != "" {
-		fleet, err := loadTargetsFile(f.targetsFile)
+		fleet, err := loadTargetsFile(ctx, f.targetsFile)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +249,7 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	}
 	if len(p.targets) == 0 {
 		if f.prometheus != "" {
-			return nil, &discoveryError{fmt.Errorf("prometheus %s: no active targets to check", f.prometheus)}
+			return nil, &discoveryError{fmt.Errorf("prometheus %s: no active targets to check", scrape.Redact(f.prometheus))}
 		}
 		return nil, errors.New("no targets: give URLs, files or - (stdin), or --targets-file or --prometheus")
 	}
@@ -249,8 +270,11 @@ func (d *discoveryError) Error() string { return d.err.Error() }
 func (d *discoveryError) Unwrap() error { return d.err }
 
 // checkOptions builds the engine's options from the flags.
-func checkOptions(f *checkFlags) (check.Options, error) {
-	opts := check.Options{Strict: f.strict}
+func checkOptions(ctx context.Context, f *checkFlags) (check.Options, error) {
+	// The engine stops making findings of a rule past the cap, so a line
+	// repeated a million times costs --max-findings findings, not a
+	// million; the reports apply the same cap across a target's scrapes.
+	opts := check.Options{Strict: f.strict, MaxFindingsPerRule: f.maxFindings}
 	switch f.schema {
 	case "deploy":
 		if err := validNamespace(f.namespace); err != nil {
@@ -261,7 +285,11 @@ func checkOptions(f *checkFlags) (check.Options, error) {
 	case "":
 		return opts, errors.New("--schema is empty: want deploy, none or a schema file")
 	default:
-		s, err := check.LoadSchema(f.schema)
+		data, err := readSideFile(ctx, "--schema", f.schema, sideFileLimit)
+		if err != nil {
+			return opts, err
+		}
+		s, err := check.ParseSchemaFile(f.schema, data)
 		if err != nil {
 			return opts, err
 		}
@@ -310,16 +338,20 @@ func validNamespace(ns string) error {
 }
 
 // scrapeOptions builds the request options, reading secrets from files.
-func scrapeOptions(f *checkFlags) (scrape.Options, error) {
-	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version}
+func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
+	// A non-2xx answer is a failed scrape, as in Prometheus: its body is an
+	// error page, not an exposition to judge.
+	opts := scrape.Options{MaxBytes: f.maxBytes, UserAgent: "promcheck/" + version, RejectStatus: true}
 	if len(f.headers) > 0 {
 		opts.Header = http.Header{}
 	}
-	for _, h := range f.headers {
+	for i, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
 		if !ok || !validHeaderName(name) {
-			return opts, fmt.Errorf("--header %q: want \"Name: value\"", h)
+			// Never echoed: "Authorization Bearer X", a missing colon,
+			// is a secret.
+			return opts, fmt.Errorf("--header number %d of %d: want \"Name: value\" with Name a header name, e.g. \"X-Tenant: blue\" (the header is not shown: it may hold a secret)", i+1, len(f.headers))
 		}
 		opts.Header.Add(name, strings.TrimSpace(value))
 	}
@@ -327,7 +359,7 @@ func scrapeOptions(f *checkFlags) (scrape.Options, error) {
 		return opts, errors.New("--bearer-token-file and basic auth exclude each other: give one")
 	}
 	if f.bearerTokenFile != "" {
-		token, err := readSecret(f.bearerTokenFile, "--bearer-token-file")
+		token, err := readSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
 		if err != nil {
 			return opts, err
 		}
@@ -339,7 +371,7 @@ func scrapeOptions(f *checkFlags) (scrape.Options, error) {
 	case f.basicAuthUser == "" && f.basicAuthPassFile != "":
 		return opts, errors.New("--basic-auth-password-file needs --basic-auth-user")
 	case f.basicAuthUser != "":
-		password, err := readSecret(f.basicAuthPassFile, "--basic-auth-password-file")
+		password, err := readSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
 		if err != nil {
 			return opts, err
 		}
@@ -363,16 +395,41 @@ func validHeaderName(name string) bool {
 
 // readSecret reads a token or password file, without the trailing newline
 // every editor adds (as Prometheus does).
-func readSecret(path, flagName string) (string, error) {
-	data, err := os.ReadFile(path)
+func readSecret(ctx context.Context, flag, path string) (string, error) {
+	data, err := readSideFile(ctx, flag, path, sideFileLimit)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", flagName, err)
+		return "", err
 	}
 	secret := strings.TrimSpace(string(data))
 	if secret == "" {
-		return "", fmt.Errorf("%s: %s is empty", flagName, path)
+		return "", fmt.Errorf("%s %s: is empty", flag, path)
 	}
 	return secret, nil
+}
+
+// tlsConfig builds the TLS configuration from the TLS flags, reading
+// their files through the bounded reader.
+func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
+	files := map[string][]byte{}
+	for _, side := range []struct{ flag, path string }{{"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
+		if side.path == "" {
+			continue
+		}
+		data, err := readSideFile(ctx, side.flag, side.path, sideFileLimit)
+		if err != nil {
+			return nil, err
+		}
+		files[side.path] = data
+	}
+	cfg, err := scrape.TLSFiles{
+		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,
+		InsecureSkipVerify: f.insecureSkipVerify,
+		ReadFile:           func(path string) ([]byte, error) { return files[path], nil },
+	}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	return cfg, nil
 }
 
 // positionalTargets sorts the command line's targets into URLs and files,
@@ -385,10 +442,10 @@ func positionalTargets(args []string, sequence bool) ([]target, error) {
 	for _, a := range args {
 		switch {
 		case strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://"):
-			targets = append(targets, target{Name: a, URL: a})
+			targets = append(targets, target{Name: scrape.Redact(a), URL: a})
 			continue
 		case strings.Contains(a, "://"):
-			return nil, fmt.Errorf("target %q: only http:// and https:// URLs can be scraped", a)
+			return nil, fmt.Errorf("target %q: only http:// and https:// URLs can be scraped", scrape.Redact(a))
 		case a == "":
 			return nil, errors.New("an empty target: give a URL, a file or - (stdin)")
 		case a == "-":

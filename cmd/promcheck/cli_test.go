@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -68,21 +69,21 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"check", "--severity", "lint", good}, `--severity "lint": want RULE=LEVEL`},
 		{[]string{"check", "--severity", "lint=fatal", good}, `unknown severity "fatal"`},
 		{[]string{"check", "--severity", "nosuch=error", good}, `--severity: unknown rule "nosuch"`},
-		{[]string{"check", "--schema", filepath.Join(dir, "missing.yaml"), good}, `schema: open`},
+		{[]string{"check", "--schema", filepath.Join(dir, "missing.yaml"), good}, `--schema ` + filepath.Join(dir, "missing.yaml") + `: no such file or directory`},
 		{[]string{"check", "--schema", "", good}, `--schema is empty`},
 		{[]string{"check", "--namespace", "9lives", good}, `--namespace "9lives": want a metric name prefix`},
-		{[]string{"check", "--header", "no colon", good}, `--header "no colon": want "Name: value"`},
-		{[]string{"check", "--header", "Bad Name: v", good}, `--header "Bad Name: v"`},
+		{[]string{"check", "--header", "no colon", good}, `--header number 1 of 1: want "Name: value"`},
+		{[]string{"check", "--header", "X-Ok: 1", "--header", "Bad Name: v", good}, `--header number 2 of 2: want "Name: value" with Name a header name`},
 		{[]string{"check", "--basic-auth-user", "alice", good}, `--basic-auth-user needs --basic-auth-password-file`},
 		{[]string{"check", "--basic-auth-password-file", secret, good}, `--basic-auth-password-file needs --basic-auth-user`},
 		{[]string{"check", "--bearer-token-file", secret, "--basic-auth-user", "a", "--basic-auth-password-file", secret, good}, `exclude each other`},
-		{[]string{"check", "--bearer-token-file", filepath.Join(dir, "none"), good}, `--bearer-token-file: open`},
+		{[]string{"check", "--bearer-token-file", filepath.Join(dir, "none"), good}, `--bearer-token-file ` + filepath.Join(dir, "none") + `: no such file or directory`},
 		{[]string{"check", "--bearer-token-file", writeFile(t, "empty", "\n"), good}, `is empty`},
 		{[]string{"check", "--cert-file", secret, good}, `needs its key file`},
 		{[]string{"check", "--ca-file", secret, good}, `no PEM certificate in it`},
 		{[]string{"check", "ftp://127.0.0.1/metrics"}, `only http:// and https:// URLs can be scraped`},
 		{[]string{"check", "-", "-"}, `- (stdin) can be given only once`},
-		{[]string{"check", "--targets-file", filepath.Join(dir, "none.json")}, `--targets-file: open`},
+		{[]string{"check", "--targets-file", filepath.Join(dir, "none.json")}, `--targets-file ` + filepath.Join(dir, "none.json") + `: no such file or directory`},
 		{[]string{"check", "--prometheus", "prometheus:9090"}, `--prometheus "prometheus:9090": want an http:// or https:// URL`},
 		{[]string{"rules", "extra"}, `takes no arguments`},
 		{[]string{"rules", "--output", "yaml"}, `--output "yaml": want text or json`},
@@ -146,12 +147,69 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// "promcheck version" and "promcheck --version" say which promcheck it is
+// and which textparse judges the expositions: the module versions from
+// the build information, as a bug report needs them.
 func TestVersion(t *testing.T) {
-	r := promcheck(t, "", "version")
-	wantExit(t, r, exitConforms)
-	if !regexp.MustCompile(`^promcheck \S+.* go1\.\d+.* \w+/\w+\n$`).MatchString(r.stdout) {
-		t.Errorf("version line %q", r.stdout)
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("the test binary has no build information")
 	}
+	textparse := ""
+	for _, dep := range info.Deps {
+		if dep.Path == "github.com/prometheus/prometheus" {
+			textparse = dep.Version
+		}
+	}
+	if textparse == "" {
+		t.Fatal("the build information lists no github.com/prometheus/prometheus")
+	}
+	var first string
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := promcheck(t, "", args...)
+			wantExit(t, r, exitConforms)
+			for _, pattern := range []string{
+				`^promcheck \S+\n`,
+				`\n  module:    github\.com/deploymetrics/deploymetrics \S+\n`,
+				`\n  textparse: github\.com/prometheus/prometheus ` + regexp.QuoteMeta(textparse) + `\n`,
+				`\n  go:        go1\.\d+\S* \w+/\w+\n$`,
+			} {
+				if !regexp.MustCompile(pattern).MatchString(r.stdout) {
+					t.Errorf("output does not match %q:\n%s", pattern, r)
+				}
+			}
+			if r.stderr != "" {
+				t.Errorf("stderr: %s", r.stderr)
+			}
+			if first == "" {
+				first = r.stdout
+			} else if r.stdout != first {
+				t.Errorf("%v prints\n%s\nbut version prints\n%s", args, r.stdout, first)
+			}
+		})
+	}
+}
+
+// Help about help prints the main usage; it once recursed until the stack
+// overflowed.
+func TestHelpNeverRecurses(t *testing.T) {
+	for _, args := range [][]string{
+		{"help", "help"}, {"help", "--help"}, {"help", "-h"}, {"--help", "help"}, {"-h", "--help"}, {"help", "help", "check"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			r := promcheck(t, "", args...)
+			wantExit(t, r, exitConforms)
+			wantContains(t, r.stdout, "Usage:\n  promcheck ", "promcheck check [flags] TARGET...")
+			if r.stderr != "" {
+				t.Errorf("stderr: %.500s", r.stderr)
+			}
+		})
+	}
+	// Help on a command that does not exist is a usage error.
+	r := promcheck(t, "", "help", "frobnicate")
+	wantExit(t, r, exitCannotCheck)
+	wantContains(t, r.stderr, `unknown command "frobnicate"`)
 }
 
 // Flags may follow the targets, as people type them.

@@ -21,20 +21,23 @@
 //
 //	{
 //	  "version": 1,                  // of this shape
-//	  "verdict": "pass",             // "pass", "fail" or "error": the worst of the targets
+//	  "verdict": "pass",             // "pass", "fail" or "error": the worst of the targets ("error" when interrupted)
 //	  "exit_code": 0,                // the exit status: 0, 1 or 2
+//	  "interrupted": false,          // true when SIGINT or SIGTERM cut the run short: the report is partial
 //	  "schema": "deploy",            // --schema: "deploy", "none" or the schema file
 //	  "strict": false,               // --strict
+//	  "max_findings": 20,            // --max-findings: findings of one rule listed per target (0: no limit)
 //	  "summary": {
 //	    "targets": 2, "passed": 1, "failed": 1, "errored": 0,   // targets by verdict
-//	    "errors": 3, "warnings": 1, "infos": 0                  // findings of all scrapes by severity
+//	    "skipped": 0,                                            // targets not checked: the run was interrupted
+//	    "errors": 3, "warnings": 1, "infos": 0                  // findings of all scrapes by severity, omitted ones included
 //	  },
 //	  "targets": [{                  // in the order given (fleets: file order, or by URL for --prometheus)
-//	    "target": "http://127.0.0.1:9464/metrics/prometheus",  // how reports name it
-//	    "url": "http://...",         // URL targets only
+//	    "target": "http://127.0.0.1:9464/metrics/prometheus",  // how reports name it (a URL's password is "xxxxx")
+//	    "url": "http://...",         // URL targets only, password redacted
 //	    "files": ["a.prom"],         // file targets only ("-" is stdin)
 //	    "labels": {"job": "deploy", "instance": "host:9464"},  // fleet targets only
-//	    "verdict": "fail",           // "pass", "fail" or "error"
+//	    "verdict": "fail",           // "pass", "fail", "error", or "skipped" (not checked: the run was interrupted)
 //	    "error": "scrape http://...: timed out ...",           // only when verdict is "error"
 //	    "scrapes": [{                // every exposition checked, in order (also those before an error)
 //	      "name": "scrape 1/3",      // or the file name, or "stdin"
@@ -42,6 +45,7 @@
 //	      "content_type": "application/openmetrics-text; version=1.0.0; charset=utf-8",
 //	      "format": "openmetrics",   // how it was parsed: "text" or "openmetrics"
 //	      "status_code": 200,        // URLs only
+//	      "redirects": [{"status": 302, "url": "https://..."}], // redirects followed to it; absent when none
 //	      "verdict": "fail",         // "pass" or "fail"
 //	      "findings": [{             // always an array; sorted by line, then rule
 //	        "rule": "order.series", "severity": "error",
@@ -49,6 +53,9 @@
 //	        "series": "certctl_deploy_attempts_total{...}",     // omitted when empty
 //	        "line": 12, "column": 5,                           // each omitted when 0 (unknown, or the whole exposition)
 //	        "message": "..."
+//	      }],
+//	      "omitted": [{              // findings past --max-findings, counted by rule; absent when none
+//	        "rule": "spec.duplicate-series", "severity": "error", "count": 2999980
 //	      }]
 //	    }]
 //	  }]
@@ -57,11 +64,29 @@
 // # Other reports
 //
 // --output text (the default) is for people: per target and scrape, the
-// findings grouped by family with their lines, a verdict per target and a
-// summary line. --output junit writes JUnit XML: one testsuite per target,
+// findings grouped by family with their lines (identical findings on
+// several lines as one, listing the lines), a verdict per target and a
+// summary line.
+//
+// Every format reports at most --max-findings (default 20) findings of one
+// rule per target with their lines, and counts the rest: "and N more like
+// this" (text, a JUnit testcase's text, a GitHub annotation; "omitted" in
+// JSON). Counts and verdicts include them. This bounds memory and the
+// report's size when a rule fires on every line of a large exposition. --output junit writes JUnit XML: one testsuite per target,
 // one testcase per rule that fired in a scrape (a failure when a finding
 // of it fails the check), one passing testcase per scrape without
 // findings, and an error testcase for a target that could not be checked.
+// Every URL in every report and error has its password redacted
+// ("https://user:xxxxx@host/metrics"), and header values are never
+// printed. A non-2xx answer cannot be checked (exit 2), as Prometheus fails
+// such a scrape; 401 and 403 name the credential flags. A redirect from
+// https to http is refused; the redirects followed are in every report.
+//
+// Interrupted (SIGINT, SIGTERM), promcheck stops promptly and reports what
+// it checked: the report says so first (text), in "interrupted" (JSON), as
+// <skipped> testcases (JUnit) and as a notice (GitHub); targets it did not
+// get to are "not checked (interrupted)", not errors; the exit status is 2.
+//
 // --output github writes GitHub Actions annotations
 // ("::error title=RULE::TARGET line N: message"; findings in files also
 // carry file= and line=). With a machine format, errors of targets that

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,10 +31,10 @@ type fileSDGroup struct {
 // group's labels and __param_<name> labels become query parameters, as in
 // Prometheus. Unknown keys are errors, so a typo is not silently a
 // different fleet.
-func loadTargetsFile(path string) ([]target, error) {
-	data, err := os.ReadFile(path)
+func loadTargetsFile(ctx context.Context, path string) ([]target, error) {
+	data, err := readSideFile(ctx, "--targets-file", path, targetsFileLimit)
 	if err != nil {
-		return nil, fmt.Errorf("--targets-file: %w", err)
+		return nil, err
 	}
 	var groups []fileSDGroup
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -69,6 +68,10 @@ func loadTargetsFile(path string) ([]target, error) {
 }
 
 func fileSDTarget(addr string, labels map[string]string) (target, error) {
+	if at := strings.LastIndex(addr, "@"); at >= 0 {
+		// The part before '@' is a password, never to be printed.
+		return target{}, fmt.Errorf("target %q: credentials do not go in the address; use --bearer-token-file, or --basic-auth-user and --basic-auth-password-file", "xxxxx"+addr[at:])
+	}
 	if addr == "" || strings.ContainsAny(addr, "/?#") {
 		return target{}, fmt.Errorf("target %q: want host:port (set the path with the __metrics_path__ label, the scheme with __scheme__)", addr)
 	}
@@ -106,7 +109,7 @@ func fileSDTarget(addr string, labels map[string]string) (target, error) {
 	if _, err := url.Parse(s); err != nil {
 		return target{}, fmt.Errorf("target %q: %w", addr, err)
 	}
-	return target{Name: s, URL: s, Labels: shown}, nil
+	return target{Name: scrape.Redact(s), URL: s, Labels: shown}, nil
 }
 
 // prometheusTargets is the part of /api/v1/targets promcheck reads.
@@ -127,25 +130,27 @@ type prometheusTargets struct {
 // cannot hang or flood promcheck either.
 func discoverPrometheus(ctx context.Context, client *http.Client, base string, timeout time.Duration, maxBytes int64) ([]target, error) {
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, fmt.Errorf("--prometheus %q: want an http:// or https:// URL", base)
+		return nil, fmt.Errorf("--prometheus %q: want an http:// or https:// URL", scrape.Redact(base))
 	}
 	api := strings.TrimRight(base, "/") + "/api/v1/targets?state=active"
+	// api is scraped; shown is what errors print.
+	shown := scrape.Redact(api)
 	in, err := scrape.Get(ctx, client, api, scrape.Options{Accept: "application/json", Timeout: timeout, MaxBytes: maxBytes, UserAgent: "promcheck/" + version})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus: %w", withHint(err))
+		return nil, fmt.Errorf("prometheus: %w", withHint(err, scrape.Options{}))
 	}
 	if code := in.HTTP.StatusCode; code != http.StatusOK {
-		return nil, fmt.Errorf("prometheus %s: HTTP %d %s: %s", api, code, http.StatusText(code), firstLine(in.Body))
+		return nil, fmt.Errorf("prometheus %s: HTTP %d %s: %s", shown, code, http.StatusText(code), firstLine(in.Body))
 	}
 	if in.HTTP.DecodeError != "" {
-		return nil, fmt.Errorf("prometheus %s: %s", api, in.HTTP.DecodeError)
+		return nil, fmt.Errorf("prometheus %s: %s", shown, in.HTTP.DecodeError)
 	}
 	var resp prometheusTargets
 	if err := json.Unmarshal(in.Body, &resp); err != nil {
-		return nil, fmt.Errorf("prometheus %s: not a targets API response: %w", api, err)
+		return nil, fmt.Errorf("prometheus %s: not a targets API response: %w", shown, err)
 	}
 	if resp.Status != "success" {
-		return nil, fmt.Errorf("prometheus %s: status %q: %s", api, resp.Status, resp.Error)
+		return nil, fmt.Errorf("prometheus %s: status %q: %s", shown, resp.Status, resp.Error)
 	}
 	var targets []target
 	for _, at := range resp.Data.ActiveTargets {
@@ -158,7 +163,7 @@ func discoverPrometheus(ctx context.Context, client *http.Client, base string, t
 				labels[name] = v
 			}
 		}
-		targets = append(targets, target{Name: at.ScrapeURL, URL: at.ScrapeURL, Labels: labels})
+		targets = append(targets, target{Name: scrape.Redact(at.ScrapeURL), URL: at.ScrapeURL, Labels: labels})
 	}
 	// Prometheus lists targets in no promised order; reports should not
 	// shuffle between runs.

@@ -197,10 +197,16 @@ func TestHostileEndpoints(t *testing.T) {
 			`error http.content-type: `, 0},
 		{"missing content type", scrapetest.Serve(200, "", goodText), nil, exitViolations,
 			`error http.content-type-missing: `, 0},
-		{"500 with a body", scrapetest.Serve(500, scrapetest.ContentTypeText, goodText), nil, exitViolations,
-			`error http.status: status 500`, 0},
-		{"404", http.NotFoundHandler(), nil, exitViolations,
-			`error http.status: status 404`, 0},
+		// A non-2xx answer is a failed scrape, as in Prometheus: its body,
+		// even a valid exposition, is not judged.
+		{"500 with a body", scrapetest.Serve(500, scrapetest.ContentTypeText, goodText), nil, exitCannotCheck,
+			`ERROR: could not check: scrape {url}: server returned HTTP status 500 Internal Server Error\n`, 0},
+		{"404", http.NotFoundHandler(), nil, exitCannotCheck,
+			`ERROR: could not check: scrape {url}: server returned HTTP status 404 Not Found\n`, 0},
+		{"401", scrapetest.Serve(401, "text/plain", "unauthorized\n"), nil, exitCannotCheck,
+			`ERROR: could not check: scrape {url}: server returned HTTP status 401 Unauthorized \(send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file\)\n`, 0},
+		{"403", scrapetest.Serve(403, "text/plain", "forbidden\n"), nil, exitCannotCheck,
+			`ERROR: could not check: scrape {url}: server returned HTTP status 403 Forbidden \(send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file\)\n`, 0},
 		// Text where OpenMetrics was preferred but text allowed (as
 		// Prometheus asks): a missed preference, a warning...
 		{"ignores Accept openmetrics", scrapetest.IgnoresAccept(), []string{"--accept", "openmetrics"}, exitConforms,

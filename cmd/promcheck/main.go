@@ -72,11 +72,12 @@ func run(ctx context.Context, args []string, e env) int {
 		return runRules(rest, e)
 	case "schema":
 		return runSchema(rest, e)
-	case "version":
+	case "version", "-version", "--version":
 		return runVersion(rest, e)
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 {
-			// "promcheck help check" is "promcheck check --help".
+		// "promcheck help check" is "promcheck check --help". Help about
+		// help is the main usage: dispatching it again would recurse.
+		if len(rest) > 0 && !isHelp(rest[0]) {
 			return run(ctx, []string{rest[0], "--help"}, e)
 		}
 		fmt.Fprint(e.stdout, mainUsage)
@@ -88,6 +89,15 @@ func run(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "promcheck: unknown command %q (promcheck --help lists the commands; to check a file or URL: promcheck check %s)\n", cmd, cmd)
 	}
 	return exitCannotCheck
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 const mainUsage = `promcheck checks Prometheus expositions of deploy metrics: live endpoints,
@@ -102,7 +112,8 @@ Usage:
   promcheck rules [flags]            list every rule: ID, severity, description
   promcheck schema [flags]           print the deploy schema as a schema file
   promcheck selfcheck [flags]        the self-check, with flags (--output, --scrapes, ...)
-  promcheck version                  print the version
+  promcheck version                  print the versions of promcheck, textparse and Go
+                                     (also promcheck --version)
 
 Exit status: 0 conforms, 1 violations found, 2 could not check (usage, network,
 unreadable input). Run "promcheck COMMAND --help" for a command's flags and examples.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -54,9 +55,11 @@ type result struct {
 	stdout, stderr string
 	code           int
 	elapsed        time.Duration
-	// maxRSS is the peak resident memory of promcheck in bytes, when run
-	// by promcheckMemory.
-	maxRSS int64
+	// maxRSS is the peak resident memory of promcheck in bytes, and
+	// maxLiveHeap the largest heap the collector found live (its
+	// gctrace), when run by promcheckMemory. The live heap is the steadier
+	// figure: the peak RSS also depends on when the collector ran.
+	maxRSS, maxLiveHeap int64
 }
 
 // output is stdout and stderr together, for messages that may be on either.
@@ -73,15 +76,16 @@ func promcheck(t *testing.T, stdin string, args ...string) result {
 	return runBinary(t, stdin, binary, args...)
 }
 
-// promcheckMemory runs promcheck like promcheck does, under peakrss, and
-// sets result.maxRSS. It skips the test where peak memory is not reported
-// as on Linux.
+// promcheckMemory runs promcheck like promcheck does, under peakrss and
+// with the collector's trace on, and sets result.maxRSS and maxLiveHeap
+// (the trace is taken out of stderr). It skips the test where peak memory
+// is not reported as on Linux.
 func promcheckMemory(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("peak memory is measured on Linux only")
 	}
-	r := runBinary(t, stdin, peakRSS, append([]string{binary}, args...)...)
+	r := runBinaryEnv(t, stdin, []string{"GODEBUG=gctrace=1"}, peakRSS, append([]string{binary}, args...)...)
 	i := strings.LastIndex(r.stderr, "peakrss: ")
 	if i < 0 {
 		t.Fatalf("peakrss did not report:\n%s", r)
@@ -91,19 +95,51 @@ func promcheckMemory(t *testing.T, stdin string, args ...string) result {
 		t.Fatalf("peakrss: %v\n%s", err, r)
 	}
 	r.stderr, r.maxRSS = r.stderr[:i], n
+	// "gc 3 @0.1s 2%: ... ms cpu, 80->81->45 MB, 90 MB goal, ...": the
+	// last of the three is the heap found live.
+	var rest []string
+	for _, line := range strings.SplitAfter(r.stderr, "\n") {
+		if m := gcTrace.FindStringSubmatch(line); m != nil {
+			live, _ := strconv.ParseInt(m[1], 10, 64)
+			r.maxLiveHeap = max(r.maxLiveHeap, live<<20)
+			continue
+		}
+		rest = append(rest, line)
+	}
+	r.stderr = strings.Join(rest, "")
 	return r
 }
 
+var gcTrace = regexp.MustCompile(`^gc \d+ @.* \d+->\d+->(\d+) MB`)
+
 func runBinary(t *testing.T, stdin, binary string, args ...string) result {
+	t.Helper()
+	return runBinaryEnv(t, stdin, nil, binary, args...)
+}
+
+// runBinaryEnv runs binary with args, stdin and env added to the test's
+// environment.
+func runBinaryEnv(t *testing.T, stdin string, env []string, binary string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	r := finished(t, cmd.Run(), &stdout, &stderr, start, args)
+	if ctx.Err() != nil {
+		t.Fatalf("promcheck %s hung:\n%s", strings.Join(args, " "), r)
+	}
+	return r
+}
+
+// finished is the result of a run started at start that ended with err
+// (cmd.Wait's), failing the test if it did not run at all.
+func finished(t *testing.T, err error, stdout, stderr *bytes.Buffer, start time.Time, args []string) result {
+	t.Helper()
 	r := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
@@ -112,9 +148,6 @@ func runBinary(t *testing.T, stdin, binary string, args ...string) result {
 		r.code = exit.ExitCode()
 	default:
 		t.Fatalf("promcheck %s: %v", strings.Join(args, " "), err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("promcheck %s hung:\n%s", strings.Join(args, " "), r)
 	}
 	return r
 }
@@ -195,16 +228,19 @@ func decodeJSON(t *testing.T, r result) docReport {
 // docReport is the JSON report as doc.go documents it, written out
 // independently of the types that produce it.
 type docReport struct {
-	Version  int    `json:"version"`
-	Verdict  string `json:"verdict"`
-	ExitCode int    `json:"exit_code"`
-	Schema   string `json:"schema"`
-	Strict   bool   `json:"strict"`
-	Summary  struct {
+	Version     int    `json:"version"`
+	Verdict     string `json:"verdict"`
+	ExitCode    int    `json:"exit_code"`
+	Schema      string `json:"schema"`
+	Strict      bool   `json:"strict"`
+	MaxFindings int    `json:"max_findings"`
+	Interrupted bool   `json:"interrupted"`
+	Summary     struct {
 		Targets  int `json:"targets"`
 		Passed   int `json:"passed"`
 		Failed   int `json:"failed"`
 		Errored  int `json:"errored"`
+		Skipped  int `json:"skipped"`
 		Errors   int `json:"errors"`
 		Warnings int `json:"warnings"`
 		Infos    int `json:"infos"`
@@ -222,8 +258,12 @@ type docReport struct {
 			ContentType string `json:"content_type"`
 			Format      string `json:"format"`
 			StatusCode  int    `json:"status_code"`
-			Verdict     string `json:"verdict"`
-			Findings    []struct {
+			Redirects   []struct {
+				Status int    `json:"status"`
+				URL    string `json:"url"`
+			} `json:"redirects"`
+			Verdict  string `json:"verdict"`
+			Findings []struct {
 				Rule     string `json:"rule"`
 				Severity string `json:"severity"`
 				Family   string `json:"family"`
@@ -232,6 +272,11 @@ type docReport struct {
 				Column   int    `json:"column"`
 				Message  string `json:"message"`
 			} `json:"findings"`
+			Omitted []struct {
+				Rule     string `json:"rule"`
+				Severity string `json:"severity"`
+				Count    int    `json:"count"`
+			} `json:"omitted"`
 		} `json:"scrapes"`
 	} `json:"targets"`
 }
@@ -247,4 +292,37 @@ func (d docReport) rules() []string {
 		}
 	}
 	return ids
+}
+
+// promcheckInterrupted runs the binary with args and sends it SIGINT (a
+// Ctrl-C) when trigger fires. It fails the test unless promcheck exits
+// within 10 seconds of the signal, killing it then.
+func promcheckInterrupted(t *testing.T, trigger <-chan time.Time, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+		t.Logf("promcheck exited before the interrupt")
+	case <-trigger:
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("promcheck %s did not stop within 10s of SIGINT:\n--- stdout:\n%s--- stderr:\n%.2000s", strings.Join(args, " "), stdout.String(), stderr.String())
+		}
+	}
+	return finished(t, err, &stdout, &stderr, start, args)
 }

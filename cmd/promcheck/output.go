@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
 // report writes the results in the --output format and returns the exit
@@ -18,9 +19,9 @@ func report(results []*targetResult, p *plan, e env) int {
 	case "json":
 		err = writeJSON(e.stdout, results, sum, p)
 	case "junit":
-		err = writeJUnit(e.stdout, results)
+		err = writeJUnit(e.stdout, results, p.flags.maxFindings)
 	case "github":
-		err = writeGitHub(e.stdout, results, sum)
+		err = writeGitHub(e.stdout, results, sum, p.flags.maxFindings)
 	default:
 		err = writeText(e.stdout, results, sum, p)
 	}
@@ -32,6 +33,9 @@ func report(results []*targetResult, p *plan, e env) int {
 				fmt.Fprintf(e.stderr, "promcheck: %v\n", r.Err)
 			}
 		}
+		if sum.Interrupted {
+			fmt.Fprintf(e.stderr, "promcheck: interrupted (SIGINT or SIGTERM): %s\n", interruptedNote(sum))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "promcheck: writing the report: %v\n", err)
@@ -40,12 +44,32 @@ func report(results []*targetResult, p *plan, e env) int {
 	return sum.Verdict.exitCode()
 }
 
-// formatName says how a scrape was parsed.
-func formatName(r *check.Report) string {
-	if r.Exposition == nil {
-		return "unknown"
+// summaryLine is the last line of the text and GitHub reports:
+// "promcheck: FAIL: 3 targets: 2 pass, 1 fail, 0 could not be checked; ...".
+func summaryLine(sum runSummary) string {
+	verdict := strings.ToUpper(sum.Verdict.String())
+	skipped := ""
+	if sum.Interrupted {
+		verdict = "INTERRUPTED"
+		skipped = fmt.Sprintf(", %d not checked (interrupted)", sum.Skipped)
 	}
-	return r.Exposition.Format.String()
+	return fmt.Sprintf("promcheck: %s: %s: %d pass, %d fail, %d could not be checked%s; %s",
+		verdict, plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, skipped, sum.Findings)
+}
+
+// interruptedNote says how partial the report of an interrupted run is.
+func interruptedNote(sum runSummary) string {
+	return fmt.Sprintf("the report is partial: %d of %s not checked", sum.Skipped, plural(sum.Targets, "target"))
+}
+
+// redirectNote says how a scrape reached its exposition:
+// "after 302 to https://host/metrics".
+func redirectNote(redirects []scrape.Redirect) string {
+	parts := make([]string, len(redirects))
+	for i, r := range redirects {
+		parts[i] = r.String()
+	}
+	return "after " + strings.Join(parts, ", ")
 }
 
 // labelString renders labels sorted, as job="a" instance="b".

@@ -16,16 +16,27 @@ import (
 //	::error file=metrics.prom,line=4,title=order.series::metrics.prom line 4: message
 //
 // Findings in files carry file= and line= so GitHub marks the line in the
-// pull request.
-func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
+// pull request. An interrupted run starts with a notice saying the report
+// is partial; a redirect a scrape followed is a notice too.
+func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFindings int) error {
 	w := &write{w: out}
+	if sum.Interrupted {
+		w.printf("::notice title=promcheck::%s\n", escapeData("interrupted (SIGINT or SIGTERM): "+interruptedNote(sum)))
+	}
 	for _, r := range results {
 		for _, s := range r.Scrapes {
 			file := ""
 			if r.Target.URL == "" && s.Name != "stdin" {
 				file = s.Name
 			}
-			for _, f := range s.Report.Findings {
+			where := r.Target.Name
+			if s.Name != r.Target.Name {
+				where += " " + scrapeTitle(s)
+			}
+			if len(s.Redirects) > 0 {
+				w.printf("::notice title=redirect::%s\n", escapeData(where+": "+redirectNote(s.Redirects)))
+			}
+			for _, f := range s.Findings {
 				props := []string{}
 				if file != "" {
 					props = append(props, "file="+escapeProperty(file))
@@ -37,23 +48,23 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary) error {
 					}
 				}
 				props = append(props, "title="+escapeProperty(f.Rule))
-				where := r.Target.Name
-				if s.Name != r.Target.Name {
-					where += " " + scrapeTitle(s)
-				}
+				at := where
 				if f.Line > 0 {
-					where += fmt.Sprintf(" line %d", f.Line)
+					at += fmt.Sprintf(" line %d", f.Line)
 				}
 				msg := f.Message + seriesNote(f)
-				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(where+": "+msg))
+				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(at+": "+msg))
+			}
+			for _, o := range s.Omitted {
+				msg := fmt.Sprintf("%s: and %d more like this (--max-findings %d: the first %d of each rule per target are annotated)", where, o.Count, maxFindings, maxFindings)
+				w.printf("::%s title=%s::%s\n", annotationLevel(o.Severity), escapeProperty(o.Rule), escapeData(msg))
 			}
 		}
 		if r.Err != nil {
 			w.printf("::error title=promcheck::%s\n", escapeData("could not check: "+r.Err.Error()))
 		}
 	}
-	w.printf("promcheck: %s: %s: %d pass, %d fail, %d could not be checked; %s\n",
-		strings.ToUpper(sum.Verdict.String()), plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, sum.Findings)
+	w.printf("%s\n", summaryLine(sum))
 	return w.err
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
 // jsonVersion is the version of the JSON report shape. Fields are only
@@ -13,13 +14,18 @@ const jsonVersion = 1
 
 // jsonReport is the JSON report (--output json); doc.go documents it.
 type jsonReport struct {
-	Version  int          `json:"version"`
-	Verdict  string       `json:"verdict"`
-	ExitCode int          `json:"exit_code"`
-	Schema   string       `json:"schema"`
-	Strict   bool         `json:"strict"`
-	Summary  jsonSummary  `json:"summary"`
-	Targets  []jsonTarget `json:"targets"`
+	Version  int    `json:"version"`
+	Verdict  string `json:"verdict"`
+	ExitCode int    `json:"exit_code"`
+	Schema   string `json:"schema"`
+	Strict   bool   `json:"strict"`
+	// MaxFindings is --max-findings: findings of one rule per target
+	// listed before the rest are only counted (0: no limit).
+	MaxFindings int `json:"max_findings"`
+	// Interrupted says the run was interrupted: the report is partial.
+	Interrupted bool         `json:"interrupted"`
+	Summary     jsonSummary  `json:"summary"`
+	Targets     []jsonTarget `json:"targets"`
 }
 
 type jsonSummary struct {
@@ -27,6 +33,7 @@ type jsonSummary struct {
 	Passed   int `json:"passed"`
 	Failed   int `json:"failed"`
 	Errored  int `json:"errored"`
+	Skipped  int `json:"skipped"`
 	Errors   int `json:"errors"`
 	Warnings int `json:"warnings"`
 	Infos    int `json:"infos"`
@@ -48,19 +55,30 @@ type jsonScrape struct {
 	ContentType string          `json:"content_type"`
 	Format      string          `json:"format"`
 	StatusCode  int             `json:"status_code,omitempty"`
+	Redirects   []jsonRedirect  `json:"redirects,omitempty"`
 	Verdict     string          `json:"verdict"`
 	Findings    []check.Finding `json:"findings"`
+	// Omitted counts by rule the findings past --max-findings, which
+	// Findings does not list; absent when there are none.
+	Omitted []check.Omission `json:"omitted,omitempty"`
+}
+
+type jsonRedirect struct {
+	Status int    `json:"status"`
+	URL    string `json:"url"`
 }
 
 func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) error {
 	out := jsonReport{
-		Version:  jsonVersion,
-		Verdict:  sum.Verdict.String(),
-		ExitCode: sum.Verdict.exitCode(),
-		Schema:   p.schema,
-		Strict:   p.flags.strict,
+		Version:     jsonVersion,
+		Verdict:     sum.Verdict.String(),
+		ExitCode:    sum.Verdict.exitCode(),
+		Schema:      p.schema,
+		Strict:      p.flags.strict,
+		MaxFindings: p.flags.maxFindings,
+		Interrupted: sum.Interrupted,
 		Summary: jsonSummary{
-			Targets: sum.Targets, Passed: sum.Passed, Failed: sum.Failed, Errored: sum.Errored,
+			Targets: sum.Targets, Passed: sum.Passed, Failed: sum.Failed, Errored: sum.Errored, Skipped: sum.Skipped,
 			Errors: sum.Findings.Errors, Warnings: sum.Findings.Warnings, Infos: sum.Findings.Infos,
 		},
 		Targets: make([]jsonTarget, 0, len(results)),
@@ -68,7 +86,7 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 	for _, r := range results {
 		t := jsonTarget{
 			Target:  r.Target.Name,
-			URL:     r.Target.URL,
+			URL:     scrape.Redact(r.Target.URL),
 			Files:   r.Target.Files,
 			Labels:  r.Target.Labels,
 			Verdict: r.verdict().String(),
@@ -78,19 +96,25 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 			t.Error = r.Err.Error()
 		}
 		for _, s := range r.Scrapes {
-			findings := s.Report.Findings
+			findings := s.Findings
 			if findings == nil {
 				// [] rather than null: consumers iterate without a check.
 				findings = []check.Finding{}
 			}
+			var redirects []jsonRedirect
+			for _, rd := range s.Redirects {
+				redirects = append(redirects, jsonRedirect{Status: rd.Status, URL: rd.URL})
+			}
 			t.Scrapes = append(t.Scrapes, jsonScrape{
+				Redirects:   redirects,
 				Name:        s.Name,
 				Accept:      s.AcceptName,
 				ContentType: s.ContentType,
-				Format:      formatName(s.Report),
+				Format:      s.Format,
 				StatusCode:  s.StatusCode,
-				Verdict:     scrapeVerdict(s.Report).String(),
+				Verdict:     s.verdict().String(),
 				Findings:    findings,
+				Omitted:     s.Omitted,
 			})
 		}
 		out.Targets = append(out.Targets, t)

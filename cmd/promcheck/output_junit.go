@@ -14,13 +14,15 @@ import (
 // scrape, one testcase per rule that fired, failed when one of its
 // findings fails the check, or one passing testcase when the scrape has no
 // findings; a target that could not be checked has a testcase with an
-// <error>.
+// <error>, one an interrupted run did not check a <skipped> testcase.
+// Redirects a scrape followed are properties of its target's suite.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -29,6 +31,7 @@ type junitSuite struct {
 	Tests      int              `xml:"tests,attr"`
 	Failures   int              `xml:"failures,attr"`
 	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
 	Properties *junitProperties `xml:"properties,omitempty"`
 	Cases      []junitCase      `xml:"testcase"`
 }
@@ -47,7 +50,12 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -56,18 +64,29 @@ type junitProblem struct {
 	Text    string `xml:",chardata"`
 }
 
-func writeJUnit(w io.Writer, results []*targetResult) error {
+func writeJUnit(w io.Writer, results []*targetResult, maxFindings int) error {
 	out := junitSuites{Name: "promcheck"}
 	for _, r := range results {
 		suite := junitSuite{Name: r.Target.Name}
-		if len(r.Target.Labels) > 0 {
-			suite.Properties = &junitProperties{}
-			for _, name := range sortedKeys(r.Target.Labels) {
-				suite.Properties.Property = append(suite.Properties.Property, junitProperty{Name: name, Value: r.Target.Labels[name]})
-			}
+		var props []junitProperty
+		for _, name := range sortedKeys(r.Target.Labels) {
+			props = append(props, junitProperty{Name: name, Value: r.Target.Labels[name]})
 		}
 		for _, s := range r.Scrapes {
-			suite.Cases = append(suite.Cases, junitScrapeCases(r.Target.Name, s)...)
+			suite.Cases = append(suite.Cases, junitScrapeCases(r.Target.Name, s, maxFindings)...)
+			if len(s.Redirects) > 0 {
+				props = append(props, junitProperty{Name: "redirect", Value: scrapeTitle(s) + ": " + redirectNote(s.Redirects)})
+			}
+		}
+		if len(props) > 0 {
+			suite.Properties = &junitProperties{Property: props}
+		}
+		if r.Interrupted {
+			suite.Cases = append(suite.Cases, junitCase{
+				ClassName: r.Target.Name,
+				Name:      "check",
+				Skipped:   &junitSkipped{Message: "not checked (interrupted)"},
+			})
 		}
 		if r.Err != nil {
 			suite.Cases = append(suite.Cases, junitCase{
@@ -84,10 +103,14 @@ func writeJUnit(w io.Writer, results []*targetResult) error {
 			if c.Error != nil {
 				suite.Errors++
 			}
+			if c.Skipped != nil {
+				suite.Skipped++
+			}
 		}
 		out.Tests += suite.Tests
 		out.Failures += suite.Failures
 		out.Errors += suite.Errors
+		out.Skipped += suite.Skipped
 		out.Suites = append(out.Suites, suite)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
@@ -103,10 +126,11 @@ func writeJUnit(w io.Writer, results []*targetResult) error {
 }
 
 // junitScrapeCases makes the testcases of one scrape: one per rule that
-// fired, in the order the rules first fired.
-func junitScrapeCases(targetName string, s scrapeResult) []junitCase {
+// fired, in the order the rules first fired. A rule's findings past
+// --max-findings are counted in its testcase ("and N more like this").
+func junitScrapeCases(targetName string, s scrapeResult, maxFindings int) []junitCase {
 	title := scrapeTitle(s)
-	if len(s.Report.Findings) == 0 {
+	if len(s.Findings) == 0 && len(s.Omitted) == 0 {
 		return []junitCase{{ClassName: targetName, Name: title}}
 	}
 	prefix := title + ": "
@@ -114,42 +138,60 @@ func junitScrapeCases(targetName string, s scrapeResult) []junitCase {
 		// A single file: the suite already names it.
 		prefix = ""
 	}
-	var cases []junitCase
-	byRule := map[string]int{}
-	var texts []*strings.Builder
-	var failing []int
-	for _, f := range s.Report.Findings {
-		i, ok := byRule[f.Rule]
+	type ruleCase struct {
+		rule             string
+		text             strings.Builder
+		findings, failed int
+	}
+	var rules []*ruleCase
+	byRule := map[string]*ruleCase{}
+	caseOf := func(rule string) *ruleCase {
+		c, ok := byRule[rule]
 		if !ok {
-			i = len(cases)
-			byRule[f.Rule] = i
-			cases = append(cases, junitCase{ClassName: targetName, Name: prefix + f.Rule})
-			texts = append(texts, &strings.Builder{})
-			failing = append(failing, 0)
+			c = &ruleCase{rule: rule}
+			byRule[rule] = c
+			rules = append(rules, c)
 		}
-		fmt.Fprintln(texts[i], findingLine(f))
-		if fails(f, s.Report.Strict) {
-			failing[i]++
+		return c
+	}
+	for _, f := range s.Findings {
+		c := caseOf(f.Rule)
+		fmt.Fprintln(&c.text, findingLine(f))
+		c.findings++
+		if fails(f.Severity, s.Strict) {
+			c.failed++
 		}
 	}
-	for i := range cases {
-		text := texts[i].String()
-		if failing[i] == 0 {
-			cases[i].SystemOut = text
-			continue
+	for _, o := range s.Omitted {
+		c := caseOf(o.Rule)
+		fmt.Fprintf(&c.text, "and %d more like this: %s %s (--max-findings %d: the first %d of each rule per target are listed)\n",
+			o.Count, o.Severity, o.Rule, maxFindings, maxFindings)
+		c.findings += o.Count
+		if fails(o.Severity, s.Strict) {
+			c.failed += o.Count
 		}
-		cases[i].Failure = &junitProblem{
-			Message: fmt.Sprintf("%s: %s", plural(failing[i], "finding"), firstFindingMessage(text)),
-			Type:    strings.TrimPrefix(cases[i].Name, prefix),
-			Text:    text,
+	}
+	cases := make([]junitCase, 0, len(rules))
+	for _, c := range rules {
+		jc := junitCase{ClassName: targetName, Name: prefix + c.rule}
+		text := c.text.String()
+		if c.failed == 0 {
+			jc.SystemOut = text
+		} else {
+			jc.Failure = &junitProblem{
+				Message: fmt.Sprintf("%s: %s", plural(c.failed, "finding"), firstFindingMessage(text)),
+				Type:    c.rule,
+				Text:    text,
+			}
 		}
+		cases = append(cases, jc)
 	}
 	return cases
 }
 
-// fails reports whether a finding fails the check on its own.
-func fails(f check.Finding, strict bool) bool {
-	return f.Severity == check.Error || strict && f.Severity == check.Warning
+// fails reports whether a finding of severity s fails the check on its own.
+func fails(s check.Severity, strict bool) bool {
+	return s == check.Error || strict && s == check.Warning
 }
 
 // findingLine is a finding on one line, naming its family when the

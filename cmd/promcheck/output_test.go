@@ -86,6 +86,9 @@ type junitDoc struct {
 				Message string `xml:"message,attr"`
 				Type    string `xml:"type,attr"`
 			} `xml:"error"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 			SystemOut string `xml:"system-out"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
@@ -187,8 +190,8 @@ func TestOutputGitHub(t *testing.T) {
 	want := []string{
 		`^::error file=` + regexp.QuoteMeta(bad) + `,line=3,title=schema\.value::` + regexp.QuoteMeta(bad) + ` line 3: .*7\.5.*$`,
 		`^::error title=promcheck::could not check: read ` + regexp.QuoteMeta(missing) + `: no such file or directory$`,
-		`^::error title=http\.status::` + regexp.QuoteMeta(srv.URL) + ` scrape \(Accept text\): status 500 .*$`,
-		`^promcheck: ERROR: 4 targets: 1 pass, 2 fail, 1 could not be checked; 2 errors, 0 warnings, 0 info$`,
+		`^::error title=promcheck::could not check: scrape ` + regexp.QuoteMeta(srv.URL) + `: server returned HTTP status 500 Internal Server Error$`,
+		`^promcheck: ERROR: 4 targets: 1 pass, 1 fail, 2 could not be checked; 1 error, 0 warnings, 0 info$`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), r)

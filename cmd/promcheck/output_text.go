@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
@@ -15,12 +17,21 @@ import (
 //	  scrape 1/2 (Accept text): text, HTTP 200, 96 samples in 6 families: FAILS, 1 error, 0 warnings, 0 info
 //	    certctl_deploy_attempts_total
 //	      line 4: error order.series: ...
+//	      lines 7:12, 9:12: error spec.escape-go-quote: ...
+//	    and 12 more like this: error spec.escape-go-quote (--max-findings 20: ...)
 //	  scrape 2/2 (Accept text): text, HTTP 200, 96 samples in 6 families: no findings
 //	  FAIL: 1 error, 0 warnings, 0 info in 2 scrapes
 //
 //	promcheck: FAIL: 1 target: 0 pass, 1 fail, 0 could not be checked; 1 error, 0 warnings, 0 info (schema deploy)
+//
+// An interrupted run says so first, and its summary line says INTERRUPTED;
+// targets it did not check read "NOT CHECKED (interrupted)".
 func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) error {
 	w := &write{w: out}
+	if sum.Interrupted {
+		// First, so that nobody reads the targets below as the fleet's state.
+		w.printf("promcheck: INTERRUPTED (SIGINT or SIGTERM): %s\n\n", interruptedNote(sum))
+	}
 	for i, r := range results {
 		if i > 0 {
 			w.printf("\n")
@@ -31,12 +42,18 @@ func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) 
 		}
 		w.printf("\n")
 		for _, s := range r.Scrapes {
-			writeTextScrape(w, r.Target, s)
+			writeTextScrape(w, r.Target, s, p.flags.maxFindings)
 		}
 		counts := r.counts()
 		switch r.verdict() {
 		case verdictError:
 			w.printf("  ERROR: could not check: %v\n", r.Err)
+		case verdictSkipped:
+			w.printf("  NOT CHECKED (interrupted)")
+			if len(r.Scrapes) > 0 {
+				w.printf(" after %s: %s", plural(len(r.Scrapes), "scrape"), counts)
+			}
+			w.printf("\n")
 		case verdictFail:
 			w.printf("  FAIL: %s in %s\n", counts, plural(len(r.Scrapes), "scrape"))
 		default:
@@ -47,46 +64,50 @@ func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) 
 	if p.flags.strict {
 		schema += ", strict"
 	}
-	w.printf("\npromcheck: %s: %s: %d pass, %d fail, %d could not be checked; %s (%s)\n",
-		strings.ToUpper(sum.Verdict.String()), plural(sum.Targets, "target"), sum.Passed, sum.Failed, sum.Errored, sum.Findings, schema)
+	w.printf("\n%s (%s)\n", summaryLine(sum), schema)
 	return w.err
 }
 
-func writeTextScrape(w *write, t target, s scrapeResult) {
+func writeTextScrape(w *write, t target, s scrapeResult, maxFindings int) {
 	title := scrapeTitle(s)
 	if title == t.Name {
 		// A single file: its name is already the heading.
 		title = "exposition"
 	}
-	w.printf("  %s: %s", title, formatName(s.Report))
+	w.printf("  %s: %s", title, s.Format)
 	if s.StatusCode != 0 {
 		w.printf(", HTTP %d", s.StatusCode)
 	}
-	if exp := s.Report.Exposition; exp != nil {
-		// How much was judged: "no findings" over nothing is no evidence.
-		w.printf(", %s in %s", plural(len(exp.Samples), "sample"), plural(len(exp.Families), "family"))
+	if len(s.Redirects) > 0 {
+		w.printf(" %s", redirectNote(s.Redirects))
 	}
-	if len(s.Report.Findings) == 0 {
+	if s.Parsed {
+		// How much was judged: "no findings" over nothing is no evidence.
+		w.printf(", %s in %s", plural(s.Samples, "sample"), plural(s.Families, "family"))
+	}
+	if len(s.Findings) == 0 && len(s.Omitted) == 0 {
 		w.printf(": no findings\n")
 		return
 	}
-	var c severityCounts
-	c.add(s.Report)
 	verdict := "conforms"
-	if s.Report.Failed() {
+	if s.Failed {
 		verdict = "FAILS"
 	}
-	w.printf(": %s, %s\n", verdict, c)
-	for _, g := range groupByFamily(s.Report.Findings) {
+	w.printf(": %s, %s\n", verdict, s.Counts)
+	for _, g := range groupByFamily(s.Findings) {
 		name := g.family
 		if name == "" {
 			name = "(whole exposition)"
 		}
 		w.printf("    %s\n", name)
-		for _, f := range g.findings {
+		for _, same := range groupIdentical(g.findings) {
 			// The family is the heading; the series says which sample.
-			w.printf("      %s%s\n", f.String(), seriesNote(f))
+			w.printf("      %s%s\n", same.String(), seriesNote(same.first))
 		}
+	}
+	for _, o := range s.Omitted {
+		w.printf("    and %d more like this: %s %s (--max-findings %d: the first %d of each rule per target are shown)\n",
+			o.Count, o.Severity, o.Rule, maxFindings, maxFindings)
 	}
 }
 
@@ -111,4 +132,81 @@ func groupByFamily(findings []check.Finding) []familyGroup {
 		groups[i].findings = append(groups[i].findings, f)
 	}
 	return groups
+}
+
+// identicalFindings are findings that differ only in where they are: the
+// same rule, severity, family, series and message on several lines.
+type identicalFindings struct {
+	first check.Finding
+	// lines and columns locate every one of them, in order.
+	lines, columns []int
+}
+
+// groupIdentical merges identical findings into one, in the order of the
+// first of each, so that a problem repeated on many lines reads as one
+// line listing them.
+func groupIdentical(findings []check.Finding) []*identicalFindings {
+	type key struct {
+		rule     string
+		severity check.Severity
+		family   string
+		series   string
+		message  string
+	}
+	var groups []*identicalFindings
+	index := map[key]*identicalFindings{}
+	for _, f := range findings {
+		k := key{f.Rule, f.Severity, f.Family, f.Series, f.Message}
+		g, ok := index[k]
+		if !ok {
+			g = &identicalFindings{first: f}
+			index[k] = g
+			groups = append(groups, g)
+		}
+		g.lines = append(g.lines, f.Line)
+		g.columns = append(g.columns, f.Column)
+	}
+	return groups
+}
+
+// String is the finding as check.Finding writes it, with every location:
+// "lines 3-5, 9: error rule: message".
+func (g *identicalFindings) String() string {
+	if len(g.lines) == 1 {
+		return g.first.String()
+	}
+	f := g.first
+	f.Line, f.Column = 0, 0
+	locations := locationList(g.lines, g.columns)
+	if locations == "" {
+		// Lines unknown (the whole exposition): say how often instead.
+		return fmt.Sprintf("%s (%d times)", f, len(g.lines))
+	}
+	return "lines " + locations + ": " + f.String()
+}
+
+// locationList writes lines (ascending) as "3-5, 9", or with columns as
+// "3:12, 4:12"; runs of consecutive lines without columns are ranges.
+func locationList(lines, columns []int) string {
+	var parts []string
+	for i := 0; i < len(lines); i++ {
+		if lines[i] == 0 {
+			continue
+		}
+		if columns[i] > 0 {
+			parts = append(parts, fmt.Sprintf("%d:%d", lines[i], columns[i]))
+			continue
+		}
+		j := i
+		for j+1 < len(lines) && columns[j+1] == 0 && lines[j+1] == lines[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", lines[i], lines[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(lines[i]))
+		}
+		i = j
+	}
+	return strings.Join(parts, ", ")
 }

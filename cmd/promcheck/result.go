@@ -1,7 +1,11 @@
 package main
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
 // A target is one thing to check: a URL scraped one or more times, or
@@ -27,9 +31,16 @@ type targetResult struct {
 	// Err is set when the target could not be checked (completely): the
 	// scrapes before the failure are kept and reported.
 	Err error
+	// Interrupted is set when the run was interrupted (SIGINT, SIGTERM)
+	// before the target was checked, or while it was: the scrapes before
+	// are kept and reported. The target is then "not checked", neither
+	// failed nor in error.
+	Interrupted bool
 }
 
-// scrapeResult is one exposition checked.
+// scrapeResult is one exposition checked: what the reports say of it. It
+// holds findings, never the body or the parsed exposition, so that a
+// fleet's report costs its findings, not its expositions.
 type scrapeResult struct {
 	// Name says which exposition this is: "scrape 2/3", or a file path.
 	Name string
@@ -41,35 +52,118 @@ type scrapeResult struct {
 	ContentType string
 	// StatusCode is the HTTP status, 0 for files.
 	StatusCode int
-	// Report is the check's verdict.
-	Report *check.Report
+	// Redirects are the redirects followed to the exposition.
+	Redirects []scrape.Redirect
+	// Format is how the exposition was parsed ("text", "openmetrics"), or
+	// "unknown" when there was no body to parse.
+	Format string
+	// Parsed is whether there was an exposition to judge; Samples and
+	// Families count what was judged.
+	Parsed            bool
+	Samples, Families int
+	// Findings are the findings reported, at most --max-findings of each
+	// rule per target, sorted by line.
+	Findings []check.Finding
+	// Omitted counts, by rule, the findings past --max-findings.
+	Omitted []check.Omission
+	// Counts are the findings by severity, the omitted ones included.
+	Counts severityCounts
+	// Failed is whether the exposition fails the check; Strict whether
+	// warnings fail it.
+	Failed, Strict bool
+}
+
+// judged completes s with the verdict of report, keeping only what the
+// reports need: the findings the target's cap lets through, counts, and
+// the size of the exposition. The report itself can then be dropped.
+func (s scrapeResult) judged(report *check.Report, limit *findingsCap) scrapeResult {
+	s.Format = "unknown"
+	if exp := report.Exposition; exp != nil {
+		s.Format = exp.Format.String()
+		s.Parsed, s.Samples, s.Families = true, len(exp.Samples), len(exp.Families)
+	}
+	s.Findings, s.Omitted = limit.apply(report)
+	s.Counts.add(report)
+	s.Failed, s.Strict = report.Failed(), report.Strict
+	return s
+}
+
+// findingsCap keeps the first max findings of each rule across the scrapes
+// of one target and counts the rest, so that a rule that fires on every
+// line of every scrape reports max findings, then "and N more like this".
+// The engine applies the same cap within one check
+// (check.Options.MaxFindingsPerRule), so the findings past it are never
+// even made. A max of 0 keeps every finding.
+type findingsCap struct {
+	max   int
+	shown map[string]int
+}
+
+func newFindingsCap(max int) *findingsCap {
+	return &findingsCap{max: max, shown: map[string]int{}}
+}
+
+// apply returns the findings of report the cap lets through and, by rule,
+// the count of those it leaves out (the engine's omissions included).
+func (c *findingsCap) apply(report *check.Report) ([]check.Finding, []check.Omission) {
+	if c.max <= 0 {
+		return report.Findings, report.Omitted
+	}
+	var kept []check.Finding
+	omitted := map[string]check.Omission{}
+	for _, f := range report.Findings {
+		if c.shown[f.Rule] < c.max {
+			c.shown[f.Rule]++
+			kept = append(kept, f)
+			continue
+		}
+		o := omitted[f.Rule]
+		o.Rule, o.Severity = f.Rule, f.Severity
+		o.Count++
+		omitted[f.Rule] = o
+	}
+	for _, e := range report.Omitted {
+		o := omitted[e.Rule]
+		o.Rule, o.Severity = e.Rule, e.Severity
+		o.Count += e.Count
+		omitted[e.Rule] = o
+	}
+	out := make([]check.Omission, 0, len(omitted))
+	for _, rule := range slices.Sorted(maps.Keys(omitted)) {
+		out = append(out, omitted[rule])
+	}
+	return kept, out
 }
 
 // verdict of a target or a whole run.
 type verdict int
 
 const (
-	verdictPass  verdict = iota // conforms
-	verdictFail                 // checked, violations found
-	verdictError                // could not be checked
+	verdictPass    verdict = iota // conforms
+	verdictFail                   // checked, violations found
+	verdictSkipped                // not checked: the run was interrupted
+	verdictError                  // could not be checked
 )
 
 func (v verdict) String() string {
 	switch v {
 	case verdictFail:
 		return "fail"
+	case verdictSkipped:
+		return "skipped"
 	case verdictError:
 		return "error"
 	}
 	return "pass"
 }
 
-// exitCode maps a verdict to the exit status.
+// exitCode maps a verdict to the exit status. An interrupted run could not
+// check everything: 2, like an error.
 func (v verdict) exitCode() int {
 	switch v {
 	case verdictFail:
 		return exitViolations
-	case verdictError:
+	case verdictSkipped, verdictError:
 		return exitCannotCheck
 	}
 	return exitConforms
@@ -79,8 +173,11 @@ func (r *targetResult) verdict() verdict {
 	if r.Err != nil {
 		return verdictError
 	}
+	if r.Interrupted {
+		return verdictSkipped
+	}
 	for _, s := range r.Scrapes {
-		if s.Report.Failed() {
+		if s.Failed {
 			return verdictFail
 		}
 	}
@@ -91,13 +188,13 @@ func (r *targetResult) verdict() verdict {
 func (r *targetResult) counts() severityCounts {
 	var c severityCounts
 	for _, s := range r.Scrapes {
-		c.add(s.Report)
+		c.plus(s.Counts)
 	}
 	return c
 }
 
-func scrapeVerdict(r *check.Report) verdict {
-	if r.Failed() {
+func (s scrapeResult) verdict() verdict {
+	if s.Failed {
 		return verdictFail
 	}
 	return verdictPass
@@ -105,20 +202,32 @@ func scrapeVerdict(r *check.Report) verdict {
 
 type severityCounts struct{ Errors, Warnings, Infos int }
 
+// add counts the findings of a report, the omitted ones included.
 func (c *severityCounts) add(r *check.Report) {
 	c.Errors += r.Count(check.Error)
 	c.Warnings += r.Count(check.Warning)
 	c.Infos += r.Count(check.Info)
 }
 
+func (c *severityCounts) plus(o severityCounts) {
+	c.Errors += o.Errors
+	c.Warnings += o.Warnings
+	c.Infos += o.Infos
+}
+
 // runSummary is the roll-up of a run.
 type runSummary struct {
 	Targets, Passed, Failed, Errored int
-	Findings                         severityCounts
-	Verdict                          verdict
+	// Skipped counts the targets not checked because the run was
+	// interrupted; Interrupted says whether it was.
+	Skipped     int
+	Interrupted bool
+	Findings    severityCounts
+	Verdict     verdict
 }
 
-// summarize rolls results up: the worst verdict wins.
+// summarize rolls results up: the worst verdict wins, and an interrupted
+// run is an error (it could not check everything).
 func summarize(results []*targetResult) runSummary {
 	s := runSummary{Targets: len(results)}
 	for _, r := range results {
@@ -128,13 +237,15 @@ func summarize(results []*targetResult) runSummary {
 			s.Passed++
 		case verdictFail:
 			s.Failed++
+		case verdictSkipped:
+			s.Skipped++
+			s.Interrupted = true
+			v = verdictError
 		case verdictError:
 			s.Errored++
 		}
 		s.Verdict = max(s.Verdict, v)
-		for _, sc := range r.Scrapes {
-			s.Findings.add(sc.Report)
-		}
+		s.Findings.plus(r.counts())
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
@@ -72,11 +73,15 @@ func runRules(args []string, e env) int {
 	return exitConforms
 }
 
-const versionUsage = `Usage: promcheck version
+const versionUsage = `Usage: promcheck version (or promcheck --version)
 
 Prints the promcheck version, the module version and VCS revision it was
-built from when known, and the Go version.
+built from, the version of the Prometheus module whose textparse parses
+every exposition, and the Go version: what a bug report needs.
 `
+
+// textparseModule is the module of the parser the engine judges with.
+const textparseModule = "github.com/prometheus/prometheus"
 
 func runVersion(args []string, e env) int {
 	fs := newFlagSet("version", e)
@@ -88,17 +93,45 @@ func runVersion(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "promcheck version: takes no arguments, got %q\n", positional[0])
 		return exitCannotCheck
 	}
-	line := "promcheck " + version
+	fmt.Fprint(e.stdout, versionText())
+	return exitConforms
+}
+
+// versionText says which promcheck this is, from the build information
+// the Go toolchain embeds: "unknown" where a build lacks it.
+func versionText() string {
+	promcheck, module, revision, textparse := version, "unknown", "", "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
-		if v := info.Main.Version; v != "" && v != "(devel)" {
-			line += " module " + v
+		module = info.Main.Path + " " + info.Main.Version
+		// "go install ...@v1.2.3" stamps the module version; a release
+		// build's -X main.version wins over it.
+		if promcheck == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			promcheck = info.Main.Version
 		}
 		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				line += " revision " + s.Value
+			switch {
+			case s.Key == "vcs.revision":
+				revision = s.Value + revision
+			case s.Key == "vcs.modified" && s.Value == "true":
+				revision += " (modified)"
+			}
+		}
+		for _, dep := range info.Deps {
+			if dep.Path == textparseModule {
+				if dep.Replace != nil {
+					dep = dep.Replace
+				}
+				textparse = dep.Path + " " + dep.Version
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s %s %s/%s\n", line, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return exitConforms
+	var b strings.Builder
+	fmt.Fprintf(&b, "promcheck %s\n", promcheck)
+	fmt.Fprintf(&b, "  module:    %s\n", module)
+	if revision != "" {
+		fmt.Fprintf(&b, "  revision:  %s\n", revision)
+	}
+	fmt.Fprintf(&b, "  textparse: %s\n", textparse)
+	fmt.Fprintf(&b, "  go:        %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -40,19 +39,41 @@ func (p *plan) run(ctx context.Context, e env) []*targetResult {
 			}
 		})
 	}
+feed:
 	for i := range p.targets {
-		jobs <- i
+		select {
+		case <-ctx.Done():
+			break feed
+		case jobs <- i:
+		}
 	}
 	close(jobs)
 	wg.Wait()
+	// Targets never handed out: the run was interrupted before them.
+	for i, r := range results {
+		if r == nil {
+			results[i] = &targetResult{Target: p.targets[i], Interrupted: true}
+		}
+	}
 	return results
 }
 
 func (p *plan) checkTarget(ctx context.Context, t target, e env, prog *progress) *targetResult {
+	if ctx.Err() != nil {
+		// Interrupted while this target waited for a worker.
+		return &targetResult{Target: t, Interrupted: true}
+	}
 	if t.URL != "" {
 		return p.checkURL(ctx, t, prog)
 	}
-	return p.checkFiles(t, e, prog)
+	return p.checkFiles(ctx, t, e, prog)
+}
+
+// interrupted reports whether err, or the failure it caused, comes from the
+// run being interrupted (the context canceled, not timed out): the target
+// is then not checked, rather than in error.
+func interrupted(ctx context.Context, err error) bool {
+	return err != nil && errors.Is(ctx.Err(), context.Canceled)
 }
 
 // checkURL scrapes a URL --scrapes times in each --accept format, checking
@@ -61,13 +82,16 @@ func (p *plan) checkTarget(ctx context.Context, t target, e env, prog *progress)
 // user waits --timeout for each.
 func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
+	limit := newFindingsCap(p.flags.maxFindings)
+	// Only the previous exposition in each format is kept: the scrape.*
+	// rules compare a scrape with the one before it, nothing older.
 	previous := make(map[string]*check.Exposition, len(p.accepts))
 	n := p.flags.scrapes
 	for i := range n {
 		if i > 0 && p.flags.interval > 0 {
 			select {
 			case <-ctx.Done():
-				r.Err = fmt.Errorf("scrape %s: canceled after %d of %d scrapes", t.URL, i, n)
+				r.Interrupted = true
 				return r
 			case <-time.After(p.flags.interval):
 			}
@@ -76,12 +100,17 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 			opts := p.scrape
 			opts.Accept = a.header
 			opts.Timeout = p.flags.timeout
-			in, err := scrape.Get(ctx, p.client, t.URL, opts)
+			res, err := scrape.Scrape(ctx, p.client, t.URL, opts)
 			prog.scrapeDone()
-			if err != nil {
-				r.Err = withHint(err)
+			if interrupted(ctx, err) {
+				r.Interrupted = true
 				return r
 			}
+			if err != nil {
+				r.Err = withHint(err, opts)
+				return r
+			}
+			in := res.Input
 			in.Previous = previous[a.name]
 			report := check.Check(in, p.opts)
 			previous[a.name] = report.Exposition
@@ -95,15 +124,16 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 				AcceptName:  a.name,
 				ContentType: in.ContentType,
 				StatusCode:  in.HTTP.StatusCode,
-				Report:      report,
-			})
+				Redirects:   res.Redirects,
+			}.judged(report, limit))
 		}
 	}
 	return r
 }
 
-// withHint adds to a scrape error the flag that changes the outcome.
-func withHint(err error) error {
+// withHint adds to a scrape error the flag that changes the outcome. opts
+// are the options the scrape was made with.
+func withHint(err error, opts scrape.Options) error {
 	var se *scrape.Error
 	if !errors.As(err, &se) {
 		return err
@@ -120,6 +150,14 @@ func withHint(err error) error {
 		if strings.Contains(se.Detail, "certificate required") {
 			hint = "use --cert-file and --key-file"
 		}
+	case scrape.KindStatus:
+		switch {
+		case se.Status != 401 && se.Status != 403:
+		case opts.BearerToken != "" || opts.BasicAuthUser != "":
+			hint = "the credentials sent were refused: check --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
+		default:
+			hint = "send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
+		}
 	}
 	if hint == "" {
 		return err
@@ -129,7 +167,7 @@ func withHint(err error) error {
 
 // checkFiles checks a file target: one file, or a sequence of files read
 // as successive scrapes.
-func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
+func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
 	contentType := ""
 	switch p.flags.format {
@@ -138,10 +176,19 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 	case "openmetrics":
 		contentType = check.ContentTypeOpenMetrics
 	}
+	limit := newFindingsCap(p.flags.maxFindings)
 	var previous *check.Exposition
 	for _, file := range t.Files {
-		body, err := p.readFile(file, e.stdin)
+		if ctx.Err() != nil {
+			r.Interrupted = true
+			return r
+		}
+		body, err := p.readFile(ctx, file, e.stdin)
 		prog.scrapeDone()
+		if interrupted(ctx, err) {
+			r.Interrupted = true
+			return r
+		}
 		if err != nil {
 			r.Err = err
 			return r
@@ -152,40 +199,24 @@ func (p *plan) checkFiles(t target, e env, prog *progress) *targetResult {
 		if file == "-" {
 			name = "stdin"
 		}
-		r.Scrapes = append(r.Scrapes, scrapeResult{Name: name, ContentType: contentType, Report: report})
+		r.Scrapes = append(r.Scrapes, scrapeResult{Name: name, ContentType: contentType}.judged(report, limit))
 	}
 	return r
 }
 
 // readFile reads a file or stdin ("-") up to --max-bytes.
-func (p *plan) readFile(path string, stdin io.Reader) ([]byte, error) {
+func (p *plan) readFile(ctx context.Context, path string, stdin io.Reader) ([]byte, error) {
 	name := path
-	var src io.Reader
 	if path == "-" {
-		name, src = "stdin", stdin
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			// PathError would say "open PATH: ..."; the path is named once.
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		defer f.Close()
-		if info, err := f.Stat(); err == nil && info.IsDir() {
-			return nil, fmt.Errorf("read %s: is a directory, not an exposition", path)
-		}
-		src = f
+		name = "stdin"
 	}
 	limit := p.flags.maxBytes
-	body, err := io.ReadAll(io.LimitReader(src, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	if int64(len(body)) > limit {
+	body, err := readBounded(ctx, path, stdin, limit)
+	switch {
+	case errors.Is(err, errTooLarge):
 		return nil, fmt.Errorf("read %s: larger than the limit of %d bytes (--max-bytes)", name, limit)
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return body, nil
 }

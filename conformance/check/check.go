@@ -64,6 +64,12 @@ type Options struct {
 	// Strict makes warnings fail the check; it also raises invariant.*
 	// findings to errors, as DESIGN.md §2 requires.
 	Strict bool
+	// MaxFindingsPerRule, when positive, keeps only the first findings of
+	// each rule (in the order the rule reports them, mostly by line) and
+	// counts the rest in Report.Omitted, so that a line repeated millions
+	// of times costs a few findings, not millions. Counts and the verdict
+	// include the omitted findings. Zero keeps every finding.
+	MaxFindingsPerRule int
 }
 
 // NewOptions returns the defaults: the deploy schema with the certctl
@@ -91,7 +97,7 @@ func Check(in Input, opts Options) *Report {
 		checkScrape(p)
 	}
 	p.attributeFamilies()
-	r := &Report{Findings: p.findings, Exposition: p.exp, Strict: opts.Strict}
+	r := &Report{Findings: p.findings, Exposition: p.exp, Strict: opts.Strict, Omitted: p.omissions()}
 	r.sort()
 	return r
 }
@@ -105,6 +111,9 @@ type pass struct {
 	// schema is the schema's reading of exp, shared by the schema, order
 	// and invariant rules (schemaView).
 	schema *schemaView
+	// kept and omitted count the findings of each rule kept and left out
+	// under Options.MaxFindingsPerRule (nil when there is no cap).
+	kept, omitted map[string]int
 }
 
 // attributeFamilies names the family of findings that point at a sample
@@ -137,17 +146,54 @@ func (p *pass) format() Format {
 // unless the rule is disabled. Severity comes from the registry and the
 // options.
 func (p *pass) report(rule string, line int, family, series, format string, args ...any) {
-	p.reportAt(Finding{Rule: rule, Line: line, Family: family, Series: series, Message: fmt.Sprintf(format, args...)})
+	// The message is formatted only for a finding that is kept.
+	sev, keep := p.admit(rule)
+	if !keep {
+		return
+	}
+	p.findings = append(p.findings, Finding{Rule: rule, Severity: sev, Line: line, Family: family, Series: series, Message: fmt.Sprintf(format, args...)})
 }
 
 // reportAt records f (Rule, Line and Message set; Severity is filled in).
 func (p *pass) reportAt(f Finding) {
-	sev, enabled := p.severity(f.Rule)
-	if !enabled {
+	sev, keep := p.admit(f.Rule)
+	if !keep {
 		return
 	}
 	f.Severity = sev
 	p.findings = append(p.findings, f)
+}
+
+// admit returns the severity of a finding of rule and whether to keep it:
+// not when the rule is disabled, nor when Options.MaxFindingsPerRule of
+// its findings are already kept (then it is counted as omitted).
+func (p *pass) admit(rule string) (Severity, bool) {
+	sev, enabled := p.severity(rule)
+	if !enabled {
+		return 0, false
+	}
+	if max := p.opts.MaxFindingsPerRule; max > 0 {
+		if p.kept == nil {
+			p.kept, p.omitted = map[string]int{}, map[string]int{}
+		}
+		if p.kept[rule] >= max {
+			p.omitted[rule]++
+			return 0, false
+		}
+		p.kept[rule]++
+	}
+	return sev, true
+}
+
+// omissions lists the findings left out by Options.MaxFindingsPerRule,
+// by rule ID.
+func (p *pass) omissions() []Omission {
+	var out []Omission
+	for _, rule := range sortedKeys(p.omitted) {
+		sev, _ := p.severity(rule)
+		out = append(out, Omission{Rule: rule, Severity: sev, Count: p.omitted[rule]})
+	}
+	return out
 }
 
 // severity returns the severity of rule under the options, and false when

@@ -62,6 +62,21 @@ type Report struct {
 	Exposition *Exposition `json:"-"`
 	// Strict is Options.Strict of the check that made the report.
 	Strict bool `json:"strict"`
+	// Omitted counts the findings left out of Findings by
+	// Options.MaxFindingsPerRule, one entry per rule, sorted by rule ID;
+	// nil when none were.
+	Omitted []Omission `json:"omitted,omitempty"`
+}
+
+// An Omission is the findings of one rule past Options.MaxFindingsPerRule:
+// counted, not kept.
+type Omission struct {
+	// Rule is the rule ID.
+	Rule string `json:"rule"`
+	// Severity is the rule's severity in the check.
+	Severity Severity `json:"severity"`
+	// Count is how many findings were left out.
+	Count int `json:"count"`
 }
 
 // Failed reports whether the exposition fails the check: any error, or any
@@ -70,12 +85,18 @@ func (r *Report) Failed() bool {
 	return r.Count(Error) > 0 || (r.Strict && r.Count(Warning) > 0)
 }
 
-// Count returns how many findings have severity s.
+// Count returns how many findings have severity s, those in Omitted
+// included.
 func (r *Report) Count(s Severity) int {
 	n := 0
 	for _, f := range r.Findings {
 		if f.Severity == s {
 			n++
+		}
+	}
+	for _, o := range r.Omitted {
+		if o.Severity == s {
+			n += o.Count
 		}
 	}
 	return n
@@ -99,6 +120,9 @@ func (r *Report) String() string {
 	for _, f := range r.Findings {
 		b.WriteString(f.String())
 		b.WriteByte('\n')
+	}
+	for _, o := range r.Omitted {
+		fmt.Fprintf(&b, "and %d more %s %s findings (past Options.MaxFindingsPerRule)\n", o.Count, o.Severity, o.Rule)
 	}
 	verdict := "conforms"
 	if r.Failed() {

@@ -39,6 +39,13 @@ func LoadSchema(path string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
+	return ParseSchemaFile(path, data)
+}
+
+// ParseSchemaFile is LoadSchema for a file the caller has read itself
+// (promcheck reads every file through a bounded reader): path gives the
+// encoding by its extension and the name when the file has none.
+func ParseSchemaFile(path string, data []byte) (*Schema, error) {
 	s, err := decodeSchema(data, filepath.Ext(path))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", path, err)

@@ -6,8 +6,12 @@
 // bounded: the body is read up to Options.MaxBytes, both as received and
 // after gzip decoding (a gzip bomb is cut at the limit, never inflated),
 // the context bounds the wait for headers and for the body, redirects are
-// limited and loops named. gzip is requested and decoded here, not by
-// net/http, so that the facts say what the server actually sent.
+// limited, loops named and a redirect from https to http refused (it would
+// carry the credentials in cleartext); Scrape reports every redirect
+// followed. gzip is requested and decoded here, not by net/http, so that
+// the facts say what the server actually sent. URLs in errors, redirects
+// and facts have their passwords redacted (Redact), since errors end up in
+// CI logs.
 //
 //	client := scrape.NewClient(nil)
 //	in, err := scrape.Get(ctx, client, "http://127.0.0.1:9464/metrics/prometheus", scrape.Options{
@@ -22,7 +26,8 @@
 //
 // A response with an error status, a wrong Content-Type or a body in an
 // encoding it did not announce is not an error here: it is returned, and
-// the check engine judges it. Get returns an error only when there is
+// the check engine judges it (Options.RejectStatus makes an error status
+// an error, as Prometheus treats it). Get returns an error only when there is
 // nothing trustworthy to judge: no response, a body cut short, or a body
 // over the limit. The error is an *Error whose Kind lets a caller add a
 // hint (promcheck suggests the flag to change).

@@ -44,22 +44,37 @@ const (
 	KindBody Kind = "body"
 	// KindTooLarge: the body exceeds Options.MaxBytes, received or decoded.
 	KindTooLarge Kind = "too-large"
+	// KindStatus: the server answered with a status outside 2xx and
+	// Options.RejectStatus is set. Error.Status holds it.
+	KindStatus Kind = "status"
 )
 
 // Error is why a scrape produced nothing the engine can judge. Its message
-// is one line: "scrape <url>: <detail>".
+// is one line: "scrape <url>: <detail>", or after redirects "scrape <url>
+// (302 to <url>): <detail>", naming where the scrape was sent.
 type Error struct {
-	// URL is the address scraped.
+	// URL is the address scraped, its password redacted (Redact).
 	URL string
 	// Kind classifies the failure.
 	Kind Kind
 	// Detail says what went wrong, for a person.
 	Detail string
+	// Redirects are the redirects followed before the failure, in order.
+	Redirects []Redirect
+	// Status is the HTTP status of a KindStatus error, 0 otherwise.
+	Status int
 	// Err is the underlying error, if any.
 	Err error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("scrape %s: %s", e.URL, e.Detail) }
+func (e *Error) Error() string {
+	where := e.URL
+	// A redirect error's detail names the chain itself.
+	if len(e.Redirects) > 0 && e.Kind != KindRedirect {
+		where += " (" + redirectChain(e.Redirects) + ")"
+	}
+	return fmt.Sprintf("scrape %s: %s", where, e.Detail)
+}
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -143,4 +158,15 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// redactURLError words a URL that does not parse. url.Parse's error
+// quotes the offending part, which may be a piece of the password: then
+// only the fact is told.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && Redact(ue.URL) != ue.URL {
+		return errors.New("it does not parse (check the escapes and characters of its user information)")
+	}
+	return unwrapURLError(err)
 }

@@ -57,6 +57,11 @@ type Options struct {
 	Timeout time.Duration
 	// UserAgent is the User-Agent header; empty sends "deploymetrics-scrape".
 	UserAgent string
+	// RejectStatus makes an answer with a status outside 2xx an error of
+	// KindStatus, without reading its body, as Prometheus fails such a
+	// scrape. Without it the response goes to the engine, whose http.status
+	// rule judges it.
+	RejectStatus bool
 }
 
 // NewClient returns a client fit for Get: gzip is left to Get (net/http
@@ -75,15 +80,52 @@ type errRedirect struct{ detail string }
 
 func (e *errRedirect) Error() string { return e.detail }
 
-// checkRedirect stops a redirect loop at its first repetition, naming the
-// loop, and a redirect chain at MaxRedirects.
+// A Redirect is one redirect a scrape followed (or refused).
+type Redirect struct {
+	// Status is the redirect's HTTP status, e.g. 301 or 302.
+	Status int
+	// URL is where it pointed, its password redacted (Redact).
+	URL string
+}
+
+func (r Redirect) String() string { return fmt.Sprintf("%d to %s", r.Status, r.URL) }
+
+// redirectChain writes redirects as "301 to http://a, 302 to http://b".
+func redirectChain(redirects []Redirect) string {
+	parts := make([]string, len(redirects))
+	for i, r := range redirects {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// redirectLogKey is the context key of the *[]Redirect a Get records its
+// redirects in: the client, and so checkRedirect, is shared by concurrent
+// scrapes, while each request carries its own context.
+type redirectLogKey struct{}
+
+// checkRedirect records each redirect in the request's log, refuses one
+// from https to http, stops a redirect loop at its first repetition,
+// naming the loop, and a redirect chain at MaxRedirects.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	next := req.URL.String()
+	next := Redact(req.URL.String())
+	if log, ok := req.Context().Value(redirectLogKey{}).(*[]Redirect); ok && req.Response != nil {
+		*log = append(*log, Redirect{Status: req.Response.StatusCode, URL: next})
+	}
+	if req.URL.Scheme == "http" {
+		for _, r := range via {
+			if r.URL.Scheme == "https" {
+				// net/http would follow it, and keep Authorization on the
+				// same host: the token would cross the network in clear.
+				return &errRedirect{"redirect from https to " + next + " refused: it would send the request and its credentials in cleartext (scrape the http:// URL itself if that is intended)"}
+			}
+		}
+	}
 	for i, r := range via {
-		if r.URL.String() == next {
+		if r.URL.String() == req.URL.String() {
 			chain := make([]string, 0, len(via)-i+1)
 			for _, v := range via[i:] {
-				chain = append(chain, v.URL.String())
+				chain = append(chain, Redact(v.URL.String()))
 			}
 			chain = append(chain, next)
 			return &errRedirect{"redirect loop: " + strings.Join(chain, " -> ")}
@@ -95,14 +137,32 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// A Result is one scrape: the exposition with its HTTP facts, for the
+// engine, and the redirects followed to it.
+type Result struct {
+	Input check.Input
+	// Redirects are the redirects followed, in order; the last one's URL
+	// is where the exposition came from. They are recorded when Get's
+	// redirect policy is in force (a client of its own has its own).
+	Redirects []Redirect
+}
+
 // Get scrapes url once and returns the exposition with the HTTP facts the
-// check engine's http.* rules judge. client should come from NewClient;
-// nil uses a fresh one. When a client of another origin is given, its
-// redirect policy is replaced by Get's unless it has its own.
-//
-// On error the Input still holds what was learned (the HTTP facts, once a
-// response arrived), and the error is an *Error.
+// check engine's http.* rules judge: Scrape without the redirects.
 func Get(ctx context.Context, client *http.Client, url string, opts Options) (check.Input, error) {
+	r, err := Scrape(ctx, client, url, opts)
+	return r.Input, err
+}
+
+// Scrape scrapes url once and returns the exposition with the HTTP facts
+// the check engine's http.* rules judge, and the redirects it followed.
+// client should come from NewClient; nil uses a fresh one. When a client
+// of another origin is given, its redirect policy is replaced by Get's
+// unless it has its own.
+//
+// On error the Result still holds what was learned (the HTTP facts, once a
+// response arrived; the redirects), and the error is an *Error.
+func Scrape(ctx context.Context, client *http.Client, url string, opts Options) (Result, error) {
 	if client == nil {
 		client = NewClient(nil)
 		defer client.CloseIdleConnections()
@@ -121,21 +181,22 @@ func Get(ctx context.Context, client *http.Client, url string, opts Options) (ch
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	s := &scrape{ctx: ctx, url: url, start: start}
+	s := &scrape{ctx: ctx, url: Redact(url), start: start}
+	ctx = context.WithValue(ctx, redirectLogKey{}, &s.redirects)
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return check.Input{}, s.fail(KindRequest, "invalid URL: "+unwrapURLError(err).Error(), err)
+		return Result{}, s.fail(KindRequest, "invalid URL: "+redactURLError(err).Error(), err)
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-		return check.Input{}, s.fail(KindRequest, fmt.Sprintf("unsupported scheme %q (want http or https)", req.URL.Scheme), nil)
+		return Result{}, s.fail(KindRequest, fmt.Sprintf("unsupported scheme %q (want http or https)", req.URL.Scheme), nil)
 	}
 	for name, values := range opts.Header {
 		for _, v := range values {
 			req.Header.Add(name, v)
 		}
 	}
-	facts := &check.HTTPFacts{URL: url, Accept: opts.Accept, AcceptEncoding: "gzip", Limit: limit}
+	facts := &check.HTTPFacts{URL: s.url, Accept: opts.Accept, AcceptEncoding: "gzip", Limit: limit}
 	if facts.Accept == "" {
 		facts.Accept = AcceptText
 	}
@@ -160,27 +221,34 @@ func Get(ctx context.Context, client *http.Client, url string, opts Options) (ch
 
 	resp, err := client.Do(req)
 	if err != nil {
-		return check.Input{}, s.requestError(err)
+		return Result{Redirects: s.redirects}, s.requestError(err)
 	}
 	defer resp.Body.Close()
 	facts.StatusCode = resp.StatusCode
 	facts.Header = resp.Header
 	in := check.Input{ContentType: resp.Header.Get("Content-Type"), HTTP: facts}
+	if code := resp.StatusCode; opts.RejectStatus && (code < 200 || code > 299) {
+		// The body is an error page, not an exposition.
+		err := s.fail(KindStatus, fmt.Sprintf("server returned HTTP status %d %s", code, http.StatusText(code)), nil)
+		err.Status = code
+		return Result{Input: in, Redirects: s.redirects}, err
+	}
 
 	body, err := s.readBody(resp, facts)
 	in.Body = body
-	return in, err
+	return Result{Input: in, Redirects: s.redirects}, err
 }
 
 // scrape is the state of one Get, for wording its errors.
 type scrape struct {
-	ctx   context.Context
-	url   string
-	start time.Time
+	ctx       context.Context
+	url       string // redacted
+	start     time.Time
+	redirects []Redirect
 }
 
 func (s *scrape) fail(kind Kind, detail string, err error) *Error {
-	return &Error{URL: s.url, Kind: kind, Detail: detail, Err: err}
+	return &Error{URL: s.url, Kind: kind, Detail: detail, Redirects: s.redirects, Err: err}
 }
 
 // waited says how long the scrape waited before a timeout: the timeout

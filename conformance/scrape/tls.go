@@ -21,6 +21,10 @@ type TLSFiles struct {
 	InsecureSkipVerify bool
 	// ServerName overrides the name the certificate is verified against.
 	ServerName string
+	// ReadFile reads the files; nil means os.ReadFile. A caller that
+	// bounds what it reads (a CA file pointed at /dev/zero must not fill
+	// memory) passes its own reader.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Config builds the TLS configuration. Errors name the file at fault.
@@ -30,8 +34,12 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 		InsecureSkipVerify: f.InsecureSkipVerify, //nolint:gosec // the user asked for it by name
 		ServerName:         f.ServerName,
 	}
+	readFile := f.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
 	if f.CAFile != "" {
-		pem, err := os.ReadFile(f.CAFile)
+		pem, err := readFile(f.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("CA file: %w", err)
 		}
@@ -43,7 +51,15 @@ func (f TLSFiles) Config() (*tls.Config, error) {
 	}
 	switch {
 	case f.CertFile != "" && f.KeyFile != "":
-		cert, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
+		certPEM, err := readFile(f.CertFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		keyPEM, err := readFile(f.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client key: %w", err)
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("client certificate %s with key %s: %w", f.CertFile, f.KeyFile, err)
 		}
