@@ -384,7 +384,7 @@ func TestOwnMetrics(t *testing.T) {
 	r := scrapeAndCheck(t, te.url+"/metrics", scrape.AcceptOpenMetrics, first.Exposition)
 	r = scrapeAndCheck(t, te.url+"/metrics", scrape.AcceptText, r.Exposition)
 	for series, v := range map[string]float64{
-		`promcheck_exporter_build_info{version="v1.2.3"}`:                    1,
+		`promcheck_exporter_build_info{version="v1.2.3"}`:                      1,
 		`promcheck_exporter_probes_total{module="deploy",result="conforms"}`:   2,
 		`promcheck_exporter_probes_total{module="deploy",result="violations"}`: 1,
 		`promcheck_exporter_probes_total{module="deploy",result="error"}`:      0,
