@@ -219,7 +219,7 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 // reject answers a refused probe request and logs it.
 func (e *Exporter) reject(w http.ResponseWriter, r *http.Request, bad *badRequest, status int) {
 	e.metrics.rejected(bad.reason)
-	e.log.Warn("probe refused", "status", status, "reason", bad.reason, "msg", bad.message, "remote", r.RemoteAddr)
+	e.log.Warn("probe refused", "status", status, "reason", bad.reason, "error", bad.message, "remote", r.RemoteAddr)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}

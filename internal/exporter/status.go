@@ -16,7 +16,7 @@ import (
 // (finding messages quote its series and label values).
 
 var pageFuncs = template.FuncMap{
-	"ms": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"duration": func(d time.Duration) string { return d.Round(time.Microsecond).String() },
 	"ts": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"join": func(s []string) string {
 		return strings.Join(s, ", ")
@@ -50,7 +50,7 @@ modules from {{.Source}}, loaded {{ts .Loaded}}.</p>
 {{range .Probes}}<tr>
 <td>{{ts .Time}}</td><td>{{.Module}}</td><td>{{.Target}}</td>
 <td>{{if .Success}}<span class="ok">conforms</span>{{else if .Checked}}<span class="fail">fails</span>{{else}}<span class="error">could not check</span>{{end}}</td>
-<td>{{ms .Duration}}</td>
+<td>{{duration .Duration}}</td>
 <td>{{range .Scrapes}}<div><b>{{.Accept}}</b>:
 {{if .Err}}<span class="error">{{.ErrKind}}: {{.Err}}</span>
 {{else}}HTTP {{.StatusCode}}, {{.Format}}, {{.Samples}} samples{{if .Compared}}, compared with the previous probe{{end}};
