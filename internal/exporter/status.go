@@ -17,7 +17,7 @@ import (
 
 var pageFuncs = template.FuncMap{
 	"duration": func(d time.Duration) string { return d.Round(time.Microsecond).String() },
-	"ts": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+	"ts":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"join": func(s []string) string {
 		return strings.Join(s, ", ")
 	},
