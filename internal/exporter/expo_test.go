@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,26 @@ func TestAppendValue(t *testing.T) {
 		if got := string(appendValue(nil, v)); got != want {
 			t.Errorf("appendValue(%v) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+// A finding quoting a huge series is kept cut, so that the history stays
+// small whatever a target serves.
+func TestRecordCutsLongFindings(t *testing.T) {
+	long := "x{a=\"" + strings.Repeat("v", 1<<20) + "\"} 1\n"
+	body := []byte("# TYPE x counter\n" + long + long)
+	in := check.Input{Body: body, ContentType: check.ContentTypeText}
+	r := check.Check(in, check.Options{})
+	sr := newScrapeRecord("text", in, r)
+	if len(sr.Findings) == 0 {
+		t.Fatal("no finding for a duplicate series")
+	}
+	for _, f := range sr.Findings {
+		if len(f.Message) > maxFindingText+40 || len(f.Series) > maxFindingText+40 {
+			t.Errorf("a kept finding has %d bytes of message and %d of series", len(f.Message), len(f.Series))
+		}
+	}
+	if !strings.Contains(sr.Findings[0].Series, "bytes more)") {
+		t.Errorf("the cut is not said: %.100s", sr.Findings[0].Series)
 	}
 }

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -68,6 +69,8 @@ const (
 	// Local piece: unify with the findings cap of cmd/promcheck (issue 16)
 	// once both are merged.
 	maxFindingsKept = 20
+	// maxFindingText bounds each text of a kept finding.
+	maxFindingText = 400
 	// maxContentTypeBytes bounds the Content-Type kept and written as a
 	// label value: a hostile target chooses it.
 	maxContentTypeBytes = 256
@@ -114,6 +117,13 @@ func newScrapeRecord(accept string, in check.Input, report *check.Report) scrape
 	if len(kept) > maxFindingsKept {
 		kept = kept[:maxFindingsKept]
 	}
+	// A message quotes the target's series, which may be a line of
+	// megabytes: keep what a person reads.
+	for i := range kept {
+		kept[i].Message = truncateText(kept[i].Message, maxFindingText)
+		kept[i].Series = truncateText(kept[i].Series, maxFindingText)
+		kept[i].Family = truncateText(kept[i].Family, maxFindingText)
+	}
 	sr.Findings = kept
 	return sr
 }
@@ -127,6 +137,14 @@ func sortCounts(counts []ruleCount) {
 
 // Total is the number of findings of every severity.
 func (s *scrapeRecord) Total() int { return s.Errors + s.Warnings + s.Infos }
+
+// truncateText cuts s to about n bytes, saying that it did.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return truncateUTF8(s, n) + fmt.Sprintf("... (%d bytes more)", len(s)-len(truncateUTF8(s, n)))
+}
 
 // truncateUTF8 cuts s to at most n bytes, at a character boundary.
 func truncateUTF8(s string, n int) string {
