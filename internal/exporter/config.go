@@ -71,7 +71,7 @@ type ModuleConfig struct {
 	// TLS configures https targets.
 	TLS *TLSConfig `yaml:"tls,omitempty"`
 	// AllowedTargets are the targets the module may probe. Omitted: loopback
-	// addresses only (DefaultAllowedCIDRs), see the package doc.
+	// addresses only (127.0.0.0/8 and ::1/128), see the package doc.
 	AllowedTargets *AllowedTargets `yaml:"allowed_targets,omitempty"`
 }
 
@@ -136,9 +136,9 @@ const (
 	maxConfigBytes = 1 << 20
 )
 
-// DefaultAllowedCIDRs are the addresses a module may probe when it names
-// no allowed targets: loopback only.
-var DefaultAllowedCIDRs = []string{"127.0.0.0/8", "::1/128"}
+// defaultAllowedCIDRs returns the addresses a module may probe when it
+// names no allowed targets: loopback only.
+func defaultAllowedCIDRs() []string { return []string{"127.0.0.0/8", "::1/128"} }
 
 // BuiltinConfig returns the modules served when no file is given:
 // "deploy" (the deploy schema, namespace certctl) and "generic" (no
@@ -378,7 +378,7 @@ func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
 
 	allowed := mc.AllowedTargets
 	if allowed == nil {
-		allowed = &AllowedTargets{CIDRs: DefaultAllowedCIDRs}
+		allowed = &AllowedTargets{CIDRs: defaultAllowedCIDRs()}
 	}
 	m.allow, err = parseAllowlist(allowed)
 	if err != nil {

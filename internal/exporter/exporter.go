@@ -121,12 +121,6 @@ func New(cfg *Config, opts Options) (*Exporter, error) {
 // with an Allow header.
 func (e *Exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
 
-// Config returns the config being served.
-func (e *Exporter) Config() *Config { return e.config.Load() }
-
-// StoreLimits returns the bounds of the cross-probe memory, defaults filled in.
-func (e *Exporter) StoreLimits() StoreLimits { return e.store.limits }
-
 // MaxConcurrent returns the bound on probes at once.
 func (e *Exporter) MaxConcurrent() int { return cap(e.slots) }
 

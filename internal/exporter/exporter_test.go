@@ -153,6 +153,7 @@ modules:
 		want        string
 	}{
 		{"no parameters", "", nil, reasonMissingTarget, "missing target: probe with /probe?target=URL&module=NAME"},
+		{"bad escape", "target=%zz&module=deploy", nil, reasonBadTarget, `the query string is malformed (invalid URL escape "%zz")`},
 		{"empty target", "target=&module=deploy", nil, reasonMissingTarget, "missing target"},
 		{"target twice", q("target", good, "target", good, "module", "deploy"), nil, reasonBadTarget, "target given 2 times"},
 		{"missing module", q("target", good), nil, reasonMissingModule, "missing module: add &module=NAME (modules: deploy, named, tenant)"},

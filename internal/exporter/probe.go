@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
@@ -86,7 +87,10 @@ type probeRequest struct {
 // parseProbeRequest validates the query and the timeout header. Its
 // errors are *badRequest.
 func (e *Exporter) parseProbeRequest(r *http.Request, cfg *Config) (*probeRequest, error) {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, &badRequest{reasonBadTarget, fmt.Sprintf("the query string is malformed (%v): URL-encode the target, as Prometheus does", unwrapURLError(err))}
+	}
 	targets, modules := q["target"], q["module"]
 	switch {
 	case len(targets) == 0 || targets[0] == "":
@@ -113,17 +117,7 @@ func (e *Exporter) parseProbeRequest(r *http.Request, cfg *Config) (*probeReques
 	return &probeRequest{module: m, target: u, raw: targets[0], timeout: timeout}, nil
 }
 
-func moduleList(cfg *Config) string {
-	names := cfg.ModuleNames()
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += n
-	}
-	return out
-}
+func moduleList(cfg *Config) string { return strings.Join(cfg.ModuleNames(), ", ") }
 
 // storeKey names the previous exposition of one scrape of a probe.
 func storeKey(target, module, accept string) string {
