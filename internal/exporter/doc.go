@@ -78,6 +78,15 @@
 // examples/prometheus) so that each target is always probed by the same
 // exporter and its memory is found again.
 //
+// A target must be one emitter process: a URL behind a load balancer
+// reaches a different replica from probe to probe, whose counters differ,
+// and the scrape.* rules would compare two processes. Across a restart of
+// the emitter a counter goes down; an emitter that shows no reset evidence
+// (process_start_time_seconds, OpenMetrics _created) fails that one probe
+// with scrape.counter-decreased, and the next probe compares with the
+// restarted process. The example's alert asks for 10 minutes of failing
+// probes, so a restart alone does not fire it.
+//
 // # Which targets: the SSRF default
 //
 // An exporter that fetches any URL for anyone who can reach it is a
