@@ -171,32 +171,28 @@ func (e *Exporter) Close() {
 // target conforms, fails or could not be checked (the result says which,
 // as blackbox_exporter's probe_success does).
 func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
-	cfg := e.config.Load()
-	req, err := e.parseProbeRequest(r, cfg)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(r.Context(), req.timeout)
-		defer cancel()
-		err = req.module.checkAllowed(ctx, req.target)
-	}
+	req, err := e.parseProbeRequest(r, e.config.Load())
 	if err != nil {
-		var bad *badRequest
-		if !errors.As(err, &bad) {
-			bad = &badRequest{reasonBadTarget, err.Error()}
-		}
-		e.reject(w, r, bad, http.StatusBadRequest)
+		e.reject(w, r, err)
 		return
 	}
+	// The slot is taken before anything waits on the network (the
+	// allowlist's DNS lookup included), so that the limit bounds every
+	// request doing work.
 	select {
 	case e.slots <- struct{}{}:
 	default:
-		e.reject(w, r, &badRequest{reasonOverloaded, fmt.Sprintf("overloaded: %d probes are running, the most this exporter runs at once (--max-concurrent); retry later", cap(e.slots))},
-			http.StatusServiceUnavailable)
+		e.reject(w, r, &badRequest{reasonOverloaded, fmt.Sprintf("overloaded: %d probes are running, the most this exporter runs at once (--max-concurrent); retry later", cap(e.slots))})
 		return
 	}
 	defer func() { <-e.slots }()
 
 	ctx, cancel := context.WithTimeout(r.Context(), req.timeout)
 	defer cancel()
+	if err := req.module.checkAllowed(ctx, req.target); err != nil {
+		e.reject(w, r, err)
+		return
+	}
 	rec := e.probe(ctx, req)
 	e.history.add(rec)
 	e.metrics.probed(rec.Module, resultOf(rec))
@@ -210,13 +206,20 @@ func (e *Exporter) serveProbe(w http.ResponseWriter, r *http.Request) {
 	*bp = ew.buf
 }
 
-// reject answers a refused probe request and logs it.
-func (e *Exporter) reject(w http.ResponseWriter, r *http.Request, bad *badRequest, status int) {
-	e.metrics.rejected(bad.reason)
-	e.log.Warn("probe refused", "status", status, "reason", bad.reason, "error", bad.message, "remote", r.RemoteAddr)
-	if status == http.StatusServiceUnavailable {
+// reject answers a refused probe request, 400 or (overloaded) 503, and
+// logs it.
+func (e *Exporter) reject(w http.ResponseWriter, r *http.Request, err error) {
+	var bad *badRequest
+	if !errors.As(err, &bad) {
+		bad = &badRequest{reasonBadTarget, err.Error()}
+	}
+	status := http.StatusBadRequest
+	if bad.reason == reasonOverloaded {
+		status = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "1")
 	}
+	e.metrics.rejected(bad.reason)
+	e.log.Warn("probe refused", "status", status, "reason", bad.reason, "error", bad.message, "remote", r.RemoteAddr)
 	http.Error(w, bad.message, status)
 }
 
