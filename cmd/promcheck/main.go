@@ -68,6 +68,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runSelfCheck(ctx, rest, e)
 	case "serve":
 		return runServe(ctx, rest, e)
+	case "exporter":
+		return runExporter(ctx, rest, e)
 	case "rules":
 		return runRules(rest, e)
 	case "schema":
@@ -109,6 +111,7 @@ Usage:
                                      several times and checked; prints the report
   promcheck check [flags] TARGET...  check http(s) URLs, files, or - (stdin)
   promcheck serve [flags]            run the reference emitter with simulated deploy traffic
+  promcheck exporter [flags]         serve /probe?target=URL&module=NAME to Prometheus
   promcheck rules [flags]            list every rule: ID, severity, description
   promcheck schema [flags]           print the deploy schema as a schema file
   promcheck selfcheck [flags]        the self-check, with flags (--output, --scrapes, ...)
