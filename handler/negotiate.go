@@ -96,6 +96,26 @@ type rangeMatch struct {
 // (escaping_schemes.md: "If no escaping scheme is specified in the Accept
 // header, underscores escaping SHOULD be used").
 func negotiate(accept []string, openMetrics2 bool) choice {
+	offered := allProtocols
+	if !openMetrics2 {
+		offered &^= 1 << protoOpenMetricsV2
+	}
+	return negotiateAmong(accept, offered)
+}
+
+// protocolSet is a set of protocols, bit p for protocol p.
+type protocolSet uint8
+
+const (
+	allProtocols protocolSet = 1<<numProtocols - 1
+	// textProtocols are the text protocols every Prometheus reads:
+	// neither protobuf nor the experimental OpenMetrics 2.0.
+	textProtocols protocolSet = 1<<protoText | 1<<protoTextV1 | 1<<protoOpenMetrics | 1<<protoOpenMetricsV0
+)
+
+// negotiateAmong is negotiate among the offered protocols; text 0.0.4
+// must be one of them, as the last resort.
+func negotiateAmong(accept []string, offered protocolSet) choice {
 	var best [numProtocols]rangeMatch
 	pos := 0
 	for _, v := range accept {
@@ -107,7 +127,7 @@ func negotiate(accept []string, openMetrics2 bool) choice {
 				continue
 			}
 			for p := range numProtocols {
-				if p == protoOpenMetricsV2 && !openMetrics2 {
+				if offered&(1<<p) == 0 {
 					continue
 				}
 				spec := r.specificity(p)

@@ -16,10 +16,17 @@ package handler
 //	dst = append(dst, '"')
 func AppendLabelValue(dst []byte, s string) []byte { return appendLabelValue(dst, s) }
 
-// WantsOpenMetrics reports whether the Accept header values (as
-// http.Header.Values returns them) prefer OpenMetrics 1.0.0 over the text
-// format 0.0.4, by the rules MetricsHandler negotiates with: the higher q
-// wins, then the more specific media range, then the one listed first; the
-// text format without an Accept header or when nothing acceptable is
-// offered.
-func WantsOpenMetrics(accept []string) bool { return wantsOpenMetrics(accept) }
+// NegotiateText returns the Content-Type a response to these Accept header
+// values (as http.Header.Values returns them) is served with when only the
+// text protocols are offered (text 0.0.4 and 1.0.0, OpenMetrics 0.0.1 and
+// 1.0.0; neither protobuf nor OpenMetrics 2.0), by the rules MetricsHandler
+// negotiates with, and whether that protocol is OpenMetrics (its body is
+// written as OpenMetrics 1.0, which 0.0.1 readers also take). The
+// Content-Type names the escaping scheme where the protocol requires one.
+// It allocates nothing.
+//
+//	ct, openMetrics := handler.NegotiateText(r.Header.Values("Accept"))
+func NegotiateText(accept []string) (contentType string, openMetrics bool) {
+	c := negotiateAmong(accept, textProtocols)
+	return c.contentType()[0], protocols[c.proto].body == bodyOpenMetrics
+}

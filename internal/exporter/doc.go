@@ -117,7 +117,7 @@
 //
 // /metrics is written with the same append-style rendering and the same
 // escaping as the reference handler (handler.AppendLabelValue,
-// handler.WantsOpenMetrics), not with client_golang. The project keeps
+// handler.NegotiateText), not with client_golang. The project keeps
 // competing metrics libraries out of the product's import graph (they
 // live in tests and bench only), and the exporter's outputs must be
 // exactly what the check engine judges conforming, in both formats, with

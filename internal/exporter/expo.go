@@ -28,6 +28,7 @@ const (
 // HELP texts are constants of this package that need no escaping.
 type expoWriter struct {
 	buf         []byte
+	contentType string // as negotiated, with the escaping scheme where one is due
 	openMetrics bool
 }
 
@@ -106,27 +107,18 @@ func appendValue(dst []byte, v float64) []byte {
 	return strconv.AppendFloat(dst, v, 'g', -1, 64)
 }
 
-// Content types the exporter serves.
-const (
-	contentTypeText        = handler.ContentTypeText
-	contentTypeOpenMetrics = handler.ContentTypeOpenMetrics
-)
-
 // newExpoWriter negotiates the format of a response as the reference
 // handler does, so that the exporter can be checked like any target
 // (including by itself).
 func newExpoWriter(r *http.Request, buf []byte) *expoWriter {
-	return &expoWriter{buf: buf[:0], openMetrics: handler.WantsOpenMetrics(r.Header.Values("Accept"))}
+	ct, openMetrics := handler.NegotiateText(r.Header.Values("Accept"))
+	return &expoWriter{buf: buf[:0], contentType: ct, openMetrics: openMetrics}
 }
 
 // write sends the exposition with its Content-Type and length.
 func (w *expoWriter) write(rw http.ResponseWriter, r *http.Request) {
 	h := rw.Header()
-	if w.openMetrics {
-		h.Set("Content-Type", contentTypeOpenMetrics)
-	} else {
-		h.Set("Content-Type", contentTypeText)
-	}
+	h.Set("Content-Type", w.contentType)
 	h.Set("Vary", "Accept")
 	h.Set("Content-Length", strconv.Itoa(len(w.buf)))
 	h.Set("Cache-Control", "no-store")

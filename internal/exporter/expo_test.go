@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/handler"
 )
 
 // What /probe writes, exactly, in each format.
@@ -61,7 +62,7 @@ promcheck_probe_error_info{accept="openmetrics",kind="connect"} 1
 	}
 	w = &expoWriter{openMetrics: true}
 	writeProbe(w, rec)
-	r := check.Check(check.Input{Body: w.buf, ContentType: contentTypeOpenMetrics}, check.Options{Strict: true})
+	r := check.Check(check.Input{Body: w.buf, ContentType: handler.ContentTypeOpenMetrics}, check.Options{Strict: true})
 	if len(r.Findings) > 0 {
 		t.Errorf("OpenMetrics output has findings:\n%s\n%s", r, w.buf)
 	}

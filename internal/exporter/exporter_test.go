@@ -47,7 +47,7 @@ func TestProbeConformingEmitter(t *testing.T) {
 		}
 	}
 	wantValue(t, first, `promcheck_probe_protocol_info{accept="text",content_type="text/plain; version=0.0.4; charset=utf-8",format="text"}`, 1)
-	wantValue(t, first, `promcheck_probe_protocol_info{accept="openmetrics",content_type="application/openmetrics-text; version=1.0.0; charset=utf-8",format="openmetrics"}`, 1)
+	wantValue(t, first, `promcheck_probe_protocol_info{accept="openmetrics",content_type="application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",format="openmetrics"}`, 1)
 	if d, _ := value(first, "promcheck_probe_duration_seconds"); !(d > 0 && d < 10) {
 		t.Errorf("duration %v", d)
 	}
