@@ -23,7 +23,7 @@ func TestModelFollowsTheReferenceTable(t *testing.T) {
 		o := Outcomes()[i%len(Outcomes())]
 		dc.Record(tt, o)
 		m.outcome(tt, o)
-		tickReference(dc, IdempotentSkip, tt)
+		TickFrom(dc)(IdempotentSkip, tt)
 		m.add(tt, IdempotentSkip, 1)
 	}
 	if dc.Folded() == 0 {
@@ -111,8 +111,12 @@ func TestConfigValidate(t *testing.T) {
 	cfg.TargetTypes = []string{"NGINX", "tab\there", "NGINX"}
 	cfg.Scrapes = 1
 	cfg.Options.Disabled = []string{"order.nope"}
+	cfg.Level = 9
+	cfg.RaceFor = 0
+	cfg.NegotiationWaivers = map[string]string{"om-q1": "typo", "om-q0": " "}
 	err = cfg.validate()
-	for _, want := range []string{`"tab\there" is exported as`, `"NGINX" listed twice`, "Scrapes: 1", `unknown rule "order.nope"`} {
+	for _, want := range []string{`"tab\there" is exported as`, `"NGINX" listed twice`, "Scrapes: 1", `unknown rule "order.nope"`,
+		"Level: 9 is no level", "RaceFor (0s)", `"om-q1" is no case of passive-negotiation-edge`, `NegotiationWaivers["om-q0"]: give the reason`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate() = %v, want it to say %q", err, want)
 		}
