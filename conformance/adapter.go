@@ -71,8 +71,8 @@ var snapshotFields = [...]string{
 // PostVerifyFails, RollbackRestored, RollbackAlsoFail and IdempotentSkips,
 // of any integer type. Their order, their tags and any other fields do not
 // matter. The entries may come in any order (see Config.SortedSnapshot). A
-// nil pointer in the slice is returned as an entry with an empty target
-// type, for the suite to report.
+// nil pointer in the slice becomes an entry with an empty target type,
+// which the suite reports.
 //
 // SnapshotFrom looks the fields up by name once, with reflection, and
 // panics with the names it misses when T lacks one: a mistake in the test's

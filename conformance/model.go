@@ -221,6 +221,10 @@ func (m *model) diffSnapshot(got []counters.DeploySnapshot) []string {
 		if _, ok := m.rows[g.TargetType]; ok || byName[g.TargetType] != g {
 			continue
 		}
+		if g.TargetType == "" {
+			out = append(out, "an entry with an empty target type: the suite never ticked one exported as \"\"")
+			continue
+		}
 		for _, c := range Counters() {
 			if c.Of(g) != 0 {
 				out = append(out, fmt.Sprintf("%s %s: snapshot %d, but the suite never ticked it", quoteShort(g.TargetType), c, c.Of(g)))

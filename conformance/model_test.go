@@ -122,3 +122,37 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffSnapshotIgnoresOrderOnly: a snapshot in any order matches, but a
+// target type listed twice, an empty one, a missing one and a wrong count
+// are each reported.
+func TestDiffSnapshotIgnoresOrderOnly(t *testing.T) {
+	cfg := NewConfig()
+	m := newModel(&cfg)
+	m.outcome("NGINX", counters.OutcomeSucceeded)
+	m.outcome("Apache", counters.OutcomeSkipped)
+	m.outcome("F5", counters.OutcomeFailed)
+	unsorted := []counters.DeploySnapshot{
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "Apache", IdempotentSkips: 1},
+		{TargetType: "F5", AttemptsFailure: 1},
+	}
+	if d := m.diffSnapshot(unsorted); len(d) > 0 {
+		t.Errorf("an unsorted snapshot of the right counts differs:\n%s", listMismatches(d))
+	}
+	wrong := []counters.DeploySnapshot{
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "Apache", IdempotentSkips: 2},
+		{},
+	}
+	got := m.diffSnapshot(wrong)
+	for _, want := range []string{`"NGINX": listed twice`, `"Apache" IdempotentSkip: snapshot 2, model 1`, `"F5": missing`, "an entry with an empty target type"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("diffSnapshot lacks %q; got:\n%s", want, listMismatches(got))
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("%d mismatches, want 4:\n%s", len(got), listMismatches(got))
+	}
+}
