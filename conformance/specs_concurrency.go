@@ -179,7 +179,7 @@ func (tc *TestContext) firstTicks() {
 		if rounds > 0 {
 			e = tc.roundEmitter()
 		}
-		tc.firstTickRound(e, targets, rounds, opts, accepts[rounds%len(accepts)])
+		tc.firstTickRound(e, targets, rounds, time.Since(start), opts, accepts[rounds%len(accepts)])
 	}
 	GinkgoWriter.Printf("%d rounds in %s, each %d goroutines racing to the first ticks of %d target types\n",
 		rounds, time.Since(start).Round(time.Millisecond), tc.Config.Goroutines, len(targets))
@@ -200,9 +200,9 @@ func (tc *TestContext) roundEmitter() *Emitter {
 	return e
 }
 
-// firstTickRound runs one round on e, closing e after it unless it is the
-// spec's own emitter.
-func (tc *TestContext) firstTickRound(e *Emitter, targets []string, round int, opts check.Options, accept string) {
+// firstTickRound runs one round on e, which started elapsed into the spec's
+// race, closing e after it unless it is the spec's own emitter.
+func (tc *TestContext) firstTickRound(e *Emitter, targets []string, round int, elapsed time.Duration, opts check.Options, accept string) {
 	GinkgoHelper()
 	if e != tc.Emitter && e.Close != nil {
 		defer e.Close()
@@ -239,8 +239,8 @@ func (tc *TestContext) firstTickRound(e *Emitter, targets []string, round int, o
 	gate.Store(true)
 	done.Wait()
 	in := tc.scrapeInProcess(e, accept)
-	what := fmt.Sprintf("round %d: after %d goroutines raced to the first ticks of %d new target types (%s ... %s)",
-		round+1, tc.Config.Goroutines, len(targets), targets[0], targets[len(targets)-1])
+	what := fmt.Sprintf("round %d, %s into the race: after %d goroutines raced to the first ticks of %d new target types (%s ... %s)",
+		round+1, elapsed.Round(time.Microsecond), tc.Config.Goroutines, len(targets), targets[0], targets[len(targets)-1])
 	r := tc.Check(in, nil, opts, what)
 	tc.expectModel(r, m, what)
 }
