@@ -179,29 +179,17 @@ func (tc *TestContext) firstTicks() {
 	start := time.Now()
 	rounds := 0
 	for ; rounds < minFirstTickRounds || time.Since(start) < tc.Config.RaceFor; rounds++ {
+		// The spec's own emitter for the first round, then a fresh one
+		// each round, which the round closes: thousands of rounds must
+		// not keep thousands of emitters to the end of the spec.
 		e := tc.Emitter
 		if rounds > 0 {
-			e = tc.roundEmitter()
+			e = tc.makeEmitter()
 		}
 		tc.firstTickRound(e, targets, rounds, time.Since(start), opts, accepts[rounds%len(accepts)])
 	}
 	GinkgoWriter.Printf("%d rounds in %s, each %d goroutines racing to the first ticks of %d target types\n",
 		rounds, time.Since(start).Round(time.Millisecond), tc.Config.Goroutines, len(targets))
-}
-
-// roundEmitter makes a fresh emitter for one round of active-first-tick.
-// Unlike the spec's own, it is not kept to the end of the spec: the round
-// closes it.
-func (tc *TestContext) roundEmitter() *Emitter {
-	GinkgoHelper()
-	e, err := tc.Config.NewEmitter()
-	if err != nil {
-		Fail("Config.NewEmitter: " + err.Error())
-	}
-	if err := validateEmitter(e); err != nil {
-		Fail("Config.NewEmitter: " + err.Error())
-	}
-	return e
 }
 
 // firstTickRound runs one round on e, which started elapsed into the spec's

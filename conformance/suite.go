@@ -162,9 +162,20 @@ func (tc *TestContext) setup() {
 	GinkgoWriter.Printf("seed %d: rerun with -ginkgo.seed=%d (or Config.Seed) to repeat this spec's sequence\n", tc.Seed, tc.Seed)
 }
 
-// newEmitter makes a fresh emitter with Config.NewEmitter, fails the spec
-// when it cannot, and closes it when the spec ends.
+// newEmitter makes the spec's fresh emitter with makeEmitter, and closes
+// it when the spec ends.
 func (tc *TestContext) newEmitter() *Emitter {
+	GinkgoHelper()
+	e := tc.makeEmitter()
+	if e.Close != nil {
+		DeferCleanup(e.Close)
+	}
+	return e
+}
+
+// makeEmitter makes a fresh emitter with Config.NewEmitter, and fails the
+// spec when it cannot. Closing it is the caller's.
+func (tc *TestContext) makeEmitter() *Emitter {
 	GinkgoHelper()
 	e, err := tc.Config.NewEmitter()
 	if err != nil {
@@ -172,9 +183,6 @@ func (tc *TestContext) newEmitter() *Emitter {
 	}
 	if err := validateEmitter(e); err != nil {
 		Fail("Config.NewEmitter: " + err.Error())
-	}
-	if e.Close != nil {
-		DeferCleanup(e.Close)
 	}
 	return e
 }

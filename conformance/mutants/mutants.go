@@ -388,15 +388,10 @@ func All() []Mutant {
 			Spec:   "passive-negotiation-edge", Rule: "http.negotiation",
 			build: func(e *emitter) {
 				e.negotiate = func(accept []string) bool {
-					var kept []string
-					for _, line := range accept {
-						for part := range strings.SplitSeq(line, ",") {
-							if r := parseRanges([]string{part}); len(r) == 1 && r[0].q > 0 {
-								kept = append(kept, part)
-							}
-						}
-					}
-					return prefersOpenMetrics(kept)
+					return prefersOpenMetrics(keepRanges(accept, func(part string) bool {
+						r := parseRanges([]string{part})
+						return len(r) == 1 && r[0].q > 0
+					}))
 				}
 			},
 		},
@@ -424,15 +419,7 @@ func All() []Mutant {
 			Spec:   "passive-negotiation", Rule: "http.negotiation-preference",
 			build: func(e *emitter) {
 				e.negotiate = func(accept []string) bool {
-					var kept []string
-					for _, line := range accept {
-						for part := range strings.SplitSeq(line, ",") {
-							if !strings.Contains(part, "escaping=") {
-								kept = append(kept, part)
-							}
-						}
-					}
-					return prefersOpenMetrics(kept)
+					return prefersOpenMetrics(keepRanges(accept, func(part string) bool { return !strings.Contains(part, "escaping=") }))
 				}
 			},
 		},
@@ -492,4 +479,18 @@ func goQuoteTargetType(line string) string {
 		raw.WriteByte(c)
 	}
 	return line[:i] + "target_type=" + strconv.Quote(raw.String()) + line[min(j+1, len(line)):]
+}
+
+// keepRanges returns the elements of the Accept lines that keep accepts,
+// one a line.
+func keepRanges(accept []string, keep func(element string) bool) []string {
+	var kept []string
+	for _, line := range accept {
+		for part := range strings.SplitSeq(line, ",") {
+			if keep(part) {
+				kept = append(kept, part)
+			}
+		}
+	}
+	return kept
 }
