@@ -16,7 +16,8 @@ import (
 //
 // It declares what this emitter cannot do: it ticks counters one by one
 // (no Record: the outcome specs skip), has no snapshot accessor and no
-// cardinality cap (those specs skip). Its normalisation: client_golang
+// cardinality cap (those specs skip). DESIGN.md §1 requires a cap, so it
+// runs at level Core, and the summary says so. Its normalisation: client_golang
 // panics on invalid UTF-8 in a label value and an empty target_type breaks
 // the schema, so both are replaced; everything else is kept, and escaped
 // by client_golang. promhttp serves any method, so it is wrapped in
@@ -30,10 +31,26 @@ import (
 // result="success" and result sorts before target_type (order.series).
 // The suite itself is not loosened: these are this emitter's declared
 // deviations, and every other rule applies.
+//
+// promhttp's negotiation (client_golang v1.25, expfmt) fails six cases of
+// passive-negotiation-edge, which are waived with the reason: RFC 9110
+// reads each of these headers otherwise, and no Prometheus server sends
+// any of them (it sends one Accept line, in lower case, with no q=0 and
+// no application/* range, and Accept-Encoding: gzip).
 func newClientGolangConfig() conformance.Config {
 	cfg := conformance.NewConfig()
+	cfg.Name = "client_golang emitter"
+	cfg.Level = conformance.Core
 	cfg.Normalize = func(t string) string { return cmp.Or(strings.ToValidUTF8(t, "\uFFFD"), "(empty)") }
 	cfg.Options.Disabled = []string{"order.families", "order.series"}
+	cfg.NegotiationWaivers = map[string]string{
+		"om-q0-wildcard":       "promhttp serves OpenMetrics 0.0.1 to application/openmetrics-text;q=0, */*;q=0.1: the wildcard overrides the q=0",
+		"text-q0-wildcard":     "promhttp serves the text format to text/plain;q=0, */*;q=0.3",
+		"application-wildcard": "promhttp serves the text format to application/*, which does not match it",
+		"om-odd-case":          "promhttp matches media types and parameters case-sensitively, and serves text when OpenMetrics is named in odd case",
+		"om-second-line":       "promhttp reads only the first Accept line",
+		"gzip-odd-case":        "promhttp matches the gzip coding case-sensitively, and does not compress for Accept-Encoding: GZip",
+	}
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		reg := prometheus.NewRegistry()
 		vecs := map[string]*prometheus.CounterVec{} // by family: two counters share one with a sub-label

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
@@ -18,7 +21,8 @@ import (
 // the capability missing, so the specs that need it Skip with the reason
 // instead of passing silently.
 type Emitter struct {
-	// Tick increments counter c of targetType by one. The suite passes
+	// Tick increments counter c of targetType by one; TickFrom builds it
+	// from an emitter with the eight Inc methods. The suite passes
 	// target types as they come, hostile ones included; an emitter that
 	// changes them (normalises, truncates, folds) declares how in
 	// Config.Normalize and Config.MaxTargetTypes. Must be safe for
@@ -32,8 +36,12 @@ type Emitter struct {
 	// invariants under concurrency skip.
 	Record func(targetType string, o counters.Outcome)
 
-	// Snapshot returns the current counters, sorted by target type. Nil:
-	// the snapshot-isolation spec skips.
+	// Snapshot returns the current counters, one entry per target type, in
+	// any order: the suite sorts what it gets before comparing it, unless
+	// the order is what a spec tests (Config.SortedSnapshot declares the
+	// sorted order of counters.DeployCounters.Snapshot). SnapshotFrom
+	// builds it from an emitter's own snapshot type. Nil: the snapshot
+	// specs skip.
 	Snapshot func() []counters.DeploySnapshot
 
 	// Exactly one of Handler, URL and Scrape says how to scrape.
@@ -58,9 +66,21 @@ type Emitter struct {
 // in every default below; a zero Config is not usable (NewEmitter is
 // required).
 type Config struct {
+	// Name names the emitter in the summary, in failure messages and, under
+	// Run, in the container its specs run in. Default "emitter".
+	Name string
+
+	// Level is the conformance level the run holds the emitter to. Full
+	// (the default, and the zero Level) fails the run when a capability
+	// DESIGN.md §1 requires is declared missing; Core accepts a text-only,
+	// tick-by-tick emitter. See Level.
+	Level Level
+
 	// NewEmitter returns a fresh emitter: no target type seen, every counter
-	// zero. It is called once for every spec, so that the active specs can
-	// compare the emitter with a model that starts from zero. Required.
+	// zero. It is called before every spec, so that the active specs can
+	// compare the emitter with a model that starts from zero, and once per
+	// round by active-first-tick, whose every round needs target types no
+	// emitter has seen. Required.
 	NewEmitter func() (*Emitter, error)
 
 	// Namespace prefixes the family names. Default check.DefaultNamespace
@@ -91,12 +111,21 @@ type Config struct {
 	// Deployments is how many random deployments an active spec drives
 	// (each one outcome: one to three ticks). Default 400.
 	Deployments int
-	// Goroutines is how many goroutines tick at once in the concurrency
-	// specs. Default 4.
+	// Goroutines is how many goroutines tick or record at once in the
+	// race specs (active-concurrency, active-invariants, active-first-tick).
+	// Default 4.
 	Goroutines int
-	// ConcurrentScrapes is how many scrapes the concurrency specs check
-	// while those goroutines tick. Default 12.
+	// ConcurrentScrapes is the least number of scrapes active-concurrency
+	// and active-invariants check while those goroutines run. Default 12.
 	ConcurrentScrapes int
+	// RaceFor is how long each race spec keeps the emitter under
+	// contention: goroutines tick or record in tight loops, with no pause,
+	// while the suite scrapes in process (through Emitter.Handler or
+	// Emitter.Scrape, no socket) as fast as it can. A conforming emitter
+	// takes all of it; a broken one fails at the first sign. The package
+	// documentation gives the detection rates measured with the default,
+	// 1s.
+	RaceFor time.Duration
 	// ScrapeTimeout bounds every scrape. Default 10s.
 	ScrapeTimeout time.Duration
 	// MaxBytes bounds every scraped body. Default 16 MiB.
@@ -110,6 +139,24 @@ type Config struct {
 	// allows it; false skips the gzip spec. Default true. Only an emitter
 	// scraped over HTTP (Handler or URL) can be checked for it.
 	Gzip bool
+	// Methods declares that the endpoint answers GET and HEAD only and
+	// refuses other methods with 405 Method Not Allowed and an Allow
+	// header (DESIGN.md §1); false skips the methods spec. Default true.
+	// Only an emitter scraped over HTTP can be checked for it.
+	Methods bool
+	// NegotiationWaivers lists cases of passive-negotiation-edge the
+	// emitter is known to fail, by case ID ("om-q0-wildcard"; the package
+	// documentation lists them), each with the reason. The spec skips
+	// them and logs the reason; the summary lists them. It is for a
+	// library's deviation written down where the config is, the way
+	// Options.Disabled is for an engine rule: a waived case is no longer
+	// part of what the run proves.
+	NegotiationWaivers map[string]string
+	// SortedSnapshot declares that Emitter.Snapshot returns its entries
+	// sorted by target type (bytewise), each once, as the reference API
+	// does; active-snapshot-sorted checks it. False (the default): the
+	// order of a snapshot is not judged.
+	SortedSnapshot bool
 
 	// MaxTargetTypes declares the emitter's cardinality cap: it keeps the
 	// first MaxTargetTypes distinct target types and counts every tick on
@@ -132,16 +179,19 @@ type Config struct {
 // adds NewEmitter and its emitter's capabilities.
 func NewConfig() Config {
 	return Config{
+		Name:               "emitter",
 		Namespace:          check.DefaultNamespace,
 		TargetTypes:        counters.KnownTargetTypes(),
 		Scrapes:            3,
 		Deployments:        400,
 		Goroutines:         4,
 		ConcurrentScrapes:  12,
+		RaceFor:            time.Second,
 		ScrapeTimeout:      10 * time.Second,
 		MaxBytes:           16 << 20,
 		OpenMetrics:        true,
 		Gzip:               true,
+		Methods:            true,
 		OverflowTargetType: counters.OverflowTargetType,
 	}
 }
@@ -158,43 +208,23 @@ func ReferenceConfig(maxTargetTypes int) Config {
 		maxTargetTypes = counters.DefaultMaxTargetTypes
 	}
 	cfg := NewConfig()
+	cfg.Name = "reference emitter"
 	cfg.MaxTargetTypes = maxTargetTypes
 	cfg.Normalize = counters.NewDeployCounters().Normalize
+	cfg.SortedSnapshot = true
 	ns := cfg.Namespace
 	cfg.NewEmitter = func() (*Emitter, error) {
 		dc := counters.NewDeployCounters(counters.WithMaxTargetTypes(maxTargetTypes))
 		h := handler.NewMetricsHandler(handler.WithNamespace(ns))
 		h.SetDeployCounters(dc)
 		return &Emitter{
-			Tick:     func(c Counter, targetType string) { tickReference(dc, c, targetType) },
+			Tick:     TickFrom(dc),
 			Record:   dc.Record,
 			Snapshot: dc.Snapshot,
 			Handler:  h,
 		}, nil
 	}
 	return cfg
-}
-
-// tickReference maps a Counter to the reference table's Inc method.
-func tickReference(dc *counters.DeployCounters, c Counter, targetType string) {
-	switch c {
-	case AttemptSuccess:
-		dc.IncAttemptSuccess(targetType)
-	case AttemptFailure:
-		dc.IncAttemptFailure(targetType)
-	case ValidateFailure:
-		dc.IncValidateFailure(targetType)
-	case ReloadFailure:
-		dc.IncReloadFailure(targetType)
-	case PostVerifyFailure:
-		dc.IncPostVerifyFailure(targetType)
-	case RollbackRestored:
-		dc.IncRollbackRestored(targetType)
-	case RollbackAlsoFailed:
-		dc.IncRollbackAlsoFailed(targetType)
-	case IdempotentSkip:
-		dc.IncIdempotentSkip(targetType)
-	}
 }
 
 // validate reports every reason the config cannot run, each saying what to
@@ -204,6 +234,9 @@ func (cfg *Config) validate() error {
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if cfg.NewEmitter == nil {
 		fail("NewEmitter is nil: set it to a function returning a fresh emitter")
+	}
+	if cfg.Level != Full && cfg.Level != Core {
+		fail("Level: %d is no level; set conformance.Full (the default) or conformance.Core", cfg.Level)
 	}
 	if err := handler.ValidateNamespace(cfg.Namespace); err != nil {
 		fail("Namespace: %v", err)
@@ -229,8 +262,8 @@ func (cfg *Config) validate() error {
 		fail("Deployments (%d) must be at least 1, Goroutines (%d) and ConcurrentScrapes (%d) at least 2: start from NewConfig",
 			cfg.Deployments, cfg.Goroutines, cfg.ConcurrentScrapes)
 	}
-	if cfg.ScrapeTimeout <= 0 || cfg.MaxBytes <= 0 {
-		fail("ScrapeTimeout (%s) and MaxBytes (%d) must be positive: start from NewConfig", cfg.ScrapeTimeout, cfg.MaxBytes)
+	if cfg.ScrapeTimeout <= 0 || cfg.MaxBytes <= 0 || cfg.RaceFor <= 0 {
+		fail("ScrapeTimeout (%s), MaxBytes (%d) and RaceFor (%s) must be positive: start from NewConfig", cfg.ScrapeTimeout, cfg.MaxBytes, cfg.RaceFor)
 	}
 	if cfg.MaxTargetTypes < 0 {
 		fail("MaxTargetTypes: %d, want 0 (no cap) or the cap", cfg.MaxTargetTypes)
@@ -241,6 +274,15 @@ func (cfg *Config) validate() error {
 	if cfg.MaxTargetTypes > 0 && cfg.OverflowTargetType == "" {
 		fail("OverflowTargetType: empty, but MaxTargetTypes declares a cap: name the overflow target type")
 	}
+	for _, id := range slices.Sorted(maps.Keys(cfg.NegotiationWaivers)) {
+		reason := cfg.NegotiationWaivers[id]
+		if !slices.Contains(negotiationCaseIDs(), id) {
+			fail("NegotiationWaivers: %q is no case of passive-negotiation-edge (its cases: %s)", id, strings.Join(negotiationCaseIDs(), ", "))
+		}
+		if strings.TrimSpace(reason) == "" {
+			fail("NegotiationWaivers[%q]: give the reason the emitter fails the case", id)
+		}
+	}
 	if cfg.Options.Schema != nil {
 		if err := cfg.Options.Schema.Validate(); err != nil {
 			fail("Options.Schema: %v", err)
@@ -250,6 +292,14 @@ func (cfg *Config) validate() error {
 		fail("Options.Disabled: %v", err)
 	}
 	return errors.Join(errs...)
+}
+
+// name is Config.Name, or "emitter" when it is empty.
+func (cfg *Config) name() string {
+	if cfg.Name == "" {
+		return "emitter"
+	}
+	return cfg.Name
 }
 
 // normalize is Config.Normalize, or the identity.

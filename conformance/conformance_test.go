@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
@@ -15,39 +14,33 @@ import (
 	"github.com/deploymetrics/deploymetrics/internal/simulate"
 )
 
-// TestConformance runs the suite against the reference emitter (over HTTP,
-// through a Scrape function, and as a live endpoint the suite cannot
-// drive), and against the client_golang emitter of
-// clientgolang_test.go, in one Ginkgo tree:
-// Ginkgo runs specs once per process, so two configs share one RunSpecs
-// through Register (the embedding entry point; conformance.Run is the
-// one-line one, used by the mutants' meta-test).
+// TestConformance runs the suite, in one conformance.Run, against the
+// reference emitter (over HTTP, through a Scrape function, and as a live
+// endpoint the suite cannot drive), the client_golang emitter of
+// clientgolang_test.go and the certctl-shaped emitter of
+// example_certctl_test.go. Each runs in a container named by its
+// Config.Name, and the run ends with one summary per config.
 //
 //	go test -race ./conformance/ -ginkgo.label-filter='active && !concurrency' -ginkgo.junit-report=/tmp/conformance.xml
 func TestConformance(t *testing.T) {
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "deploy metric emitter conformance")
+	conformance.Run(t,
+		conformance.ReferenceConfig(referenceCap),
+		newClientGolangConfig(),
+		scrapeFuncConfig(),
+		liveConfig(),
+		newCertctlConfig())
 }
 
-// The reference emitter supports every capability; its cap is lowered
-// from the default 1024 so that the cardinality spec stays quick.
-var referenceConfig = conformance.ReferenceConfig(64)
-
-var _ = Describe("reference emitter", func() {
-	conformance.Register(&referenceConfig)
-})
-
-var clientGolangConfig = newClientGolangConfig()
-
-var _ = Describe("client_golang emitter", func() {
-	conformance.Register(&clientGolangConfig)
-})
+// referenceCap lowers the reference emitter's cap from the default 1024,
+// so that the cardinality spec stays quick.
+const referenceCap = 64
 
 // scrapeFuncConfig is the reference emitter scraped through
 // Emitter.Scrape, with no HTTP: the renderers called directly. The HTTP
 // specs skip, and the suite checks the served format itself.
 func scrapeFuncConfig() conformance.Config {
-	cfg := conformance.ReferenceConfig(64)
+	cfg := conformance.ReferenceConfig(referenceCap)
+	cfg.Name = "reference emitter through a Scrape function"
 	newEmitter := cfg.NewEmitter
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		e, err := newEmitter()
@@ -67,17 +60,15 @@ func scrapeFuncConfig() conformance.Config {
 	return cfg
 }
 
-var scrapeFunc = scrapeFuncConfig()
-
-var _ = Describe("reference emitter through a Scrape function", func() {
-	conformance.Register(&scrapeFunc)
-})
-
 // liveConfig is a running endpoint the suite can only scrape: the
 // reference emitter with simulated traffic, given by URL, no Tick. The
-// passive specs judge it; the active ones skip.
+// passive specs judge it; the active ones skip. It declares the reference
+// handler's capabilities, its default cap included (which the suite
+// cannot exercise without ticks).
 func liveConfig() conformance.Config {
 	cfg := conformance.NewConfig()
+	cfg.Name = "reference emitter as a live endpoint"
+	cfg.MaxTargetTypes = counters.DefaultMaxTargetTypes
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		dc := counters.NewDeployCounters()
 		simulate.Burst(dc, simulate.NewRand(uint64(GinkgoRandomSeed())), 500)
@@ -88,9 +79,3 @@ func liveConfig() conformance.Config {
 	}
 	return cfg
 }
-
-var live = liveConfig()
-
-var _ = Describe("reference emitter as a live endpoint", func() {
-	conformance.Register(&live)
-})

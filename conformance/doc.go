@@ -9,44 +9,103 @@
 // Tick increments one of the eight counters (Counter) for a target type;
 // one of Handler, URL or Scrape says how to scrape it; Record (whole
 // outcomes), Snapshot and Close are optional. A Config says how to make a
-// fresh one for every spec and declares what the emitter can do:
+// fresh one for every spec and declares what the emitter can do. An
+// emitter with the eight Inc methods of DESIGN.md §1 (an Incrementer) and
+// a snapshot struct of its own with DESIGN's field names needs no code of
+// its own: TickFrom and SnapshotFrom adapt them.
 //
 //	func TestMyEmitter(t *testing.T) {
-//		cfg := conformance.NewConfig() // namespace certctl, the known target types, 3 scrapes, ...
+//		cfg := conformance.NewConfig() // namespace certctl, the known target types, level Full, ...
+//		cfg.Name = "my emitter"
 //		cfg.NewEmitter = func() (*conformance.Emitter, error) {
 //			e := myemitter.New()
 //			return &conformance.Emitter{
-//				Tick: func(c conformance.Counter, targetType string) {
-//					switch c {
-//					case conformance.AttemptSuccess:
-//						e.IncAttemptSuccess(targetType)
-//					// ... one case per counter
-//					}
-//				},
-//				Handler: e.MetricsHandler(),
+//				Tick:     conformance.TickFrom(e),          // e.IncAttemptSuccess(targetType), ...
+//				Snapshot: conformance.SnapshotFrom(e.Snapshot), // []myemitter.DeploySnapshot, any order
+//				Handler:  e.MetricsHandler(),
 //			}, nil
 //		}
 //		cfg.Normalize = myemitter.Normalize // what it exports a hostile target type as
-//		cfg.MaxTargetTypes = 512            // its cardinality cap, 0 if none
+//		cfg.MaxTargetTypes = 512            // its cardinality cap
 //		conformance.Run(t, cfg)
 //	}
 //
-// A capability the emitter lacks is declared, not hidden: a nil
-// Emitter.Record, a nil Emitter.Snapshot, Config.OpenMetrics or
-// Config.Gzip false, Config.MaxTargetTypes zero. The specs that need it
-// Skip, saying which capability is missing, and Ginkgo counts them as
-// skipped, never as passed. clientgolang_test.go plugs a client_golang
-// registry in, in under 30 lines; ReferenceConfig plugs in the reference
-// emitter.
+// example_certctl_test.go plugs in an emitter of the modelled system's
+// shape (a map per counter behind a mutex, an unsorted snapshot struct) in
+// under 25 lines; clientgolang_test.go plugs in a client_golang registry;
+// ReferenceConfig plugs in the reference emitter. Ticks says which counters
+// a deployment that ended in an outcome (Outcomes lists the eight) ticks,
+// in the order the modelled system ticks them, e.g. to drive an emitter by
+// whole deployments in a test of your own:
 //
-// Run runs the whole suite as one go test. Register only registers the
-// specs, for a team that embeds them in its own Ginkgo tree (next to its
-// own specs, or once per configuration) and may change the config in a
-// BeforeEach; the config is read when each spec starts. DescribeConformance
-// is how each spec file adds itself, and how a team adds specs that share
-// the suite's TestContext.
+//	for _, c := range conformance.Ticks(counters.OutcomeReloadFailedRestored) {
+//		e.Tick(c, "NGINX") // AttemptFailure, ReloadFailure, RollbackRestored
+//	}
+//
+// Counters lists the eight counters; Counter.Name, LabelNames and
+// LabelValues say how each is exposed.
+//
+// # Capabilities and levels
+//
+// What an emitter can do is declared, never guessed, and the suite holds
+// the emitter to its declarations in both directions:
+//
+//	capability       declared by                    exercised by                          level Full
+//	openmetrics      Config.OpenMetrics             passive-openmetrics                   required
+//	gzip             Config.Gzip (HTTP only)        passive-gzip                          required
+//	cardinality-cap  Config.MaxTargetTypes > 0      active-cardinality                    required
+//	methods          Config.Methods (HTTP only)     passive-methods                       required
+//	record           Emitter.Record set             active-outcomes, active-invariants    optional
+//	snapshot         Emitter.Snapshot set           active-snapshot-isolation             optional
+//	sorted-snapshot  Config.SortedSnapshot          active-snapshot-sorted                optional
+//
+// A capability declared missing makes the specs that need it Skip, saying
+// so; Ginkgo counts them as skipped, never as passed. A capability
+// declared but not exercised fails the spec with [suite.declared]: asked
+// for OpenMetrics and answered text, asked for gzip and answered
+// uncompressed, a "sorted" snapshot out of order. The Level (Config.Level)
+// says which declarations a run requires: at Full, the default, the four
+// DESIGN.md §1 requires; conformance-level fails the run with one message
+// naming each one declared missing. Core, for a text-only emitter that
+// ticks its counters one by one, requires none of them:
+//
+//	cfg.Level = conformance.Core
+//	cfg.OpenMetrics, cfg.Gzip, cfg.Methods = false, false, false
+//
+// At the end of a run, ReportSummary prints one summary per config (its
+// level, and per capability: required, declared, how its specs ended) and
+// records it in the Ginkgo report, so that JSON and JUnit reports carry it.
 //
 // # Running
+//
+// Run runs the whole suite as one go test, for one config or several;
+// Ginkgo runs specs once per process, so a test binary calls Run once,
+// with every config:
+//
+//	conformance.Run(t, textOnlyConfig, fullConfig) // each in a container named by its Config.Name
+//
+// Register only registers the specs, for a team that embeds them in its
+// own Ginkgo tree (next to its own specs) and may change the config in a
+// BeforeEach; the config is read when each spec starts. Such a tree adds
+// the summary itself:
+//
+//	var _ = Describe("my emitter", func() {
+//		cfg := conformance.ReferenceConfig(0)
+//		conformance.Register(&cfg)
+//	})
+//	var _ = ReportAfterSuite("conformance summary", conformance.ReportSummary)
+//
+// DescribeConformance is how each spec file adds itself, and how a team
+// adds specs that share the suite's TestContext (its Config, Emitter and
+// seeded Rand, and the helpers HTTP, Accepts, Scrape, Options and Check);
+// SpecID labels a spec with its ID:
+//
+//	var _ = conformance.DescribeConformance("my group", func(tc *conformance.TestContext) {
+//		It("serves my family", conformance.SpecID("my-family"), func() {
+//			in := tc.Scrape(scrape.AcceptText)
+//			tc.Check(in, nil, tc.Options(), "first scrape")
+//		})
+//	})
 //
 // The suite runs under go test and under the ginkgo CLI. Every spec has a
 // stable ID and group labels, for --label-filter (through go test, prefix
@@ -66,28 +125,44 @@
 // real target types and compare every scrape with the model.
 //
 //	spec ID                     labels                          needs
+//	conformance-level           level                           -
 //	passive-text                passive                         -
-//	passive-openmetrics         passive openmetrics             Config.OpenMetrics
+//	passive-openmetrics         passive openmetrics             openmetrics
 //	passive-negotiation         passive http                    HTTP
-//	passive-gzip                passive gzip http               HTTP, Config.Gzip
-//	passive-methods             passive http                    HTTP
+//	passive-negotiation-edge    passive http                    HTTP
+//	passive-gzip                passive gzip http               gzip
+//	passive-methods             passive http                    methods
 //	active-model                active                          Tick
-//	active-outcomes             active outcomes                 Tick, Record
+//	active-outcomes             active outcomes                 Tick, record
 //	active-new-target-type      active                          Tick
-//	active-snapshot-isolation   active snapshot                 Tick, Snapshot
+//	active-snapshot-isolation   active snapshot                 Tick, snapshot
+//	active-snapshot-sorted      active snapshot                 Tick, sorted-snapshot
 //	active-body-isolation       active                          Tick
 //	active-hostile              active hostile                  Tick
-//	active-cardinality          active hostile cardinality      Tick, Config.MaxTargetTypes
+//	active-cardinality          active hostile cardinality      Tick, cardinality-cap
 //	active-concurrency          active concurrency              Tick
-//	active-invariants           active concurrency outcomes     Tick, Record
+//	active-invariants           active concurrency outcomes     Tick, record
+//	active-first-tick           active concurrency              Tick
 //
 // What each spec holds the emitter to:
 //
+//   - conformance-level: every capability the level requires is declared.
 //   - passive-text, passive-openmetrics: Config.Scrapes scrapes of one
 //     format, with deploy traffic before and between them, each clean under
-//     the engine and compared with the one before.
+//     the engine and compared with the one before; the format asked for is
+//     the format served.
 //   - passive-negotiation: Prometheus 3's and 2's own Accept headers get a
 //     format they allow, OpenMetrics when the emitter declares it.
+//   - passive-negotiation-edge: q=0 refuses a format or a coding, also
+//     beside a wildcard and written "Q=0" or "q=0.000"; wildcard ranges;
+//     media types, parameters and codings in odd case and spacing; several
+//     Accept and Accept-Encoding lines read as one list (RFC 9110 §5.3,
+//     §12.4.2, §12.5). The cases, by ID (Config.NegotiationWaivers names
+//     them): om-q0, om-q0-wildcard, om-q0.000, om-q0-odd-case,
+//     om-q0-second-line, any, text-q0-wildcard, application-wildcard,
+//     om-odd-case, om-second-line (these five OpenMetrics emitters only),
+//     gzip-q0, gzip-q0-odd-case, identity-only, gzip-q0-second-line,
+//     gzip-odd-case, gzip-second-line (these two gzip emitters only).
 //   - passive-gzip: gzip when Accept-Encoding allows it, identity when it
 //     does not, the same exposition either way.
 //   - passive-methods: HEAD answers like GET; POST, PUT and DELETE get 405
@@ -100,7 +175,9 @@
 //     included.
 //   - active-snapshot-isolation, active-body-isolation: writing into a
 //     returned snapshot or a scraped body changes nothing the emitter
-//     exposes or returns later.
+//     exposes or returns later. (Snapshots are compared sorted.)
+//   - active-snapshot-sorted: Snapshot returns its entries in bytewise
+//     order of target type, each once, new ones included.
 //   - active-hostile: target types with quotes, backslashes, line breaks,
 //     tabs, NUL, invalid UTF-8, %q bait, empty and huge (HostileTargetTypes)
 //     never break the exposition (no format.* or spec.* finding), and each
@@ -111,13 +188,51 @@
 //     scrape is clean and monotonic, and the final totals are exact.
 //   - active-invariants: while goroutines Record whole outcomes, every
 //     scrape keeps the invariants I1 and I2 (as errors).
+//   - active-first-tick: goroutines released together race to the first
+//     ticks of target types the emitter has never seen, round after round;
+//     each appears once in every family, with exact counts.
+//
+// # Race detection
+//
+// active-concurrency, active-invariants and active-first-tick look for
+// defects that last nanoseconds: a lost tick, a scrape between two ticks
+// of one deployment, a row created twice. They pace nothing: for
+// Config.RaceFor (default 1s), the goroutines tick or record in tight
+// loops while the suite scrapes in process (the Handler called directly,
+// or the Scrape function) as fast as it can, judging every scrape. A
+// goroutine the scheduler preempts stops wherever it was, often inside a
+// deployment, and the next scrape sees it there: torn snapshots and lost
+// ticks are caught even when the goroutines never run side by side. A row
+// created twice needs two goroutines inside the same few instructions at
+// once, so active-first-tick needs two cores that actually run the test
+// in parallel; it runs many short rounds to get them.
+//
+// Detection, measured against the sleep-free mutants of package mutants
+// (30 runs each, only the spec meant for the mutant:
+// DEPLOYMETRICS_MUTANT=<mutant> go test ./conformance/mutants/
+// -run '^TestSuiteAgainstMutant$' -ginkgo.label-filter=<spec>), on the
+// project's 2-core machine while other jobs shared it (load average 4 to
+// 8), time into the race of the failing scrape or round:
+//
+//	mutant                spec                  runs caught   median   max      (-race: caught, median, max)
+//	torn-record           active-invariants     30 of 30      5 ms     103 ms   30 of 30, 43 ms, 143 ms
+//	lost-ticks            active-concurrency    30 of 30      63 ms    446 ms   30 of 30, 244 ms, 913 ms
+//	duplicate-first-tick  active-first-tick     30 of 30      34 ms    529 ms   30 of 30, 86 ms, 350 ms
+//
+// With GOMAXPROCS=1 (one thread, as on a machine with no second core to
+// give): torn-record 30 of 30 (median 124 ms), lost-ticks 30 of 30 (7 in
+// the race, 23 by the final count), duplicate-first-tick 0 of 30. The
+// five configs of TestConformance (the reference emitter three ways,
+// client_golang, the certctl-shaped emitter) passed the three specs in 30
+// runs of 30, with and without -race (-ginkgo.label-filter=concurrency).
 //
 // A failure message lists the engine's findings, each with the exposition
 // line it points at, or the suite's own verdict tagged [suite.model] (a
-// count differs from the model), [suite.snapshot], [suite.gzip],
-// [suite.cardinality] or [suite.format]. The package mutants proves that
-// each spec can fail: deliberately broken emitters, each caught by its
-// spec.
+// count differs from the model), [suite.snapshot], [suite.declared] (a
+// declared capability not exercised), [suite.level], [suite.cardinality],
+// [suite.gzip], [suite.negotiation] or [suite.format]. The package mutants
+// proves that each spec can fail: deliberately broken emitters, each caught
+// by its spec.
 //
 // # Matchers
 //
@@ -126,4 +241,11 @@
 //
 //	g.Expect(in).To(conformance.HaveSeries("certctl_deploy_attempts_total",
 //		map[string]string{"target_type": "NGINX", "result": "success"}, 1))
+//	g.Expect(in).To(conformance.HaveFamily("certctl_deploy_rollback_total"))
+//	g.Expect(in).To(conformance.BeSortedBy("target_type"))
+//	g.Expect(in).To(conformance.ConformToSchema(check.DeploySchema("certctl")))
+//	g.Expect(in).To(conformance.PassCheck(check.NewOptions()))
+//
+// HostileTargetTypes returns the hostile names active-hostile ticks, for a
+// team's own tests of its escaping and normalisation.
 package conformance

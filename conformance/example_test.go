@@ -14,7 +14,8 @@ import (
 	"github.com/deploymetrics/deploymetrics/handler"
 )
 
-// myEmitter stands for the emitter under test in the examples.
+// myEmitter stands for the emitter under test in the examples: the
+// reference table behind the reference handler.
 type myEmitter struct {
 	dc *counters.DeployCounters
 	h  http.Handler
@@ -27,37 +28,16 @@ func newMyEmitter() *myEmitter {
 	return &myEmitter{dc: dc, h: h}
 }
 
-// The whole suite in one go test. A test binary runs Ginkgo once, so it
-// calls Run at most once.
+// The whole suite in one go test, for one config or several. A test binary
+// runs Ginkgo once, so it calls Run once, with every config.
 func ExampleRun() {
 	testMyEmitter := func(t *testing.T) {
 		cfg := conformance.NewConfig()
+		cfg.Name = "my emitter"
 		cfg.NewEmitter = func() (*conformance.Emitter, error) {
 			e := newMyEmitter()
 			return &conformance.Emitter{
-				Tick: func(c conformance.Counter, targetType string) {
-					// One whole-outcome call per counter would do as well;
-					// the table is ticked here the way the modelled
-					// system ticks it.
-					switch c {
-					case conformance.AttemptSuccess:
-						e.dc.IncAttemptSuccess(targetType)
-					case conformance.AttemptFailure:
-						e.dc.IncAttemptFailure(targetType)
-					case conformance.ValidateFailure:
-						e.dc.IncValidateFailure(targetType)
-					case conformance.ReloadFailure:
-						e.dc.IncReloadFailure(targetType)
-					case conformance.PostVerifyFailure:
-						e.dc.IncPostVerifyFailure(targetType)
-					case conformance.RollbackRestored:
-						e.dc.IncRollbackRestored(targetType)
-					case conformance.RollbackAlsoFailed:
-						e.dc.IncRollbackAlsoFailed(targetType)
-					case conformance.IdempotentSkip:
-						e.dc.IncIdempotentSkip(targetType)
-					}
-				},
+				Tick:     conformance.TickFrom(e.dc), // the eight Inc methods
 				Record:   e.dc.Record,
 				Snapshot: e.dc.Snapshot,
 				Handler:  e.h,
@@ -65,13 +45,21 @@ func ExampleRun() {
 		}
 		cfg.Normalize = counters.NewDeployCounters().Normalize
 		cfg.MaxTargetTypes = counters.DefaultMaxTargetTypes
-		conformance.Run(t, cfg)
+		cfg.SortedSnapshot = true
+
+		// The same emitter held to the Core level, text only.
+		textOnly := cfg
+		textOnly.Name = "my emitter, text only"
+		textOnly.Level = conformance.Core
+		textOnly.OpenMetrics = false
+
+		conformance.Run(t, cfg, textOnly)
 	}
 	_ = testMyEmitter // in a _test.go file: func TestMyEmitter(t *testing.T) { ... }
 }
 
 // The specs inside a team's own Ginkgo tree, twice, with the config
-// changed per context in a BeforeEach.
+// changed per context in a BeforeEach, and the summary at the end.
 func ExampleRegister() {
 	_ = Describe("my emitter", func() {
 		cfg := conformance.ReferenceConfig(0)
@@ -83,6 +71,7 @@ func ExampleRegister() {
 			conformance.Register(&cfg)
 		})
 	})
+	_ = ReportAfterSuite("conformance summary", conformance.ReportSummary)
 }
 
 func ExampleHaveSeries() {

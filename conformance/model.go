@@ -187,39 +187,47 @@ func (m *model) diff(exp *check.Exposition, ns string) []string {
 	return out
 }
 
-// diffSnapshot compares what an emitter's Snapshot returned with the model.
+// diffSnapshot compares what an emitter's Snapshot returned with the
+// model. The order of the entries is not judged: a copy is sorted first.
+// A target type listed twice is.
 func (m *model) diffSnapshot(got []counters.DeploySnapshot) []string {
 	var out []string
-	want := m.snapshot()
-	byName := make(map[string]*counters.DeploySnapshot, len(got))
-	for i := range got {
-		if i > 0 && got[i-1].TargetType >= got[i].TargetType {
-			out = append(out, fmt.Sprintf("entry %d (%q) is not after entry %d (%q): Snapshot must be sorted by target type, each once",
-				i, got[i].TargetType, i-1, got[i-1].TargetType))
+	sorted := slices.Clone(got)
+	slices.SortStableFunc(sorted, func(a, b counters.DeploySnapshot) int { return strings.Compare(a.TargetType, b.TargetType) })
+	byName := make(map[string]*counters.DeploySnapshot, len(sorted))
+	for i := range sorted {
+		if i > 0 && sorted[i-1].TargetType == sorted[i].TargetType {
+			out = append(out, fmt.Sprintf("%s: listed twice in the snapshot; each target type must have one entry", quoteShort(sorted[i].TargetType)))
+			continue
 		}
-		byName[got[i].TargetType] = &got[i]
+		byName[sorted[i].TargetType] = &sorted[i]
 	}
+	want := m.snapshot()
 	for i := range want {
 		w := &want[i]
 		g := byName[w.TargetType]
 		if g == nil {
-			out = append(out, fmt.Sprintf("%q: missing from the snapshot", w.TargetType))
+			out = append(out, fmt.Sprintf("%s: missing from the snapshot", quoteShort(w.TargetType)))
 			continue
 		}
 		for _, c := range Counters() {
 			if c.Of(g) != c.Of(w) {
-				out = append(out, fmt.Sprintf("%q %s: snapshot %d, model %d", w.TargetType, c, c.Of(g), c.Of(w)))
+				out = append(out, fmt.Sprintf("%s %s: snapshot %d, model %d", quoteShort(w.TargetType), c, c.Of(g), c.Of(w)))
 			}
 		}
 	}
-	for i := range got {
-		g := &got[i]
-		if _, ok := m.rows[g.TargetType]; ok {
+	for i := range sorted {
+		g := &sorted[i]
+		if _, ok := m.rows[g.TargetType]; ok || byName[g.TargetType] != g {
+			continue
+		}
+		if g.TargetType == "" {
+			out = append(out, "an entry with an empty target type: the suite never ticked one exported as \"\"")
 			continue
 		}
 		for _, c := range Counters() {
 			if c.Of(g) != 0 {
-				out = append(out, fmt.Sprintf("%q %s: snapshot %d, but the suite never ticked it", g.TargetType, c, c.Of(g)))
+				out = append(out, fmt.Sprintf("%s %s: snapshot %d, but the suite never ticked it", quoteShort(g.TargetType), c, c.Of(g)))
 			}
 		}
 	}

@@ -23,7 +23,7 @@ func TestModelFollowsTheReferenceTable(t *testing.T) {
 		o := Outcomes()[i%len(Outcomes())]
 		dc.Record(tt, o)
 		m.outcome(tt, o)
-		tickReference(dc, IdempotentSkip, tt)
+		TickFrom(dc)(IdempotentSkip, tt)
 		m.add(tt, IdempotentSkip, 1)
 	}
 	if dc.Folded() == 0 {
@@ -111,10 +111,48 @@ func TestConfigValidate(t *testing.T) {
 	cfg.TargetTypes = []string{"NGINX", "tab\there", "NGINX"}
 	cfg.Scrapes = 1
 	cfg.Options.Disabled = []string{"order.nope"}
+	cfg.Level = 9
+	cfg.RaceFor = 0
+	cfg.NegotiationWaivers = map[string]string{"om-q1": "typo", "om-q0": " "}
 	err = cfg.validate()
-	for _, want := range []string{`"tab\there" is exported as`, `"NGINX" listed twice`, "Scrapes: 1", `unknown rule "order.nope"`} {
+	for _, want := range []string{`"tab\there" is exported as`, `"NGINX" listed twice`, "Scrapes: 1", `unknown rule "order.nope"`,
+		"Level: 9 is no level", "RaceFor (0s)", `"om-q1" is no case of passive-negotiation-edge`, `NegotiationWaivers["om-q0"]: give the reason`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("validate() = %v, want it to say %q", err, want)
 		}
+	}
+}
+
+// TestDiffSnapshotIgnoresOrderOnly: a snapshot in any order matches, but a
+// target type listed twice, an empty one, a missing one and a wrong count
+// are each reported.
+func TestDiffSnapshotIgnoresOrderOnly(t *testing.T) {
+	cfg := NewConfig()
+	m := newModel(&cfg)
+	m.outcome("NGINX", counters.OutcomeSucceeded)
+	m.outcome("Apache", counters.OutcomeSkipped)
+	m.outcome("F5", counters.OutcomeFailed)
+	unsorted := []counters.DeploySnapshot{
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "Apache", IdempotentSkips: 1},
+		{TargetType: "F5", AttemptsFailure: 1},
+	}
+	if d := m.diffSnapshot(unsorted); len(d) > 0 {
+		t.Errorf("an unsorted snapshot of the right counts differs:\n%s", listMismatches(d))
+	}
+	wrong := []counters.DeploySnapshot{
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "NGINX", AttemptsSuccess: 1},
+		{TargetType: "Apache", IdempotentSkips: 2},
+		{},
+	}
+	got := m.diffSnapshot(wrong)
+	for _, want := range []string{`"NGINX": listed twice`, `"Apache" IdempotentSkip: snapshot 2, model 1`, `"F5": missing`, "an entry with an empty target type"} {
+		if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("diffSnapshot lacks %q; got:\n%s", want, listMismatches(got))
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("%d mismatches, want 4:\n%s", len(got), listMismatches(got))
 	}
 }

@@ -83,10 +83,8 @@ var _ = DescribeConformance("hostile target types", func(tc *TestContext) {
 	It("folds target types beyond its cap into the overflow target type",
 		Label("active", "hostile", "cardinality"), SpecID("active-cardinality"), func() {
 			tc.requireTick()
+			tc.require("cardinality-cap")
 			limit := tc.Config.MaxTargetTypes
-			if limit == 0 {
-				Skip("cardinality cap not supported by this emitter: Config.MaxTargetTypes is 0")
-			}
 			m := newModel(&tc.Config)
 			opts := tc.Options()
 			beyond := max(limit/4, 8)

@@ -42,9 +42,7 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 
 	It("serves OpenMetrics clean under every engine rule, scrape after scrape",
 		Label("passive", "openmetrics"), SpecID("passive-openmetrics"), func() {
-			if !tc.Config.OpenMetrics {
-				Skip("OpenMetrics not supported by this emitter: Config.OpenMetrics is false")
-			}
+			tc.require("openmetrics")
 			tc.passive(scrape.AcceptOpenMetrics)
 		})
 
@@ -70,12 +68,7 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 
 	It("compresses with gzip when the scraper allows it, and only then",
 		Label("passive", "gzip", "http"), SpecID("passive-gzip"), func() {
-			if !tc.HTTP() {
-				Skip("gzip not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
-			}
-			if !tc.Config.Gzip {
-				Skip("gzip not supported by this emitter: Config.Gzip is false")
-			}
+			tc.require("gzip")
 			tc.traffic(tc.Config.Deployments)
 			opts := tc.Options()
 			for _, accept := range tc.Accepts() {
@@ -83,7 +76,7 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 				gz := tc.scrape(scrape.Options{Accept: accept})
 				gzReport := tc.Check(gz, nil, opts, what+", Accept-Encoding: gzip")
 				if enc := gz.HTTP.Header.Get("Content-Encoding"); enc != "gzip" {
-					Fail(fmt.Sprintf("[suite.gzip] %s: asked with Accept-Encoding: gzip, answered with Content-Encoding %q; the emitter declares gzip (Config.Gzip)", what, enc))
+					tc.disagree("gzip", fmt.Sprintf("%s, asked with Accept-Encoding: gzip, the emitter answered with Content-Encoding %q", what, enc))
 				}
 				plain := tc.scrape(scrape.Options{Accept: accept, NoGzip: true})
 				// The engine's http.content-encoding rejects a gzip answer
@@ -97,22 +90,20 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 
 	It("answers GET and HEAD alike and refuses other methods with 405 and Allow",
 		Label("passive", "http"), SpecID("passive-methods"), func() {
-			if !tc.HTTP() {
-				Skip("HTTP methods not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
-			}
+			tc.require("methods")
 			get := tc.request(http.MethodGet)
 			head := tc.request(http.MethodHead)
 			// Whether a HEAD response carries a body is not observable:
 			// net/http drops it on both ends. Its status and headers are.
 			if head.StatusCode != http.StatusOK || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
-				Fail(fmt.Sprintf("[suite.methods] HEAD: status %d, Content-Type %q; want 200 and the Content-Type GET has (%q)",
+				tc.disagree("methods", fmt.Sprintf("HEAD got status %d and Content-Type %q, where GET got 200 and %q",
 					head.StatusCode, head.Header.Get("Content-Type"), get.Header.Get("Content-Type")))
 			}
 			for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
 				r := tc.request(method)
 				allow := r.Header.Get("Allow")
 				if r.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(allow, http.MethodGet) || !strings.Contains(allow, http.MethodHead) {
-					Fail(fmt.Sprintf("[suite.methods] %s: status %d, Allow %q; want 405 Method Not Allowed with Allow naming GET and HEAD (DESIGN §1: a scrape endpoint only reads)",
+					tc.disagree("methods", fmt.Sprintf("%s got status %d and Allow %q, not 405 Method Not Allowed with Allow naming GET and HEAD (DESIGN.md §1: a scrape endpoint only reads)",
 						method, r.StatusCode, allow))
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,7 +18,10 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// Run runs the whole suite against the emitters cfg makes, as one go test:
+// Run runs the whole suite against the emitters cfg makes, and against
+// those of every further config, as one go test: each config's specs run
+// in a container named by Config.Name, and ReportSummary prints one
+// summary per config at the end.
 //
 //	func TestMyEmitter(t *testing.T) {
 //		cfg := conformance.NewConfig()
@@ -25,20 +29,40 @@ import (
 //		conformance.Run(t, cfg)
 //	}
 //
-// Ginkgo runs specs once per process, so a test binary calls Run at most
-// once; to run the suite for several configs, or next to specs of your
-// own, use Register in one Ginkgo tree. Ginkgo's flags work through go
-// test, e.g. `go test -run TestMyEmitter -ginkgo.label-filter='!concurrency'
-// -ginkgo.junit-report=conformance.xml`.
-func Run(t *testing.T, cfg Config) {
+// Ginkgo runs specs once per process, so Run takes every config at once
+// and a test binary calls it once: a second call fails its test, saying
+// so, instead of letting Ginkgo end the process. To run the suite next to
+// specs of your own, use Register in your own Ginkgo tree. Ginkgo's flags
+// work through go test, e.g. `go test -run TestMyEmitter
+// -ginkgo.label-filter='!concurrency' -ginkgo.junit-report=conformance.xml`.
+func Run(t *testing.T, cfg Config, more ...Config) {
 	t.Helper()
-	if err := cfg.validate(); err != nil {
-		t.Fatalf("conformance.Config:\n%v", err)
+	cfgs := append([]Config{cfg}, more...)
+	names := make(map[string]bool, len(cfgs))
+	for i := range cfgs {
+		if err := cfgs[i].validate(); err != nil {
+			t.Fatalf("conformance.Config %q:\n%v", cfgs[i].name(), err)
+		}
+		if names[cfgs[i].name()] {
+			t.Fatalf("conformance.Run: two configs are named %q: give each its own Config.Name, so that the summary and the reports tell them apart", cfgs[i].name())
+		}
+		names[cfgs[i].name()] = true
 	}
-	Describe("deploy metric emitter conformance", func() { Register(&cfg) })
+	if !runOnce.CompareAndSwap(false, true) {
+		t.Fatal("conformance.Run was already called in this test binary: Ginkgo runs specs once per process. Pass every config to one call, conformance.Run(t, cfgA, cfgB), or use conformance.Register in one Ginkgo tree")
+	}
+	for i := range cfgs {
+		Describe(cfgs[i].name(), func() { Register(&cfgs[i]) })
+	}
+	ReportAfterSuite(summaryEntry, ReportSummary)
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "deploy metric emitter conformance")
 }
+
+// runOnce mirrors Ginkgo's own once-per-process state (which it does not
+// export): RunSpecs ends the process when called twice, and Run turns that
+// into a failed test that says what to do.
+var runOnce atomic.Bool
 
 // Register only registers the suite's specs in the Ginkgo tree being built,
 // for a team that runs them inside its own suite. cfg is read when each
@@ -115,19 +139,10 @@ type TestContext struct {
 func (tc *TestContext) setup() {
 	tc.Config = *tc.cfg
 	if err := tc.Config.validate(); err != nil {
-		Fail("conformance.Config:\n" + err.Error())
+		Fail(fmt.Sprintf("conformance.Config %q:\n%s", tc.Config.name(), err))
 	}
-	e, err := tc.Config.NewEmitter()
-	if err != nil {
-		Fail("Config.NewEmitter: " + err.Error())
-	}
-	if err := validateEmitter(e); err != nil {
-		Fail("Config.NewEmitter: " + err.Error())
-	}
+	e := tc.newEmitter()
 	tc.Emitter = e
-	if e.Close != nil {
-		DeferCleanup(e.Close)
-	}
 	tc.url = e.URL
 	if e.Handler != nil {
 		srv := httptest.NewServer(e.Handler)
@@ -147,6 +162,31 @@ func (tc *TestContext) setup() {
 	GinkgoWriter.Printf("seed %d: rerun with -ginkgo.seed=%d (or Config.Seed) to repeat this spec's sequence\n", tc.Seed, tc.Seed)
 }
 
+// newEmitter makes the spec's fresh emitter with makeEmitter, and closes
+// it when the spec ends.
+func (tc *TestContext) newEmitter() *Emitter {
+	GinkgoHelper()
+	e := tc.makeEmitter()
+	if e.Close != nil {
+		DeferCleanup(e.Close)
+	}
+	return e
+}
+
+// makeEmitter makes a fresh emitter with Config.NewEmitter, and fails the
+// spec when it cannot. Closing it is the caller's.
+func (tc *TestContext) makeEmitter() *Emitter {
+	GinkgoHelper()
+	e, err := tc.Config.NewEmitter()
+	if err != nil {
+		Fail("Config.NewEmitter: " + err.Error())
+	}
+	if err := validateEmitter(e); err != nil {
+		Fail("Config.NewEmitter: " + err.Error())
+	}
+	return e
+}
+
 // HTTP reports whether the emitter is scraped over HTTP (Handler or URL),
 // so that the http.* rules apply.
 func (tc *TestContext) HTTP() bool { return tc.url != "" }
@@ -162,10 +202,35 @@ func (tc *TestContext) Accepts() []string {
 
 // Scrape scrapes the emitter once with an Accept header and fails the spec
 // when there is nothing to judge (no response, a body cut short or over
-// Config.MaxBytes). A response the engine should judge (a wrong status or
-// Content-Type) is returned.
+// Config.MaxBytes), or when the emitter was asked for a format it declares
+// and answered in another ([suite.declared]; scrape.AcceptOpenMetrics
+// allows the text format as a fallback, which an emitter that declares
+// OpenMetrics must not take). A response the engine should judge (a wrong
+// status or Content-Type) is returned.
 func (tc *TestContext) Scrape(accept string) check.Input {
-	return tc.scrape(scrape.Options{Accept: accept})
+	GinkgoHelper()
+	in := tc.scrape(scrape.Options{Accept: accept})
+	tc.expectFormat(in, accept)
+	return in
+}
+
+// expectFormat fails the spec when an answer to one of the suite's own
+// Accept headers is not in the format asked for. Over HTTP a text request
+// answered otherwise is the engine's (http.negotiation); without HTTP
+// facts the suite judges it ([suite.format]).
+func (tc *TestContext) expectFormat(in check.Input, accept string) {
+	GinkgoHelper()
+	if in.HTTP != nil && in.HTTP.StatusCode != http.StatusOK {
+		return // http.status says it
+	}
+	want, got := formatOfAccept(accept), check.FormatOf(in.ContentType)
+	switch {
+	case got == want:
+	case want == check.FormatOpenMetrics:
+		tc.disagree("openmetrics", fmt.Sprintf("asked with Accept %q (OpenMetrics preferred, text allowed as a fallback), the emitter answered Content-Type %q", accept, in.ContentType))
+	case in.HTTP == nil:
+		Fail(fmt.Sprintf("[suite.format] Emitter.Scrape(%q) returned Content-Type %q, not the %s format asked for", accept, in.ContentType, want))
+	}
 }
 
 func (tc *TestContext) scrape(opts scrape.Options) check.Input {
@@ -180,19 +245,61 @@ func (tc *TestContext) scrape(opts scrape.Options) check.Input {
 		}
 		return in
 	}
-	body, contentType, err := tc.Emitter.Scrape(ctx, opts.Accept)
+	return tc.scrapeFunc(ctx, tc.Emitter, opts.Accept)
+}
+
+// scrapeFunc scrapes e through its Scrape function.
+func (tc *TestContext) scrapeFunc(ctx context.Context, e *Emitter, accept string) check.Input {
+	GinkgoHelper()
+	body, contentType, err := e.Scrape(ctx, accept)
 	if err != nil {
-		Fail(fmt.Sprintf("Emitter.Scrape(%q): %v", opts.Accept, err))
+		Fail(fmt.Sprintf("Emitter.Scrape(%q): %v", accept, err))
 	}
 	if int64(len(body)) > tc.Config.MaxBytes {
-		Fail(fmt.Sprintf("Emitter.Scrape(%q): the body has %d bytes, over Config.MaxBytes (%d)", opts.Accept, len(body), tc.Config.MaxBytes))
-	}
-	if want := formatOfAccept(opts.Accept); check.FormatOf(contentType) != want {
-		// Over HTTP the engine's http.negotiation judges this; without
-		// HTTP facts the suite has to.
-		Fail(fmt.Sprintf("[suite.format] Emitter.Scrape(%q) returned Content-Type %q, not the %s format asked for", opts.Accept, contentType, want))
+		Fail(fmt.Sprintf("Emitter.Scrape(%q): the body has %d bytes, over Config.MaxBytes (%d)", accept, len(body), tc.Config.MaxBytes))
 	}
 	return check.Input{Body: body, ContentType: contentType}
+}
+
+// inProcessURL is the URL an in-process scrape reports in its HTTP facts.
+const inProcessURL = "http://in-process/metrics/prometheus"
+
+// scrapeInProcess scrapes e as fast as the suite can, for the race specs:
+// its Handler called in process (no socket, no connection to wait for),
+// else its Scrape function; an emitter given by URL alone is scraped over
+// HTTP. The answer is held to the format asked for, as Scrape does.
+func (tc *TestContext) scrapeInProcess(e *Emitter, accept string) check.Input {
+	GinkgoHelper()
+	var in check.Input
+	switch {
+	case e.Handler != nil:
+		req := httptest.NewRequest(http.MethodGet, inProcessURL, nil)
+		req.Header.Set("Accept", accept)
+		req.Header.Set("Accept-Encoding", "identity")
+		rec := httptest.NewRecorder()
+		e.Handler.ServeHTTP(rec, req)
+		if int64(rec.Body.Len()) > tc.Config.MaxBytes {
+			Fail(fmt.Sprintf("in-process GET (Accept: %s): the body has %d bytes, over Config.MaxBytes (%d)", accept, rec.Body.Len(), tc.Config.MaxBytes))
+		}
+		in = check.Input{Body: rec.Body.Bytes(), ContentType: rec.Header().Get("Content-Type"), HTTP: &check.HTTPFacts{
+			URL: inProcessURL, Accept: accept, AcceptEncoding: "identity",
+			StatusCode: rec.Code, Header: rec.Header(), WireBytes: int64(rec.Body.Len()), Limit: tc.Config.MaxBytes,
+		}}
+	case e.Scrape != nil:
+		ctx, cancel := context.WithTimeout(context.Background(), tc.Config.ScrapeTimeout)
+		defer cancel()
+		in = tc.scrapeFunc(ctx, e, accept)
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), tc.Config.ScrapeTimeout)
+		defer cancel()
+		var err error
+		in, err = scrape.Get(ctx, tc.client, e.URL, scrape.Options{Accept: accept, NoGzip: true, MaxBytes: tc.Config.MaxBytes})
+		if err != nil {
+			Fail(err.Error())
+		}
+	}
+	tc.expectFormat(in, accept)
+	return in
 }
 
 func formatOfAccept(accept string) check.Format {
@@ -273,13 +380,6 @@ func (tc *TestContext) scrapeAll(prev *check.Exposition, opts check.Options, m *
 func (tc *TestContext) requireTick() {
 	if tc.Emitter.Tick == nil {
 		Skip("ticking not supported by this emitter: Emitter.Tick is nil, so only the passive specs run")
-	}
-}
-
-// requireRecord skips a spec on outcome recording for an emitter without.
-func (tc *TestContext) requireRecord() {
-	if tc.Emitter.Record == nil {
-		Skip("outcome recording not supported by this emitter: Emitter.Record is nil (it ticks counters one by one)")
 	}
 }
 

@@ -5,12 +5,23 @@ import (
 	"strings"
 )
 
-// The order.* rules judge the order of schema families and of their
-// series. Both compare neighbours only, so a single misplaced family or
-// series is one finding, not one per entry after it, and the cost is
-// linear in the number of samples.
+// The order.* rules judge the order of schema families, of their
+// metadata lines and of their series. The family and series rules compare
+// neighbours only, so a single misplaced family or series is one finding,
+// not one per entry after it, and the cost is linear in the number of
+// samples.
+//
+// order.help-before-type enforces DESIGN.md §1, "each family has exactly
+// one # HELP then one # TYPE line". Neither format requires that order: the
+// text format takes HELP and TYPE "in no particular order", and OpenMetrics
+// says the ordering SHOULD be TYPE, UNIT, HELP. It is therefore an order.*
+// rule, judged only against a schema and only on its families, never a
+// spec.* rule that would fault a generic exporter. (The client libraries
+// checked here, client_golang and Python's prometheus_client, write HELP
+// first in both formats.)
 var orderRules = []Rule{
 	{ID: "order.families", Severity: Error, Description: "schema families are written in schema order"},
+	{ID: "order.help-before-type", Severity: Error, Description: "a schema family writes its HELP line before its TYPE line (DESIGN.md §1: one # HELP then one # TYPE)"},
 	{ID: "order.series", Severity: Error, Description: "series of a schema family are sorted by the key label (bytewise ascending), then by the canonical order of the other labels"},
 }
 
@@ -22,9 +33,24 @@ func checkOrder(p *pass) {
 	checkFamilyOrder(p, v.matches)
 	for i := range v.matches {
 		if v.matches[i].fam != nil {
+			checkHelpBeforeType(p, &v.matches[i])
 			checkSeriesOrder(p, v.schema, &v.matches[i])
 		}
 	}
+}
+
+// checkHelpBeforeType reports a schema family whose first TYPE line comes
+// before its first HELP line. A missing or repeated line is schema.help's
+// and schema.type's to report; this rule judges only the order of the two
+// that are there.
+func checkHelpBeforeType(p *pass, m *schemaMatch) {
+	declared := p.exp.Family(m.name)
+	if declared == nil || declared.HelpLine == 0 || declared.TypeLine == 0 || declared.HelpLine < declared.TypeLine {
+		return
+	}
+	p.report("order.help-before-type", declared.TypeLine, m.fs.Name, "",
+		"the TYPE line of %s (line %d) comes before its HELP line (line %d): write `# HELP` first, then `# TYPE`, as DESIGN.md §1 requires of every schema family",
+		m.name, declared.TypeLine, declared.HelpLine)
 }
 
 // checkFamilyOrder reports each schema family written right after one the

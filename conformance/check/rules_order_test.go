@@ -69,3 +69,49 @@ func TestSortLabelsPutTheKeyFirst(t *testing.T) {
 		t.Errorf("sortLabels = %s, want k,a,b", got)
 	}
 }
+
+func TestHelpBeforeTypePointsAtTheTypeLine(t *testing.T) {
+	tests := []struct {
+		name   string
+		format Format
+		family string // the family whose HELP and TYPE lines are swapped; "" swaps none
+		want   int    // findings
+	}{
+		{"in order", FormatText, "", 0},
+		{"text, swapped", FormatText, "certctl_deploy_validate_failures_total", 1},
+		{"OpenMetrics, swapped", FormatOpenMetrics, "certctl_deploy_rollback", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := strings.Split(deployBody(tt.format, DefaultNamespace, []string{"Apache", "NGINX"}, 1), "\n")
+			swapped := 0
+			for i := 0; tt.family != "" && i+1 < len(lines); i++ {
+				if strings.HasPrefix(lines[i], "# HELP "+tt.family+" ") && strings.HasPrefix(lines[i+1], "# TYPE "+tt.family+" ") {
+					lines[i], lines[i+1] = lines[i+1], lines[i]
+					swapped = i + 1 // the TYPE line, 1-based
+				}
+			}
+			if tt.family != "" && swapped == 0 {
+				t.Fatalf("no HELP line of %s directly before its TYPE line to swap", tt.family)
+			}
+			in := Input{Body: []byte(strings.Join(lines, "\n")), ContentType: ContentTypeText}
+			if tt.format == FormatOpenMetrics {
+				in.ContentType = ContentTypeOpenMetrics
+			}
+			r := Check(in, NewOptions())
+			got := r.Rule("order.help-before-type")
+			if len(got) != tt.want {
+				t.Fatalf("want %d order.help-before-type findings, got %v", tt.want, got)
+			}
+			if tt.want == 0 {
+				return
+			}
+			if got[0].Line != swapped || !strings.Contains(got[0].Message, tt.family) {
+				t.Errorf("finding %v: want line %d naming %s", got[0], swapped, tt.family)
+			}
+			if others := len(r.Findings) - len(got); others != 0 {
+				t.Errorf("swapping HELP and TYPE should draw only this rule's finding, got %v", r.Findings)
+			}
+		})
+	}
+}

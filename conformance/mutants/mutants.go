@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
 	"github.com/deploymetrics/deploymetrics/counters"
@@ -31,17 +32,43 @@ type Mutant struct {
 	// timing lists the alternatives separated by " | ", and the message
 	// must name one of them.
 	Rule string
+	// Race says that the defect shows only on timing: the mutant runs
+	// with the default Config.RaceFor, so that the meta-test proves the
+	// race specs catch it as they run for every emitter. The others run
+	// the race specs for raceForOthers, which their defects do not need.
+	Race bool
 
-	build func(e *emitter)
+	// build applies the defect to a fresh emitter; configure, to the
+	// config (a false declaration).
+	build     func(e *emitter)
+	configure func(cfg *conformance.Config)
 }
+
+// raceForOthers is Config.RaceFor for the mutants whose defect is not a
+// race: the race specs still run for them, briefly.
+const raceForOthers = 100 * time.Millisecond
 
 // Config returns the suite config of the mutant: the scaffold's, with the
 // defect applied to every fresh emitter.
-func (m Mutant) Config() conformance.Config { return config(m.build) }
+func (m Mutant) Config() conformance.Config {
+	cfg := config(m.build)
+	cfg.Name = "mutant " + m.Name
+	if !m.Race {
+		cfg.RaceFor = raceForOthers
+	}
+	if m.configure != nil {
+		m.configure(&cfg)
+	}
+	return cfg
+}
 
 // Control returns the config of the scaffold with no defect: it must pass
 // the whole suite, so that a mutant's failure is its defect's doing.
-func Control() conformance.Config { return config(nil) }
+func Control() conformance.Config {
+	cfg := config(nil)
+	cfg.Name = "control"
+	return cfg
+}
 
 // config declares what the scaffold (the reference table and renderers)
 // can do, and builds each fresh emitter with build applied.
@@ -49,6 +76,7 @@ func config(build func(e *emitter)) conformance.Config {
 	cfg := conformance.NewConfig()
 	cfg.MaxTargetTypes = MaxTargetTypes
 	cfg.Normalize = counters.NewDeployCounters().Normalize
+	cfg.SortedSnapshot = true
 	ns := cfg.Namespace
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		e := &emitter{ns: ns, table: newRefTable(counters.WithMaxTargetTypes(MaxTargetTypes))}
@@ -225,10 +253,10 @@ func All() []Mutant {
 		},
 		{
 			Name:   "lost-ticks",
-			Defect: "increments with a separate load and store, so concurrent ticks overwrite each other",
+			Defect: "ticks by copy-on-write without compare-and-swap, so a tick stored between another's load and store is lost",
 			// A lost update shows as a decrease when a scrape saw the
 			// overwritten value, else as a short final total.
-			Spec: "active-concurrency", Rule: "scrape.counter-decreased | [suite.model]",
+			Spec: "active-concurrency", Rule: "scrape.counter-decreased | [suite.model]", Race: true,
 			build: func(e *emitter) { e.table = &lossyTable{refTable: e.table.(refTable)} },
 		},
 		{
@@ -245,9 +273,17 @@ func All() []Mutant {
 		},
 		{
 			Name:   "torn-record",
-			Defect: "Record ticks an outcome's counters one by one, so a scrape can see half a deployment",
-			Spec:   "active-invariants", Rule: "invariant.i1-rollbacks",
+			Defect: "Record ticks an outcome's counters one by one, nanoseconds apart, so a scrape can see half a deployment",
+			Spec:   "active-invariants", Rule: "invariant.i1-rollbacks | invariant.i2-failures", Race: true,
 			build: func(e *emitter) { e.table = tornTable{refTable: e.table.(refTable)} },
+		},
+		{
+			Name:   "duplicate-first-tick",
+			Defect: "adds a new target type's row with check-then-act, so two goroutines racing to its first tick both add one",
+			// The second row shows as a duplicate series; the ticks it took
+			// are missing from the first row, which the model sees.
+			Spec: "active-first-tick", Rule: "spec.duplicate-series | [suite.model]", Race: true,
+			build: func(e *emitter) { e.table = &rowsTable{refTable: e.table.(refTable)} },
 		},
 		{
 			Name:   "interleaved-families",
@@ -290,7 +326,7 @@ func All() []Mutant {
 		{
 			Name:   "wrong-content-type",
 			Defect: "serves OpenMetrics under the text format's Content-Type",
-			Spec:   "passive-openmetrics", Rule: "http.negotiation",
+			Spec:   "passive-openmetrics", Rule: "[suite.declared]",
 			build: func(e *emitter) {
 				e.contentType = func(bool) string { return handler.ContentTypeText }
 			},
@@ -304,14 +340,119 @@ func All() []Mutant {
 		{
 			Name:   "any-method",
 			Defect: "serves POST, PUT and DELETE as if they were GET instead of refusing them with 405",
-			Spec:   "passive-methods", Rule: "[suite.methods]",
+			Spec:   "passive-methods", Rule: "[suite.declared]",
 			build: func(e *emitter) { e.anyMethod = true },
 		},
 		{
 			Name:   "ignores-gzip",
 			Defect: "declares gzip but never compresses",
-			Spec:   "passive-gzip", Rule: "[suite.gzip]",
-			build: func(e *emitter) { e.noGzip = true },
+			Spec:   "passive-gzip", Rule: "[suite.declared]",
+			build: func(e *emitter) { e.compress = func([]string) bool { return false } },
+		},
+		{
+			Name:   "type-before-help",
+			Defect: "writes every family's TYPE line before its HELP line",
+			Spec:   "passive-text", Rule: "order.help-before-type",
+			build: func(e *emitter) {
+				e.edit = func(body []byte, _ bool) []byte {
+					lines := strings.SplitAfter(string(body), "\n")
+					for i := 0; i+1 < len(lines); i++ {
+						if strings.HasPrefix(lines[i], "# HELP ") && strings.HasPrefix(lines[i+1], "# TYPE ") {
+							lines[i], lines[i+1] = lines[i+1], lines[i]
+							i++
+						}
+					}
+					return []byte(strings.Join(lines, ""))
+				}
+			},
+		},
+		{
+			Name:   "text-only",
+			Defect: "serves the text format only, but leaves Config.OpenMetrics at its default, true",
+			Spec:   "passive-openmetrics", Rule: "[suite.declared]",
+			build: func(e *emitter) { e.negotiate = func([]string) bool { return false } },
+		},
+		{
+			Name:   "ignores-q0",
+			Defect: "serves OpenMetrics whenever Accept names it, even with q=0",
+			Spec:   "passive-negotiation-edge", Rule: "http.negotiation",
+			build: func(e *emitter) {
+				e.negotiate = func(accept []string) bool {
+					return strings.Contains(strings.ToLower(strings.Join(accept, ",")), "application/openmetrics-text")
+				}
+			},
+		},
+		{
+			Name:   "drops-q0-ranges",
+			Defect: "skips the ranges Accept refuses with q=0 instead of refusing their format, so text/plain;q=0, */* gets the text format",
+			Spec:   "passive-negotiation-edge", Rule: "http.negotiation",
+			build: func(e *emitter) {
+				e.negotiate = func(accept []string) bool {
+					return prefersOpenMetrics(keepRanges(accept, func(part string) bool {
+						r := parseRanges([]string{part})
+						return len(r) == 1 && r[0].q > 0
+					}))
+				}
+			},
+		},
+		{
+			Name:   "first-accept-line-only",
+			Defect: "negotiates with the first Accept line only (Header.Get), ignoring the others",
+			Spec:   "passive-negotiation-edge", Rule: "http.negotiation-preference",
+			build: func(e *emitter) {
+				e.negotiate = func(accept []string) bool { return prefersOpenMetrics(accept[:min(1, len(accept))]) }
+			},
+		},
+		{
+			Name:   "gzip-ignores-q0",
+			Defect: "compresses whenever Accept-Encoding names gzip, even with q=0",
+			Spec:   "passive-negotiation-edge", Rule: "http.content-encoding",
+			build: func(e *emitter) {
+				e.compress = func(acceptEncoding []string) bool {
+					return strings.Contains(strings.ToLower(strings.Join(acceptEncoding, ",")), "gzip")
+				}
+			},
+		},
+		{
+			Name:   "prometheus3-gets-text",
+			Defect: "does not recognise an OpenMetrics range that carries an escaping parameter, so Prometheus 3's default Accept gets the text format",
+			Spec:   "passive-negotiation", Rule: "http.negotiation-preference",
+			build: func(e *emitter) {
+				e.negotiate = func(accept []string) bool {
+					return prefersOpenMetrics(keepRanges(accept, func(part string) bool { return !strings.Contains(part, "escaping=") }))
+				}
+			},
+		},
+		{
+			Name:   "capabilities-declared-missing",
+			Defect: "declares neither gzip nor a cardinality cap, at the default level, Full",
+			Spec:   "conformance-level", Rule: "[suite.level]",
+			configure: func(cfg *conformance.Config) {
+				cfg.Gzip = false
+				cfg.MaxTargetTypes = 0
+			},
+		},
+		{
+			Name:   "unsorted-snapshot",
+			Defect: "declares a sorted Snapshot (Config.SortedSnapshot) but returns it in reverse order",
+			Spec:   "active-snapshot-sorted", Rule: "[suite.declared]",
+			build: func(e *emitter) { e.snapshot = slices.Reverse[[]counters.DeploySnapshot] },
+		},
+		{
+			Name:   "record-wrong-outcome",
+			Defect: "Record counts a failed verification whose rollback also failed as a failed reload",
+			Spec:   "active-outcomes", Rule: "[suite.model]",
+			build: func(e *emitter) { e.table = misrecordingTable{refTable: e.table.(refTable)} },
+		},
+		{
+			Name:   "shared-body",
+			Defect: "its Scrape function returns the same body slice while nothing changed, so a caller's writes reach the next scrape",
+			// The overwritten body has no family left to find.
+			Spec: "active-body-isolation", Rule: "schema.family-missing | format.rejected",
+			build: func(e *emitter) {
+				c := &bodyCache{}
+				e.scrape = func(accept string) ([]byte, string) { return c.get(e, accept) }
+			},
 		},
 	}
 }
@@ -338,4 +479,18 @@ func goQuoteTargetType(line string) string {
 		raw.WriteByte(c)
 	}
 	return line[:i] + "target_type=" + strconv.Quote(raw.String()) + line[min(j+1, len(line)):]
+}
+
+// keepRanges returns the elements of the Accept lines that keep accepts,
+// one a line.
+func keepRanges(accept []string, keep func(element string) bool) []string {
+	var kept []string
+	for _, line := range accept {
+		for part := range strings.SplitSeq(line, ",") {
+			if keep(part) {
+				kept = append(kept, part)
+			}
+		}
+	}
+	return kept
 }

@@ -3,6 +3,9 @@ package mutants
 import (
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -119,10 +122,18 @@ func TestMutantsAreKilled(t *testing.T) {
 		}
 	}
 
-	// A mutant must name a spec the suite has: the reference ran them all.
-	for _, m := range all {
-		if runs[0].err == nil && !slices.Contains(runs[0].specs, m.Spec) {
-			t.Errorf("mutant %s: spec %q is not a spec of the suite (its specs: %v)", m.Name, m.Spec, runs[0].specs)
+	// A mutant must name a spec the suite has (the reference ran them
+	// all), and every spec must have a mutant: the proof that it can fail.
+	if runs[0].err == nil {
+		for _, m := range all {
+			if !slices.Contains(runs[0].specs, m.Spec) {
+				t.Errorf("mutant %s: spec %q is not a spec of the suite (its specs: %v)", m.Name, m.Spec, runs[0].specs)
+			}
+		}
+		for _, id := range runs[0].specs {
+			if !slices.ContainsFunc(all, func(m Mutant) bool { return m.Spec == id }) {
+				t.Errorf("spec %s has no mutant: nothing proves it can fail; add one to All", id)
+			}
 		}
 	}
 
@@ -257,12 +268,31 @@ func TestControlIsReference(t *testing.T) {
 		e.Tick(conformance.IdempotentSkip, tt)
 		dc.IncIdempotentSkip(tt)
 	}
-	for _, accept := range []string{scrape.AcceptText, scrape.AcceptOpenMetrics, "application/openmetrics-text;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.4"} {
-		for _, encoding := range []string{"identity", "gzip"} {
+	// The suite's own Accept headers, Prometheus's, and the edge cases of
+	// passive-negotiation-edge: q=0, wildcards, odd case and spacing,
+	// several lines.
+	accepts := [][]string{
+		{scrape.AcceptText}, {scrape.AcceptOpenMetrics},
+		{"application/openmetrics-text;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.4"},
+		{"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3"},
+		{"application/openmetrics-text;version=1.0.0;q=0,text/plain;version=0.0.4;q=0.5"},
+		{"application/openmetrics-text;q=0, */*;q=0.1"},
+		{"APPLICATION/OpenMetrics-TEXT ; VERSION=1.0.0 ; Q=0 , text/plain;version=0.0.4"},
+		{"text/plain;q=0, */*;q=0.3"}, {"application/*"}, {"*/*"}, {"application/json"},
+		{`Application/OpenMetrics-Text ; Version="1.0.0" ; Q=0.9 ,Text/Plain; Version=0.0.4 ;q=0.5`},
+		{"text/plain;version=0.0.4;q=0.5", "application/openmetrics-text;version=1.0.0"},
+		{"text/plain;version=0.0.4;q=0.5", "application/openmetrics-text;version=1.0.0;q=0"},
+	}
+	encodings := [][]string{
+		{"identity"}, {"gzip"}, {"gzip;q=0"}, {"identity, GZIP ; Q=0"}, {"*;q=0, identity"}, {"*"},
+		{"identity", "gzip;q=0"}, {"GZip"}, {"identity;q=0.5", "gzip"}, {"x-gzip"},
+	}
+	for _, accept := range accepts {
+		for _, encoding := range encodings {
 			get := func(h http.Handler) *httptest.ResponseRecorder {
 				req := httptest.NewRequest(http.MethodGet, "/metrics/prometheus", nil)
-				req.Header.Set("Accept", accept)
-				req.Header.Set("Accept-Encoding", encoding)
+				req.Header["Accept"] = accept
+				req.Header["Accept-Encoding"] = encoding
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				return rec
@@ -270,13 +300,51 @@ func TestControlIsReference(t *testing.T) {
 			want, got := get(ref), get(e.Handler)
 			for _, h := range []string{"Content-Type", "Content-Encoding"} {
 				if got.Header().Get(h) != want.Header().Get(h) {
-					t.Errorf("Accept %q, Accept-Encoding %s: %s %q, the reference sends %q", accept, encoding, h, got.Header().Get(h), want.Header().Get(h))
+					t.Errorf("Accept %q, Accept-Encoding %q: %s %q, the reference sends %q", accept, encoding, h, got.Header().Get(h), want.Header().Get(h))
 				}
 			}
-			if encoding == "identity" && got.Body.String() != want.Body.String() {
+			if want.Header().Get("Content-Encoding") == "" && got.Body.String() != want.Body.String() {
 				t.Errorf("Accept %q: the scaffold's body differs from the reference's:\n%s\nwant:\n%s", accept, got.Body, want.Body)
 			}
 		}
+	}
+}
+
+// TestMutantsNeverSleep holds the racy mutants to real timing: no mutant
+// may sleep or yield to widen its window, so that a race spec that kills
+// one catches the defect as it shows in real code.
+func TestMutantsNeverSleep(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if pkg, ok := sel.X.(*ast.Ident); ok {
+				switch pkg.Name + "." + sel.Sel.Name {
+				case "time.Sleep", "time.After", "time.NewTimer", "time.Tick", "runtime.Gosched":
+					t.Errorf("%s: %s.%s: a mutant must show its defect on real timing, without pausing", fset.Position(sel.Pos()), pkg.Name, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+	if checked == 0 {
+		t.Fatal("no source file checked")
 	}
 }
 
@@ -289,7 +357,7 @@ func TestMutantsAreDistinct(t *testing.T) {
 			t.Errorf("mutant %s listed twice", m.Name)
 		}
 		seen[m.Name] = true
-		if m.Spec == "" || m.Rule == "" || m.Defect == "" || m.build == nil {
+		if m.Spec == "" || m.Rule == "" || m.Defect == "" || (m.build == nil && m.configure == nil) {
 			t.Errorf("mutant %s: Spec, Rule, Defect and the defect itself are required", m.Name)
 		}
 	}

@@ -3,10 +3,12 @@ package mutants
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
 	"github.com/deploymetrics/deploymetrics/counters"
@@ -71,24 +73,49 @@ type emitter struct {
 	table table
 	// rows changes the snapshot before it is rendered.
 	rows func(snaps []counters.DeploySnapshot)
+	// snapshot changes what Emitter.Snapshot returns, not what is
+	// rendered.
+	snapshot func(snaps []counters.DeploySnapshot)
 	// edit changes the rendered body.
 	edit func(body []byte, openMetrics bool) []byte
 	// contentType replaces the Content-Type of a response.
 	contentType func(openMetrics bool) string
-	// noGzip never compresses.
-	noGzip bool
+	// negotiate replaces prefersOpenMetrics: given the Accept lines, it
+	// says whether to serve OpenMetrics.
+	negotiate func(accept []string) bool
+	// compress replaces acceptsGzip: given the Accept-Encoding lines, it
+	// says whether to gzip.
+	compress func(acceptEncoding []string) bool
 	// anyMethod serves every method as GET.
 	anyMethod bool
+	// scrape, when set, is how the suite scrapes the emitter, through
+	// Emitter.Scrape, instead of over HTTP.
+	scrape func(accept string) (body []byte, contentType string)
 }
 
 // adapter returns the emitter as the suite drives it.
 func (e *emitter) adapter() *conformance.Emitter {
-	return &conformance.Emitter{
+	a := &conformance.Emitter{
 		Tick:     e.table.tick,
 		Record:   e.table.record,
 		Snapshot: e.table.snapshot,
 		Handler:  e,
 	}
+	if e.snapshot != nil {
+		a.Snapshot = func() []counters.DeploySnapshot {
+			snaps := e.table.snapshot()
+			e.snapshot(snaps)
+			return snaps
+		}
+	}
+	if e.scrape != nil {
+		a.Handler = nil
+		a.Scrape = func(_ context.Context, accept string) ([]byte, string, error) {
+			body, contentType := e.scrape(accept)
+			return body, contentType, nil
+		}
+	}
+	return a
 }
 
 // render renders the current snapshot.
@@ -115,7 +142,14 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	openMetrics := prefersOpenMetrics(r.Header.Get("Accept"))
+	negotiate, compress := prefersOpenMetrics, acceptsGzip
+	if e.negotiate != nil {
+		negotiate = e.negotiate
+	}
+	if e.compress != nil {
+		compress = e.compress
+	}
+	openMetrics := negotiate(r.Header.Values("Accept"))
 	body := e.render(openMetrics)
 	ct := handler.ContentTypeText
 	if openMetrics {
@@ -129,7 +163,7 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", ct)
 	h.Set("Vary", "Accept, Accept-Encoding")
-	if !e.noGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if compress(r.Header.Values("Accept-Encoding")) {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 		_, _ = zw.Write(body)
@@ -144,52 +178,135 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// prefersOpenMetrics is a simplified negotiation, enough for the Accept
-// headers scrapers send: OpenMetrics 1.0.0 when some range names it with a
-// q at least that of the best text/plain 0.0.4 range.
-func prefersOpenMetrics(accept string) bool {
-	om, text := 0.0, 0.0
-	for part := range strings.SplitSeq(accept, ",") {
-		mediaType, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if s, ok := params["q"]; ok {
-			if v, err := strconv.ParseFloat(s, 64); err == nil {
-				q = v
-			}
-		}
-		switch v := params["version"]; mediaType {
-		case "application/openmetrics-text":
-			if v == "" || v == "1.0.0" {
-				om = max(om, q)
-			}
-		case "text/plain":
-			if v == "" || v == "0.0.4" {
-				text = max(text, q)
-			}
-		}
-	}
-	return om > 0 && om >= text
+// bodyCache keeps the last body of each format, and returns that very
+// slice again, not a copy, while a fresh rendering equals what the slice
+// held when it was rendered: a cache that trusts its callers.
+type bodyCache struct {
+	mu   sync.Mutex
+	last [2]struct{ body, pristine []byte } // by format: text, OpenMetrics
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip.
-func acceptsGzip(acceptEncoding string) bool {
-	for part := range strings.SplitSeq(acceptEncoding, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(coding) != "gzip" {
-			continue
-		}
-		q := 1.0
-		if s, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if v, err := strconv.ParseFloat(s, 64); err == nil {
-				q = v
-			}
-		}
-		return q > 0
+func (c *bodyCache) get(e *emitter, accept string) ([]byte, string) {
+	openMetrics := prefersOpenMetrics([]string{accept})
+	body := e.render(openMetrics)
+	ct, slot := handler.ContentTypeText, &c.last[0]
+	if openMetrics {
+		ct, slot = handler.ContentTypeOpenMetrics, &c.last[1]
 	}
-	return false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bytes.Equal(slot.pristine, body) {
+		return slot.body, ct
+	}
+	slot.body, slot.pristine = body, bytes.Clone(body)
+	return body, ct
+}
+
+// acceptRange is one element of an Accept or Accept-Encoding header.
+type acceptRange struct {
+	value   string // media range or coding, lower case
+	version string
+	q       float64
+}
+
+// parseRanges reads the elements of every line of a header, as RFC 9110
+// reads several lines of one field: one list. Names are case-insensitive;
+// an element that does not parse, or whose q is not a number in [0, 1],
+// is skipped.
+func parseRanges(lines []string) []acceptRange {
+	var out []acceptRange
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ",") {
+			value, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			r := acceptRange{value: value, version: params["version"], q: 1}
+			if s, ok := params["q"]; ok {
+				q, err := strconv.ParseFloat(s, 64)
+				if err != nil || q < 0 || q > 1 {
+					continue
+				}
+				r.q = q
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// match is how a header's ranges match one format: the q of the most
+// specific matching range (3: the type itself, 2: type/*, 1: */*) and its
+// position, for ties.
+type match struct{ q, spec, pos int }
+
+// matchFormat returns how ranges match mediaType, whose range must carry
+// version or none.
+func matchFormat(ranges []acceptRange, mediaType, version string) match {
+	typ, _, _ := strings.Cut(mediaType, "/")
+	best := match{}
+	for i, r := range ranges {
+		spec := 0
+		switch r.value {
+		case mediaType:
+			if r.version == "" || r.version == version {
+				spec = 3
+			}
+		case typ + "/*":
+			spec = 2
+		case "*/*":
+			spec = 1
+		}
+		q := int(r.q * 1000)
+		if spec > best.spec || (spec == best.spec && spec > 0 && q > best.q) {
+			best = match{q: q, spec: spec, pos: i}
+		}
+	}
+	return best
+}
+
+// prefersOpenMetrics is the reference handler's negotiation, written
+// plainly: OpenMetrics 1.0.0 when the Accept lines allow it (the most
+// specific range matching it has q > 0) and prefer it to the text format
+// (a higher q, then a more specific range, then the range listed first).
+// Text otherwise, also when nothing is acceptable.
+func prefersOpenMetrics(accept []string) bool {
+	ranges := parseRanges(accept)
+	om := matchFormat(ranges, "application/openmetrics-text", "1.0.0")
+	text := matchFormat(ranges, "text/plain", "0.0.4")
+	switch {
+	case om.spec == 0 || om.q == 0:
+		return false
+	case text.spec == 0 || om.q != text.q:
+		return om.q > text.q
+	case om.spec != text.spec:
+		return om.spec > text.spec
+	}
+	return om.pos < text.pos
+}
+
+// acceptsGzip reports whether the Accept-Encoding lines allow gzip and do
+// not prefer identity to it: "*" stands for codings not named, q=0
+// refuses, x-gzip is gzip, case does not matter.
+func acceptsGzip(acceptEncoding []string) bool {
+	gzipQ, starQ, identityQ := -1.0, -1.0, -1.0
+	for _, r := range parseRanges(acceptEncoding) {
+		switch r.value {
+		case "gzip", "x-gzip":
+			gzipQ = max(gzipQ, r.q)
+		case "*":
+			starQ = max(starQ, r.q)
+		case "identity":
+			identityQ = max(identityQ, r.q)
+		}
+	}
+	if gzipQ < 0 {
+		gzipQ = starQ
+	}
+	if identityQ < 0 {
+		identityQ = starQ
+	}
+	return gzipQ > 0 && gzipQ >= identityQ
 }
 
 // editLines applies f to every line of body (without its line feed) and
