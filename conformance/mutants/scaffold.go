@@ -80,8 +80,8 @@ type emitter struct {
 	edit func(body []byte, openMetrics bool) []byte
 	// contentType replaces the Content-Type of a response.
 	contentType func(openMetrics bool) string
-	// negotiate replaces prefersOpenMetrics: given the Accept lines, it
-	// says whether to serve OpenMetrics.
+	// negotiate replaces the reference's negotiation: given the Accept
+	// lines, it says whether to serve OpenMetrics (1.0.0) or text (0.0.4).
 	negotiate func(accept []string) bool
 	// compress replaces acceptsGzip: given the Accept-Encoding lines, it
 	// says whether to gzip.
@@ -142,21 +142,24 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	negotiate, compress := prefersOpenMetrics, acceptsGzip
-	if e.negotiate != nil {
-		negotiate = e.negotiate
-	}
+	compress := acceptsGzip
 	if e.compress != nil {
 		compress = e.compress
 	}
-	openMetrics := negotiate(r.Header.Values("Accept"))
-	body := e.render(openMetrics)
-	ct := handler.ContentTypeText
-	if openMetrics {
-		// As the reference answers an Accept header that names no escaping
-		// scheme; the deploy names read the same under every scheme.
-		ct = handler.ContentTypeOpenMetrics + "; escaping=underscores"
+	// The text protocols as the reference negotiates them, unless the
+	// mutant breaks the negotiation.
+	ct, openMetrics := handler.NegotiateText(r.Header.Values("Accept"))
+	if e.negotiate != nil {
+		openMetrics = e.negotiate(r.Header.Values("Accept"))
+		ct = handler.ContentTypeText
+		if openMetrics {
+			// As the reference answers an Accept header that names no
+			// escaping scheme; the deploy names read the same under
+			// every scheme.
+			ct = handler.ContentTypeOpenMetrics + "; escaping=underscores"
+		}
 	}
+	body := e.render(openMetrics)
 	if e.contentType != nil {
 		ct = e.contentType(openMetrics)
 	}
@@ -187,11 +190,11 @@ type bodyCache struct {
 }
 
 func (c *bodyCache) get(e *emitter, accept string) ([]byte, string) {
-	openMetrics := prefersOpenMetrics([]string{accept})
+	ct, openMetrics := handler.NegotiateText([]string{accept})
 	body := e.render(openMetrics)
-	ct, slot := handler.ContentTypeText, &c.last[0]
+	slot := &c.last[0]
 	if openMetrics {
-		ct, slot = handler.ContentTypeOpenMetrics, &c.last[1]
+		slot = &c.last[1]
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -265,8 +268,9 @@ func matchFormat(ranges []acceptRange, mediaType, version string) match {
 	return best
 }
 
-// prefersOpenMetrics is the reference handler's negotiation, written
-// plainly: OpenMetrics 1.0.0 when the Accept lines allow it (the most
+// prefersOpenMetrics is the reference handler's choice between text 0.0.4
+// and OpenMetrics 1.0.0, written plainly, for the mutants that break the
+// negotiation in one way each: OpenMetrics 1.0.0 when the Accept lines allow it (the most
 // specific range matching it has q > 0) and prefer it to the text format
 // (a higher q, then a more specific range, then the range listed first).
 // Text otherwise, also when nothing is acceptable.
