@@ -8,12 +8,10 @@ import (
 
 // Input is one exposition to check.
 type Input struct {
-	// Body is the exposition, already decoded (not gzip). Check borrows
-	// it, as textparse does: the Report's Exposition refers into Body (its
-	// names, series and label values are views of it, not copies), so
-	// Body must not be modified while the Report is in use, nor while it
-	// is the Previous of a later Input. A caller that reuses its buffer
-	// passes a copy (bytes.Clone).
+	// Body is the exposition, already decoded (not gzip). Check copies it
+	// once and never writes to it: the caller may reuse its buffer as soon
+	// as Check returns, without changing the Report or a later check's
+	// Previous.
 	Body []byte
 	// ContentType is the media type the exposition was served with, e.g.
 	// "text/plain; version=0.0.4". Empty means unknown: the format is

@@ -23,7 +23,7 @@
 // The engine is plain Go: it never imports Ginkgo, and it never panics on
 // hostile input. Its memory is proportional to the input it is given; bounding
 // what is read from the network is the caller's job (see package scrape).
-// Like textparse, it borrows the body rather than copying it: the Report's
-// Exposition refers into Input.Body, which must not change while the Report
-// is in use.
+// It copies the body once (the model's names, series and label values are
+// views of that copy), so the caller's buffer is free for reuse as soon as
+// Check returns.
 package check

@@ -22,8 +22,8 @@ import (
 type Exposition struct {
 	// Format is the format the body was parsed as.
 	Format Format
-	// Body is the exposition as given (Input.Body, borrowed: the strings
-	// of the model are views of it).
+	// Body is a copy of Input.Body that the Exposition owns: the strings
+	// of the model are views of it, so it must not be modified.
 	Body []byte
 	// Families in order of first appearance (a metadata line or a sample).
 	Families []*Family
@@ -233,17 +233,22 @@ func lineStartsOf(body []byte) []int {
 
 // parse runs textparse over body and builds the Exposition.
 func parse(body []byte, format Format) *Exposition {
+	// The Exposition owns a copy of the body: the strings of the model are
+	// views of it, so a caller that reuses its buffer cannot change an
+	// earlier Report or the Previous of a later check. The copy has room
+	// for the line feed textparse's text parser wants at the end (it would
+	// otherwise append one itself, copying the body again), and every
+	// slice textparse returns lies in it, so its capacity locates the
+	// slice (offset = cap(buf) - cap(slice)).
+	owned := make([]byte, len(body), len(body)+1)
+	copy(owned, body)
+	body = owned
 	e := &Exposition{Format: format, Body: body, lines: linesOf(body), index: new(lineIndex), byName: make(map[string]*Family)}
-
-	// textparse's text parser appends a newline to a body that lacks one,
-	// which copies the body or, worse, writes into the caller's spare
-	// capacity. Parse a buffer we own that ends in a newline, so every
-	// slice textparse returns lies in buf and locates its line by its
-	// capacity (offset = cap(buf) - cap(slice)).
-	buf := body[:len(body):len(body)]
+	buf := body
 	if format == FormatText && (len(buf) == 0 || buf[len(buf)-1] != '\n') {
 		buf = append(buf, '\n')
 	}
+	buf = buf[:len(buf):len(buf)]
 	ct := format.ContentType()
 	if ct == "" {
 		ct = ContentTypeText
@@ -254,10 +259,8 @@ func parse(body []byte, format Format) *Exposition {
 		e.ParseError = &ParseError{Err: err}
 		return e
 	}
-	// The strings of the model are views of the body, not copies (see
-	// Input.Body): a copy would cost as much again as the body in memory,
-	// and copying it (page faults included) was about 6% of a check of
-	// 100k series.
+	// The strings of the model are views of the owned body, which nothing
+	// writes to once it is copied.
 	b := builder{e: e, buf: buf, body: unsafe.String(unsafe.SliceData(body), len(body)), line: 1}
 	// At most one sample a line: size the index once.
 	e.Samples = make([]*Sample, 0, e.lines)

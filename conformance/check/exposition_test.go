@@ -158,3 +158,23 @@ func TestSampleExemplars(t *testing.T) {
 		t.Errorf("second sample: exemplars %v, want none", ex)
 	}
 }
+
+// TestReportOwnsItsBody reuses the caller's buffer after Check, as a scraper
+// reading into one buffer does: the report of the first check, and a second
+// check that takes it as Previous, must not see the new bytes.
+func TestReportOwnsItsBody(t *testing.T) {
+	buf := []byte("# TYPE a_total counter\na_total{x=\"one\"} 1\n")
+	first := Check(Input{Body: buf, ContentType: ContentTypeText}, Options{})
+	copy(buf, "# TYPE b_total counter\nb_total{y=\"two\"} 2\n")
+	s := first.Exposition.Samples[0]
+	if s.Name != "a_total" || s.Series != `a_total{x="one"}` || s.Labels[0] != (Label{"x", "one"}) {
+		t.Fatalf("the first report changed with the caller's buffer: sample %q named %q with labels %v", s.Series, s.Name, s.Labels)
+	}
+	if string(first.Exposition.Body) == string(buf) {
+		t.Fatalf("the report's body is the caller's buffer")
+	}
+	second := Check(Input{Body: buf, ContentType: ContentTypeText, Previous: first.Exposition}, Options{})
+	if got := second.Rule("scrape.series-vanished"); len(got) == 0 {
+		t.Errorf("a_total vanished between the scrapes, but no scrape.series-vanished finding:\n%s", second)
+	}
+}
