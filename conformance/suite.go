@@ -178,6 +178,12 @@ func (tc *TestContext) scrape(opts scrape.Options) check.Input {
 		if err != nil {
 			Fail(err.Error())
 		}
+		if tc.Config.OpenMetrics && in.HTTP != nil {
+			// The emitter declares OpenMetrics, so it can serve it: text
+			// where the scraper preferred OpenMetrics is a missed
+			// preference, not the text fallback of a text-only target.
+			in.HTTP.ServedProtocols = []check.Protocol{check.OpenMetricsText1_0_0, check.PrometheusText0_0_4}
+		}
 		return in
 	}
 	body, contentType, err := tc.Emitter.Scrape(ctx, opts.Accept)

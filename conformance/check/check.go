@@ -14,10 +14,16 @@ type Input struct {
 	// Previous.
 	Body []byte
 	// ContentType is the media type the exposition was served with, e.g.
-	// "text/plain; version=0.0.4". Empty means unknown: the format is
-	// sniffed from the body (a file), unless HTTP is set, where an empty
-	// Content-Type is itself a finding.
+	// "text/plain; version=0.0.4". It picks the parser as textparse.New
+	// picks it, and says the protocol and escaping scheme the rules judge
+	// the body by. Empty means unknown: the format is sniffed from the body
+	// (a file), unless HTTP is set, where an empty Content-Type is itself a
+	// finding.
 	ContentType string
+	// Format, when set, is the format to parse the body as, whatever
+	// ContentType says (promcheck's --format). ContentType still says
+	// the protocol and escaping when it names the same format.
+	Format Format
 	// HTTP describes the response the body came in, when it came over HTTP.
 	HTTP *HTTPFacts
 	// Previous is the exposition of the previous scrape of the same target
@@ -47,6 +53,13 @@ type HTTPFacts struct {
 	// DecodeError is set when Content-Encoding named an encoding the body
 	// was not in (or one the scraper does not know).
 	DecodeError string
+	// ServedProtocols lists the protocols this target served in other
+	// scrapes of the same run (the caller fills it: promcheck collects the
+	// Content-Types of its scrapes of one target). A target that showed it
+	// can serve a protocol the Accept header preferred over the one served
+	// draws http.negotiation-preference; one that only ever served text
+	// does not.
+	ServedProtocols []Protocol
 }
 
 // Options configure a check. Start from NewOptions.
@@ -74,10 +87,22 @@ func NewOptions() Options {
 // returns a report.
 func Check(in Input, opts Options) *Report {
 	p := &pass{in: &in, opts: &opts}
-	p.exp = parse(in.Body, p.format())
+	if in.ContentType != "" {
+		// A Content-Type that does not parse says nothing; the http.*
+		// rules report it when it came over HTTP.
+		p.ct, _ = ParseContentType(in.ContentType)
+	}
+	format := p.format()
+	p.exp = parse(in.Body, format)
+	if p.ct.Format == format {
+		p.exp.Protocol, p.exp.Escaping = p.ct.Protocol, p.ct.Escaping
+	}
+	p.quoting = quotingOf(p.exp)
 	checkHTTP(p)
 	checkFormat(p)
 	checkSpec(p)
+	checkNameEscaping(p)
+	checkEscaping(p)
 	if p.exp.ParseError == nil {
 		// The rules below judge the series Prometheus would ingest; when
 		// textparse rejects the exposition nothing is ingested, and
@@ -96,9 +121,18 @@ func Check(in Input, opts Options) *Report {
 
 // pass is the state one Check shares between its rule groups.
 type pass struct {
-	in       *Input
-	opts     *Options
-	exp      *Exposition
+	in   *Input
+	opts *Options
+	// ct is what Input.ContentType says (zero when it is empty or does
+	// not parse).
+	ct      ParsedContentType
+	exp     *Exposition
+	quoting quotingPolicy
+	// served is what the http.* rules learned of the response's protocol,
+	// nil without HTTP facts or a usable Content-Type; utf8Name the first
+	// UTF-8 name of the exposition, found by the spec rules.
+	served   *served
+	utf8Name utf8Name
 	findings []Finding
 	// schema is the schema's reading of exp, shared by the schema, order
 	// and invariant rules (schemaView).
@@ -122,11 +156,15 @@ func (p *pass) attributeFamilies() {
 	}
 }
 
-// format decides how to parse the body: the served Content-Type when it
-// names a format textparse knows, else a sniff of the body.
+// format decides how to parse the body: Input.Format when set, else the
+// served Content-Type when it names a format textparse knows, else a sniff
+// of the body.
 func (p *pass) format() Format {
-	if f := FormatOf(p.in.ContentType); f != FormatUnknown {
-		return f
+	if p.in.Format != FormatUnknown {
+		return p.in.Format
+	}
+	if p.ct.Format != FormatUnknown {
+		return p.ct.Format
 	}
 	return Sniff(p.in.Body)
 }

@@ -22,6 +22,12 @@ import (
 type Exposition struct {
 	// Format is the format the body was parsed as.
 	Format Format
+	// Protocol is the content-negotiation protocol the Content-Type named
+	// (for the format the body was parsed as), "" when it named none.
+	Protocol Protocol
+	// Escaping is the escaping scheme the Content-Type named, "" when it
+	// named none.
+	Escaping EscapingScheme
 	// Body is a copy of Input.Body that the Exposition owns: the strings
 	// of the model are views of it, so it must not be modified.
 	Body []byte

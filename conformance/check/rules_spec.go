@@ -19,7 +19,7 @@ import (
 // OpenMetrics says exposers SHOULD (NOT) do.
 var specRules = []Rule{
 	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar where textparse reads on regardless (OpenMetrics: no trailing comma, no CR line ending; text: commas between labels, no NUL where a line starts)"},
-	{ID: "spec.quoted-name", Severity: Error, Description: "metric and label names are unquoted [a-zA-Z_:][a-zA-Z0-9_:]*: neither format 0.0.4 nor OpenMetrics 1.0 has quoted UTF-8 names"},
+	{ID: "spec.quoted-name", Severity: Error, Description: "text formats: a metric or label name is quoted (UTF-8 syntax {\"my.metric\",\"my.label\"=\"v\"}) only where the Content-Type allows it: text 1.0.0, OpenMetrics 2.0, or any text format with escaping=allow-utf-8; never under escaping=underscores, dots or values, nor in text 0.0.4 or OpenMetrics 0.0.1/1.0.0 without escaping=allow-utf-8 (Prometheus 2 fails such a scrape)"},
 	{ID: "spec.escape", Severity: Error, Description: `label values and HELP texts use only the format's escapes (text 0.0.4: \\ \" \n in label values, \\ \n in HELP), no raw line feed in a label value, no lone backslash`},
 	{ID: "spec.escape-go-quote", Severity: Error, Description: "text format: no label value or HELP text carries Go's %q escapes (\\t, \\x00, \\u00e9, ...): Prometheus stores the backslash literally, expfmt rejects the scrape"},
 	{ID: "spec.escape-undefined", Severity: Warning, Description: "OpenMetrics: no backslash before anything but n, \" and \\ (the spec says SHOULD NOT; it reads as a literal backslash)"},
@@ -179,7 +179,7 @@ func (sp *specPass) run() {
 	if pe := e.ParseError; pe != nil && pe.Line >= 1 && pe.Line <= e.Lines() {
 		stop = e.lineStarts()[pe.Line-1]
 	}
-	lex := newRawLexer(sp.b, sp.om, stop, sp.lexFinding)
+	lex := newRawLexer(sp.b, sp.om, sp.p.quoting, stop, sp.lexFinding)
 	var ent rawEntry
 	next := 0 // the next textparse sample to pair with a sample line
 	for lex.next(&ent) {
@@ -196,6 +196,7 @@ func (sp *specPass) run() {
 			}
 		}
 	}
+	sp.p.utf8Name = lex.firstQuoted
 	// A family cut short by textparse's rejection is not judged whole:
 	// the format.* error says what is wrong there.
 	if sp.cur != nil && e.ParseError == nil {

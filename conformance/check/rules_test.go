@@ -26,6 +26,8 @@ import (
 //     is treated as package scrape treats it: a gzip Content-Encoding is
 //     decoded (a body that is not gzip sets HTTPFacts.DecodeError), and
 //     "> Scrape-Limit: N" cuts it at N bytes (HTTPFacts.TooLarge);
+//     "> Served-Protocols: P1, P2" sets HTTPFacts.ServedProtocols (what the
+//     target served in other scrapes of the run);
 //   - a directory of such files, checked in name order as successive
 //     scrapes of one target; the findings of the last one count.
 //
@@ -151,13 +153,24 @@ func readHTTPCase(t *testing.T, file string, data []byte) Input {
 	if err != nil {
 		t.Fatalf("%s: body: %v", file, err)
 	}
+	var servedProtocols []Protocol
+	if list := request.Get("Served-Protocols"); list != "" {
+		for name := range strings.SplitSeq(list, ",") {
+			proto, err := ParseProtocol(strings.TrimSpace(name))
+			if err != nil {
+				t.Fatalf("%s: Served-Protocols: %v", file, err)
+			}
+			servedProtocols = append(servedProtocols, proto)
+		}
+	}
 	facts := &HTTPFacts{
-		URL:            "http://" + filepath.Base(file) + "/metrics",
-		Accept:         request.Get("Accept"),
-		AcceptEncoding: request.Get("Accept-Encoding"),
-		StatusCode:     resp.StatusCode,
-		Header:         resp.Header,
-		WireBytes:      int64(len(body)),
+		ServedProtocols: servedProtocols,
+		URL:             "http://" + filepath.Base(file) + "/metrics",
+		Accept:          request.Get("Accept"),
+		AcceptEncoding:  request.Get("Accept-Encoding"),
+		StatusCode:      resp.StatusCode,
+		Header:          resp.Header,
+		WireBytes:       int64(len(body)),
 	}
 	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		decoded, err := gunzip(body)

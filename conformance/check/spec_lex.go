@@ -87,11 +87,15 @@ type lexFinding func(rule string, line, col int, msg string)
 
 // rawLexer walks a body entry by entry.
 type rawLexer struct {
-	b         []byte
-	om        bool
-	i         int // next byte to read
-	line      int // line of b[i]
-	lineStart int // offset of the start of that line
+	b  []byte
+	om bool
+	// quoting says whether the protocol allows quoted (UTF-8) names, and
+	// why not when it does not; firstQuoted is the first quoted name.
+	quoting     quotingPolicy
+	firstQuoted utf8Name
+	i           int // next byte to read
+	line        int // line of b[i]
+	lineStart   int // offset of the start of that line
 	// stop is the offset no entry starts at or beyond, and no finding is
 	// reported at: the start of the line textparse rejected, so the spec
 	// rules never repeat a format.* error.
@@ -104,8 +108,8 @@ type rawLexer struct {
 	lastLabels [8]span
 }
 
-func newRawLexer(b []byte, om bool, stop int, report lexFinding) *rawLexer {
-	return &rawLexer{b: b, om: om, line: 1, stop: min(stop, len(b)), report: report}
+func newRawLexer(b []byte, om bool, quoting quotingPolicy, stop int, report lexFinding) *rawLexer {
+	return &rawLexer{b: b, om: om, quoting: quoting, line: 1, stop: min(stop, len(b)), report: report}
 }
 
 // next lexes the next entry into e; it returns false at the end (or at
@@ -295,23 +299,22 @@ func (l *rawLexer) labelNameAt(ordinal int) span {
 	return name
 }
 
-// quotedName scans a quoted name (the UTF-8 name syntax textparse accepts)
-// at l.i, reporting it, and returns the span inside the quotes.
+// quotedName scans a quoted name (the UTF-8 name syntax of text 1.0.0 and
+// OpenMetrics with escaping=allow-utf-8) at l.i, reporting it where the
+// protocol does not allow it, and returns the span inside the quotes.
 func (l *rawLexer) quotedName() (span, bool) {
-	l.finding("spec.quoted-name", seenQuoted, l.i, "quoted name: %s has no quoted (UTF-8) metric or label names; write [a-zA-Z_:][a-zA-Z0-9_:]* names unquoted", l.formatName())
+	if !l.quoting.allowed {
+		l.finding("spec.quoted-name", seenQuoted, l.i, "quoted name: %s", l.quoting.why)
+	}
 	l.i++
-	start := l.i
+	start, line := l.i, l.line
 	if _, ok := l.scanString(strName); !ok {
 		return span{}, false
 	}
-	return span{start, l.i - 1}, true
-}
-
-func (l *rawLexer) formatName() string {
-	if l.om {
-		return "OpenMetrics 1.0"
+	if l.firstQuoted.name == "" && start < l.stop {
+		l.firstQuoted = utf8Name{name: string(l.b[start : l.i-1]), line: line}
 	}
-	return "the text format 0.0.4"
+	return span{start, l.i - 1}, true
 }
 
 // String contexts: what a string is, for the escape rules.
@@ -320,7 +323,7 @@ type strContext uint8
 const (
 	strLabelValue strContext = iota
 	strHelp
-	strName // a quoted name: its spelling is judged by spec.quoted-name
+	strName // a quoted metric or label name
 )
 
 // scanString scans an escaped string from l.i: a quoted one (label value,
@@ -360,23 +363,17 @@ func (l *rawLexer) scanString(ctx strContext) (runes int, ok bool) {
 			if !quoted {
 				return runes, true
 			}
-			if ctx == strLabelValue {
-				l.finding("spec.escape", seenEscape, l.i, "raw line feed inside a label value: write it as \\n")
-			}
+			l.finding("spec.escape", seenEscape, l.i, "raw line feed inside a %s: write it as \\n", ctxName(ctx))
 			l.newline()
 			runes++
 		case c == '\\':
 			if l.i+1 >= len(b) || b[l.i+1] == '\n' {
-				if ctx != strName {
-					l.finding("spec.escape", seenEscape, l.i, "lone backslash at the end of the %s: write a backslash as \\\\", ctxName(ctx))
-				}
+				l.finding("spec.escape", seenEscape, l.i, "lone backslash at the end of the %s: write a backslash as \\\\", ctxName(ctx))
 				l.i++
 				runes++
 				continue
 			}
-			if ctx != strName {
-				l.escape(ctx, l.i)
-			}
+			l.escape(ctx, l.i)
 			l.i++ // the backslash; the escaped character is read below
 			if b[l.i] >= utf8.RuneSelf {
 				l.i += l.rune()
@@ -414,8 +411,11 @@ func (l *rawLexer) rune() int {
 }
 
 func ctxName(ctx strContext) string {
-	if ctx == strHelp {
+	switch ctx {
+	case strHelp:
 		return "HELP text"
+	case strName:
+		return "quoted name"
 	}
 	return "label value"
 }
@@ -477,7 +477,7 @@ func (l *rawLexer) escape(ctx strContext, off int) {
 	switch {
 	case d == '\\' || d == 'n':
 		return
-	case d == '"' && (l.om || ctx == strLabelValue):
+	case d == '"' && (l.om || ctx != strHelp):
 		return
 	}
 	seq := l.escapeText(off)
@@ -532,7 +532,15 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 		}
 		l.textBlanks()
 		if quoted && !exemplar && (l.at(',') || l.at('}')) {
-			// {"name", ...}: the metric name inside the braces.
+			// {"name", ...}: the metric name inside the braces, which
+			// the grammars put first (text 1.0.0: "{" quoted_metric_name
+			// [ "," labels ] "}"); textparse takes it anywhere.
+			switch {
+			case e.name.start != e.name.end:
+				l.finding("spec.syntax", seenSyntax, name.start-1, "the metric name is given twice, before the braces and quoted inside them: give it once")
+			case ordinal > 0:
+				l.finding("spec.syntax", seenSyntax, name.start-1, "the quoted metric name comes after a label: it comes first inside the braces")
+			}
 			if e.name.start == e.name.end {
 				e.name = name
 			}

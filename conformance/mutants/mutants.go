@@ -290,7 +290,7 @@ func All() []Mutant {
 		{
 			Name:   "wrong-content-type",
 			Defect: "serves OpenMetrics under the text format's Content-Type",
-			Spec:   "passive-openmetrics", Rule: "http.negotiation",
+			Spec:   "passive-negotiation", Rule: "http.negotiation-preference",
 			build: func(e *emitter) {
 				e.contentType = func(bool) string { return handler.ContentTypeText }
 			},
