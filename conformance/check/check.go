@@ -114,6 +114,7 @@ func Check(in Input, opts Options) *Report {
 		checkScrape(p)
 	}
 	p.attributeFamilies()
+	p.attributeMessages()
 	r := &Report{Findings: p.findings, Exposition: p.exp, Strict: opts.Strict}
 	r.sort()
 	return r
@@ -156,11 +157,41 @@ func (p *pass) attributeFamilies() {
 	}
 }
 
+// attributeMessages points the findings about a family of a protobuf
+// exposition, which has no lines, at the message the family (or the
+// finding's series) came in.
+func (p *pass) attributeMessages() {
+	if p.exp.Format != FormatProtobuf {
+		return
+	}
+	for i := range p.findings {
+		f := &p.findings[i]
+		if f.MessageIndex != 0 || f.Family == "" {
+			continue
+		}
+		fam := p.exp.Family(f.Family)
+		if fam == nil || len(fam.messages) == 0 {
+			continue
+		}
+		f.MessageIndex = fam.messages[0].index
+		if f.Series == "" || len(fam.messages) == 1 {
+			continue
+		}
+		for _, m := range fam.messages {
+			for _, s := range p.exp.Samples[m.first:m.end] {
+				if s.Series == f.Series {
+					f.MessageIndex = m.index
+				}
+			}
+		}
+	}
+}
+
 // format decides how to parse the body: Input.Format when set, else the
 // served Content-Type when it names a format textparse knows, else a sniff
 // of the body.
 func (p *pass) format() Format {
-	if p.in.Format != FormatUnknown {
+	if knownFormat(p.in.Format) {
 		return p.in.Format
 	}
 	if p.ct.Format != FormatUnknown {

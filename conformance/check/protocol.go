@@ -36,7 +36,7 @@ var protocolMedia = map[Protocol]struct {
 	mediaType, version, accept string
 	format                     Format
 }{
-	PrometheusProto:      {mediaProtobuf, "", mediaProtobuf + ";proto=" + protoMessage + ";encoding=delimited", FormatProtobuf},
+	PrometheusProto:      {mediaProtobuf, "", mediaProtobuf + ";proto=" + protoMessageName + ";encoding=delimited", FormatProtobuf},
 	PrometheusText0_0_4:  {mediaText, "0.0.4", mediaText + ";version=0.0.4", FormatText},
 	PrometheusText1_0_0:  {mediaText, "1.0.0", mediaText + ";version=1.0.0", FormatText},
 	OpenMetricsText0_0_1: {mediaOpenMetrics, "0.0.1", mediaOpenMetrics + ";version=0.0.1", FormatOpenMetrics},
@@ -50,7 +50,7 @@ const (
 	mediaText        = "text/plain"
 	mediaOpenMetrics = "application/openmetrics-text"
 	mediaProtobuf    = "application/vnd.google.protobuf"
-	protoMessage     = "io.prometheus.client.MetricFamily"
+	protoMessageName = "io.prometheus.client.MetricFamily"
 )
 
 // ParseProtocol returns the protocol named name (case-sensitive, as
@@ -103,7 +103,7 @@ func (p Protocol) ContentType(escaping EscapingScheme) string {
 	}
 	var ct string
 	if p == PrometheusProto {
-		ct = mediaProtobuf + "; proto=" + protoMessage + "; encoding=delimited"
+		ct = mediaProtobuf + "; proto=" + protoMessageName + "; encoding=delimited"
 	} else {
 		ct = m.mediaType + "; version=" + m.version + "; charset=utf-8"
 	}
@@ -199,7 +199,7 @@ func formatAndProtocol(mediaType string, params map[string]string) (Format, Prot
 		}
 		return FormatOpenMetrics, ""
 	case mediaProtobuf:
-		if params["proto"] == protoMessage && params["encoding"] == "delimited" {
+		if params["proto"] == protoMessageName && params["encoding"] == "delimited" {
 			return FormatProtobuf, PrometheusProto
 		}
 		return FormatProtobuf, ""

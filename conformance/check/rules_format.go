@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,9 +16,28 @@ var formatRules = []Rule{
 // findings: the claim "Prometheus would reject this" is textparse's own.
 func checkFormat(p *pass) {
 	if pe := p.exp.ParseError; pe != nil {
-		p.reportAt(Finding{Rule: "format.rejected", Line: pe.Line, Column: pe.Column,
-			Message: "textparse (" + p.exp.Format.String() + "): " + pe.Err.Error()})
+		p.reportAt(Finding{Rule: "format.rejected", Line: pe.Line, Column: pe.Column, MessageIndex: pe.Message,
+			Message: "textparse (" + p.exp.Format.String() + "): " + pe.Err.Error() + unquotedNameHint(p.exp, pe)})
 	}
+}
+
+// unquotedNameHint explains an error at a character a legacy name cannot
+// hold ("my.metric 1"): such a name is written quoted in text 1.0.0 and
+// OpenMetrics ({"my.metric"} 1), or escaped.
+func unquotedNameHint(e *Exposition, pe *ParseError) string {
+	if pe.Line == 0 || pe.Column <= 1 {
+		return ""
+	}
+	line := e.Line(pe.Line)
+	if pe.Column-1 >= len(line) {
+		return ""
+	}
+	c := line[pe.Column-1]
+	prev := line[pe.Column-2]
+	if isNameChar(c) || c == ' ' || c == '\t' || c == '{' || c == '}' || c == '=' || c == ',' || c == '"' || !isNameChar(prev) {
+		return ""
+	}
+	return fmt.Sprintf(" (a name with %q in it is quoted, {\"my.metric\",\"my.label\"=\"v\"}, under escaping=allow-utf-8, or escaped)", c)
 }
 
 // locateParseError finds the line and column of the token textparse

@@ -277,7 +277,7 @@ func (r *mediaRange) specificity(mediaType, version string, namedOnly bool) int 
 	typ, _, _ := strings.Cut(mediaType, "/")
 	switch {
 	case r.mediaType == mediaType && mediaType == mediaProtobuf:
-		if (r.proto != "" && r.proto != protoMessage) || (r.encoding != "" && r.encoding != "delimited") {
+		if (r.proto != "" && r.proto != protoMessageName) || (r.encoding != "" && r.encoding != "delimited") {
 			return -1
 		}
 		if r.proto != "" || r.encoding != "" {

@@ -18,8 +18,10 @@ import (
 // start with "good" must draw no finding of the rule, files starting with
 // "bad" at least one. A case is
 //
-//   - a file ending in .prom (text format), .om (OpenMetrics) or .txt
-//     (format sniffed, as for a file given to promcheck);
+//   - a file ending in .prom (text format), .om (OpenMetrics), .om2
+//     (OpenMetrics 2.0), .pb (protobuf, generated: see
+//     protobuf_cases_test.go) or .txt (format sniffed, as for a file given
+//     to promcheck);
 //   - a file ending in .http: a raw HTTP response (status line, headers,
 //     blank line, body), optionally preceded by request header lines
 //     written "> Accept: ..." that say what the scraper asked for; the body
@@ -127,6 +129,10 @@ func readCase(t *testing.T, file string) Input {
 		return Input{Body: data, ContentType: ContentTypeText}
 	case ".om":
 		return Input{Body: data, ContentType: ContentTypeOpenMetrics}
+	case ".om2":
+		return Input{Body: data, ContentType: ContentTypeOpenMetrics2}
+	case ".pb":
+		return Input{Body: data, ContentType: ContentTypeProtobuf}
 	case ".txt":
 		return Input{Body: data}
 	case ".http":

@@ -87,8 +87,11 @@ type lexFinding func(rule string, line, col int, msg string)
 
 // rawLexer walks a body entry by entry.
 type rawLexer struct {
-	b  []byte
-	om bool
+	b []byte
+	// om is OpenMetrics, 1.0 or 2.0; om2 OpenMetrics 2.0, whose samples
+	// may hold a composite value, a st@ start timestamp and several
+	// exemplars.
+	om, om2 bool
 	// quoting says whether the protocol allows quoted (UTF-8) names, and
 	// why not when it does not; firstQuoted is the first quoted name.
 	quoting     quotingPolicy
@@ -108,8 +111,9 @@ type rawLexer struct {
 	lastLabels [8]span
 }
 
-func newRawLexer(b []byte, om bool, quoting quotingPolicy, stop int, report lexFinding) *rawLexer {
-	return &rawLexer{b: b, om: om, quoting: quoting, line: 1, stop: min(stop, len(b)), report: report}
+func newRawLexer(b []byte, format Format, quoting quotingPolicy, stop int, report lexFinding) *rawLexer {
+	om := format == FormatOpenMetrics || format == FormatOpenMetrics2
+	return &rawLexer{b: b, om: om, om2: format == FormatOpenMetrics2, quoting: quoting, line: 1, stop: min(stop, len(b)), report: report}
 }
 
 // next lexes the next entry into e; it returns false at the end (or at
@@ -767,12 +771,18 @@ func (l *rawLexer) omSample(e *rawEntry) {
 		return
 	}
 	l.i++
-	e.value = l.token()
-	if !omNumber(b[e.value.start:e.value.end]) {
-		l.syntax(e.value.start, "value %q is not an OpenMetrics number", b[e.value.start:e.value.end])
-		return
+	if l.om2 && l.at('{') {
+		if !l.composite(e) {
+			return
+		}
+	} else {
+		e.value = l.token()
+		if !omNumber(b[e.value.start:e.value.end]) {
+			l.syntax(e.value.start, "value %q is not an OpenMetrics number", b[e.value.start:e.value.end])
+			return
+		}
 	}
-	if l.at(' ') && l.i+1 < len(b) && b[l.i+1] != '#' {
+	if l.at(' ') && l.i+1 < len(b) && b[l.i+1] != '#' && !l.atStart() {
 		l.i++
 		e.ts, e.hasTs = l.token(), true
 		if !realNumber(b[e.ts.start:e.ts.end]) {
@@ -780,7 +790,15 @@ func (l *rawLexer) omSample(e *rawEntry) {
 			return
 		}
 	}
-	if l.at(' ') {
+	if l.om2 && l.atStart() {
+		l.i += len(" st@")
+		st := l.token()
+		if !realNumber(b[st.start:st.end]) {
+			l.syntax(st.start, "start timestamp %q is not an OpenMetrics real number", b[st.start:st.end])
+			return
+		}
+	}
+	for l.at(' ') {
 		l.i++
 		if !bytes.HasPrefix(b[l.i:], []byte("# {")) {
 			l.syntax(l.i, `expected an exemplar (" # {...} value"), found %s`, l.describe(l.i))
@@ -801,7 +819,7 @@ func (l *rawLexer) omSample(e *rawEntry) {
 			l.syntax(v.start, "exemplar value %q is not an OpenMetrics number", b[v.start:v.end])
 			return
 		}
-		if l.at(' ') {
+		if l.at(' ') && !bytes.HasPrefix(b[l.i:], []byte(" # {")) {
 			l.i++
 			ts := l.token()
 			if !realNumber(b[ts.start:ts.end]) {
@@ -809,10 +827,39 @@ func (l *rawLexer) omSample(e *rawEntry) {
 				return
 			}
 		}
+		if !l.om2 {
+			// OpenMetrics 1.0 has at most one exemplar a sample.
+			break
+		}
 	}
 	if !l.atEOL() {
 		l.syntax(l.i, "unexpected %s after the sample", l.describe(l.i))
 	}
+}
+
+// atStart reports whether an OpenMetrics 2.0 start timestamp (" st@")
+// follows.
+func (l *rawLexer) atStart() bool {
+	return l.om2 && bytes.HasPrefix(l.b[l.i:], []byte(" st@"))
+}
+
+// composite steps over an OpenMetrics 2.0 composite value, "{" to "}" on
+// the line; textparse has parsed its fields already, so only its extent
+// and its whitespace are judged here: the spec allows none around fields.
+func (l *rawLexer) composite(e *rawEntry) bool {
+	start := l.i
+	end := bytes.IndexByte(l.b[start:], '}')
+	if nl := bytes.IndexByte(l.b[start:], '\n'); end < 0 || nl >= 0 && nl < end {
+		l.syntax(start, "composite value never closes on its line")
+		return false
+	}
+	end += start + 1
+	if ws := bytes.IndexAny(l.b[start:end], " \t"); ws >= 0 {
+		l.syntax(start+ws, "whitespace inside a composite value: OpenMetrics 2.0 allows none around its fields")
+	}
+	e.value = span{start, end}
+	l.i = end
+	return true
 }
 
 // token scans up to the next space or line feed.

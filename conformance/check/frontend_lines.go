@@ -1,0 +1,355 @@
+package check
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+)
+
+// linesDialect is what the line-oriented formats differ in for the walker.
+type linesDialect struct {
+	// startTimestamps says whether textparse's StartTimestamp is cheap and
+	// worth asking for every sample (OpenMetrics 2.0's st@). The
+	// OpenMetrics 1.0 parser finds a start timestamp by reading ahead for
+	// the _created sample, which would read the body again; that front end
+	// takes them from the _created samples once the model is built.
+	startTimestamps bool
+}
+
+// runLines walks p over buf, the owned body (a line feed added for the
+// text format), into e.
+func runLines(e *Exposition, buf []byte, p textparse.Parser, d linesDialect) {
+	e.lines = linesOf(e.Body)
+	b := linesBuilder{e: e, dialect: d, buf: buf, body: unsafe.String(unsafe.SliceData(e.Body), len(e.Body)), line: 1}
+	// At most one sample a line, but for OpenMetrics 2.0's composite
+	// values: size the index once.
+	e.Samples = make([]*Sample, 0, e.lines)
+	b.run(p)
+}
+
+// offsetIn returns the offset in buf of the slice s, and whether s lies in
+// buf at all (textparse returns slices of its input, but also of buffers
+// of its own, for exploded composite values and unescaped text).
+func offsetIn(buf, s []byte) (int, bool) {
+	if cap(s) == 0 || len(buf) == 0 {
+		return 0, false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	if at < base || at-base+uintptr(len(s)) > uintptr(len(buf)) {
+		return 0, false
+	}
+	return int(at - base), true
+}
+
+// linesBuilder walks the entries of textparse's line-oriented parsers (text,
+// OpenMetrics 1.0 and 2.0) into an Exposition, each entry tied to its line.
+// It allocates samples and labels in chunks and takes every Series from a
+// string view of the body, so that building the model costs few
+// allocations beyond textparse's own.
+type linesBuilder struct {
+	e        *Exposition
+	dialect  linesDialect
+	buf      []byte
+	body     string           // the body as a string (a view of it), which Series are cut from
+	line     int              // the line of the last entry (1-based)
+	counted  int              // the offset line feeds are counted up to for line
+	current  *Family          // the family of the most recent metadata line
+	lastEnd  int              // offset just past the line of the last entry
+	sliceEnd int              // offset just past the last slice textparse returned
+	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
+	decoder  seriesDecoder
+	ex       exemplar.Exemplar
+	lset     labels.Labels
+	samples  []Sample // the chunk new samples are cut from
+	labels   []Label  // the chunk new label sets are cut from
+	nSamples int      // samples in earlier chunks
+	nLabels  int      // labels in earlier chunks
+}
+
+// Chunks double with what has been allocated so far, starting small, so
+// that a small exposition stays small and waste stays under half, and are
+// cut to what the rest of the body can hold: a sample needs a line of its
+// own, a label at least minLabelBytes bytes. Label chunks are cut further
+// to what the samples to come need at the rate of those so far. On a body
+// of samples the last chunks then end close to its last sample.
+const (
+	firstChunk    = 16
+	minLabelBytes = 4 // a="" and a comma or a brace
+)
+
+// newSample returns a zeroed sample from the current chunk.
+func (b *linesBuilder) newSample() *Sample {
+	if len(b.samples) == cap(b.samples) {
+		linesLeft := b.e.lines - b.line + 1
+		b.nSamples += cap(b.samples)
+		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), linesLeft), 1))
+	}
+	b.samples = b.samples[:len(b.samples)+1]
+	return &b.samples[len(b.samples)-1]
+}
+
+// newLabels returns an empty label slice with room for exactly n labels,
+// cut from the current chunk (its capacity is n, so appending beyond it
+// can never write into a neighbour's labels).
+func (b *linesBuilder) newLabels(n int) []Label {
+	if cap(b.labels)-len(b.labels) < n {
+		b.nLabels += len(b.labels)
+		// The samples to come have as many labels as those so far, on
+		// average, give or take a chunk.
+		samples := b.nSamples + len(b.samples)
+		expected := firstChunk + b.nLabels*(b.e.lines-b.line+1)/max(samples, 1)
+		bytesLeft := len(b.body) - b.lastEnd
+		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bytesLeft/minLabelBytes), n))
+	}
+	start := len(b.labels)
+	b.labels = b.labels[:start+n]
+	return b.labels[start : start : start+n]
+}
+
+func (b *linesBuilder) run(p textparse.Parser) {
+	for {
+		entry, err := p.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd, err)
+			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err}
+			return
+		}
+		switch entry {
+		case textparse.EntryHelp:
+			name, text := p.Help()
+			f := b.metadataFamily(name)
+			line := b.lineOf(name)
+			if f.HelpLine == 0 {
+				f.Help, f.HasHelp, f.HelpLine = string(text), true, line
+			}
+			f.helpLines = append(f.helpLines, line)
+		case textparse.EntryType:
+			name, typ := p.Type()
+			b.mtype = typ
+			f := b.metadataFamily(name)
+			line := b.lineOf(name)
+			if f.TypeLine == 0 {
+				f.Type, f.TypeLine = typ, line
+			}
+			f.typeLines = append(f.typeLines, line)
+		case textparse.EntryUnit:
+			name, unit := p.Unit()
+			f := b.metadataFamily(name)
+			if f.UnitLine == 0 {
+				f.Unit, f.UnitLine = string(unit), b.lineOf(name)
+			}
+		case textparse.EntryComment:
+			b.lineOf(p.Comment())
+		case textparse.EntrySeries:
+			series, ts, value := p.Series()
+			if _, inBody := offsetIn(b.buf, series); inBody {
+				b.sample(p, series, ts, value, nil)
+			} else {
+				// OpenMetrics 2.0 explodes a composite value (a classic
+				// histogram or a summary) into one series per bucket,
+				// quantile, count and sum, whose bytes are its own.
+				b.compositeSample(p, ts, value)
+			}
+		case textparse.EntryHistogram:
+			series, ts, h, fh := p.Histogram()
+			b.sample(p, series, ts, 0, nativeHistogram(h, fh))
+		}
+	}
+}
+
+// lineOf returns the line of a slice textparse returned, and notes that
+// parsing got past that slice and the rest of its line.
+func (b *linesBuilder) lineOf(s []byte) int {
+	off, ok := offsetIn(b.buf, s)
+	if !ok {
+		// Not a slice of buf (textparse copied it): keep the last position.
+		return b.e.LineAt(max(b.lastEnd-1, 0))
+	}
+	// No token after a name or series spans a line feed, so the entry
+	// ends at the first one after the slice.
+	b.sliceEnd = min(off+len(s), len(b.e.Body))
+	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
+		b.lastEnd = b.sliceEnd + nl + 1
+	} else {
+		b.lastEnd = len(b.e.Body)
+	}
+	// Entries come in body order, so the line is found by counting the
+	// line feeds since the last entry.
+	off = min(off, len(b.e.Body))
+	if off < b.counted {
+		b.line, b.counted = 1, 0
+	}
+	b.line += bytes.Count(b.e.Body[b.counted:off], []byte{'\n'})
+	b.counted = off
+	return b.line
+}
+
+// metadataFamily returns the family a HELP/TYPE/UNIT line names: the
+// current one when it has that name, else the family of that name (a
+// repeated or late metadata line; spec rules judge that), else a new one.
+func (b *linesBuilder) metadataFamily(name []byte) *Family {
+	b.lineOf(name)
+	if b.current != nil && b.current.Name == string(name) {
+		return b.current
+	}
+	f := b.e.byName[string(name)]
+	if f == nil {
+		f = b.newFamily(string(name))
+	}
+	b.current = f
+	return f
+}
+
+func (b *linesBuilder) newFamily(name string) *Family {
+	f := &Family{Name: name, Type: model.MetricTypeUnknown}
+	b.e.Families = append(b.e.Families, f)
+	b.e.byName[name] = f
+	return f
+}
+
+// sample adds the sample of the entry whose series, as written, is series:
+// a float sample, or a native histogram when h is set.
+func (b *linesBuilder) sample(p textparse.Parser, series []byte, ts *int64, value float64, h *nativeHist) {
+	s := b.newSample()
+	s.Line, s.Value = b.lineOf(series), value
+	s.Series = b.seriesString(series)
+	if ts != nil {
+		t := *ts
+		s.Timestamp = &t
+	}
+	name, pairs := b.decoder.decode(s.Series, b.mtype)
+	s.Name = name
+	if n := len(pairs) - 1; n > 0 {
+		s.Labels = b.newLabels(n)
+		for _, l := range pairs {
+			if l.Name != model.MetricNameLabel {
+				s.Labels = append(s.Labels, l)
+			}
+		}
+	}
+	if h != nil {
+		s.Value = h.float.Count
+	}
+	b.finish(p, s, h)
+}
+
+// compositeSample adds a sample OpenMetrics 2.0 exploded from a composite
+// value: its labels are textparse's (le or quantile added), its line the
+// composite's, and its Series is written out in the text syntax, since no
+// line holds it as such.
+func (b *linesBuilder) compositeSample(p textparse.Parser, ts *int64, value float64) {
+	s := b.newSample()
+	// The OpenMetrics 2.0 parser's Histogram returns the series of the
+	// line the composite value is on, also while it serves the exploded
+	// series (TestOpenMetrics2CompositeLine pins that).
+	line, _, _, _ := p.Histogram()
+	s.Line, s.Value = b.lineOf(line), value
+	if ts != nil {
+		t := *ts
+		s.Timestamp = &t
+	}
+	p.Labels(&b.lset)
+	s.Labels = b.newLabels(b.lset.Len() - 1)
+	b.lset.Range(func(l labels.Label) {
+		if l.Name == model.MetricNameLabel {
+			s.Name = l.Value
+			return
+		}
+		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
+	})
+	s.Series = renderSeries(s.Name, s.Labels)
+	b.finish(p, s, nil)
+}
+
+// finish adds what every sample has besides its series: its start
+// timestamp, its exemplars, its family.
+func (b *linesBuilder) finish(p textparse.Parser, s *Sample, h *nativeHist) {
+	if b.dialect.startTimestamps {
+		s.StartTimestamp = p.StartTimestamp()
+	}
+	var exemplars []Exemplar
+	for p.Exemplar(&b.ex) {
+		exemplars = append(exemplars, exemplarOf(&b.ex))
+		b.ex = exemplar.Exemplar{}
+	}
+	f := b.familyOf(s.Name)
+	s.Family = f
+	if exemplars != nil {
+		if f.exemplars == nil {
+			f.exemplars = make(map[*Sample][]Exemplar)
+		}
+		f.exemplars[s] = exemplars
+	}
+	if h != nil {
+		if f.histograms == nil {
+			f.histograms = make(map[*Sample]*nativeHist)
+		}
+		f.histograms[s] = h
+	}
+	b.e.Samples = append(b.e.Samples, s)
+	b.addToFamily(f, len(b.e.Samples)-1)
+}
+
+// addToFamily adds sample i of the exposition to f. A family's samples are
+// nearly always written together, so f.Samples is a window of
+// Exposition.Samples (capped, so an append to it copies) until a sample
+// of f comes after another family's; only then does it get its own slice.
+func (b *linesBuilder) addToFamily(f *Family, i int) {
+	all := b.e.Samples
+	switch n := len(f.Samples); {
+	case n == 0 || !f.ownSamples && f.viewEnd == i:
+		f.Samples, f.viewEnd = all[i-n:i+1:i+1], i+1
+	case !f.ownSamples:
+		f.Samples = append(slices.Clone(f.Samples), all[i])
+		f.ownSamples = true
+	default:
+		f.Samples = append(f.Samples, all[i])
+	}
+}
+
+// seriesString returns the series textparse returned as a string, cut from
+// the body's string rather than copied.
+func (b *linesBuilder) seriesString(series []byte) string {
+	off, ok := offsetIn(b.buf, series)
+	if !ok || off+len(series) > len(b.body) {
+		return string(series)
+	}
+	return b.body[off : off+len(series)]
+}
+
+// familyOf returns the family a sample named name belongs to: the current
+// family when the name is its name plus a suffix its type allows, else an
+// earlier family it fits that way (an interleaved family; spec rules judge
+// that), else a new family with no metadata.
+func (b *linesBuilder) familyOf(name string) *Family {
+	if b.current != nil && belongsTo(b.e.Format, b.current, name) {
+		return b.current
+	}
+	if f := b.e.byName[name]; f != nil && belongsTo(b.e.Format, f, name) {
+		return f
+	}
+	for _, suffix := range allSuffixes {
+		base, ok := strings.CutSuffix(name, suffix)
+		if !ok {
+			continue
+		}
+		if f := b.e.byName[base]; f != nil && belongsTo(b.e.Format, f, name) {
+			return f
+		}
+	}
+	f := b.newFamily(name)
+	b.current = f
+	return f
+}
