@@ -313,6 +313,10 @@ var (
 	suffixesGaugeHistogram = []string{"_bucket", "_gcount", "_gsum"}
 	suffixesSummary        = []string{"", "_count", "_sum", "_created"}
 	suffixesInfo           = []string{"_info"}
+	// Protobuf and OpenMetrics 2.0: a native histogram goes by the
+	// family name, its classic buckets by the suffixes.
+	suffixesNativeHistogram = []string{"", "_bucket", "_count", "_sum"}
+	suffixesOM2GaugeHist    = []string{"", "_bucket", "_gcount", "_gsum"}
 )
 
 // Suffixes returns the suffixes a sample name may add to the name of a
@@ -320,11 +324,24 @@ var (
 // is shared: callers must not modify it. It is called once per sample, so
 // it does not allocate.
 func Suffixes(f Format, t model.MetricType) []string {
-	if f == FormatText {
+	switch f {
+	case FormatText:
 		switch t {
 		case model.MetricTypeHistogram:
 			return suffixesTextHistogram
 		case model.MetricTypeSummary:
+			return suffixesTextSummary
+		}
+		return suffixesBare
+	case FormatProtobuf, FormatOpenMetrics2:
+		// The family name is the metric name; textparse explodes classic
+		// histograms and summaries into suffixed series.
+		switch {
+		case t == model.MetricTypeGaugeHistogram && f == FormatOpenMetrics2:
+			return suffixesOM2GaugeHist
+		case t == model.MetricTypeHistogram, t == model.MetricTypeGaugeHistogram:
+			return suffixesNativeHistogram
+		case t == model.MetricTypeSummary:
 			return suffixesTextSummary
 		}
 		return suffixesBare

@@ -1066,9 +1066,9 @@ func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind s
 		case sp.om && ent.hasQuantile:
 			sp.canonical(f, s, ent, ent.quantile, "quantile", q)
 		}
-		if sp.format == FormatText || sp.format == FormatOpenMetrics2 {
+		if sp.format == FormatText {
 			if pt.hasQ && q <= pt.lastQ {
-				sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s follows quantile=%v: the text format and OpenMetrics 2.0 list quantiles once each, in increasing order", qText, pt.lastQ)
+				sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s follows quantile=%v: the text format lists quantiles once each, in increasing order", qText, pt.lastQ)
 			}
 			pt.hasQ, pt.lastQ = true, q
 		}

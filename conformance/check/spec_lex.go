@@ -844,8 +844,8 @@ func (l *rawLexer) atStart() bool {
 }
 
 // composite steps over an OpenMetrics 2.0 composite value, "{" to "}" on
-// the line; textparse has parsed its fields already, so only its extent
-// and its whitespace are judged here: the spec allows none around fields.
+// the line. textparse has parsed its fields (and rejects a composite that
+// does not close), so only its extent matters here.
 func (l *rawLexer) composite(e *rawEntry) bool {
 	start := l.i
 	end := bytes.IndexByte(l.b[start:], '}')
@@ -854,9 +854,6 @@ func (l *rawLexer) composite(e *rawEntry) bool {
 		return false
 	}
 	end += start + 1
-	if ws := bytes.IndexAny(l.b[start:end], " \t"); ws >= 0 {
-		l.syntax(start+ws, "whitespace inside a composite value: OpenMetrics 2.0 allows none around its fields")
-	}
 	e.value = span{start, end}
 	l.i = end
 	return true
