@@ -81,6 +81,11 @@ func exemplarOf(ex *exemplar.Exemplar) Exemplar {
 // text 1.0.0 quotes them ({"my.metric","my.label"="v"}), values escaped.
 func renderSeries(name string, ls []Label) string {
 	var b strings.Builder
+	size := len(name) + 4
+	for _, l := range ls {
+		size += len(l.Name) + len(l.Value) + 6
+	}
+	b.Grow(size)
 	quoted := !model.IsValidLegacyMetricName(name)
 	if quoted {
 		b.WriteByte('{')

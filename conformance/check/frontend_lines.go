@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 )
 
@@ -22,6 +21,10 @@ type linesDialect struct {
 	// the _created sample, which would read the body again; that front end
 	// takes them from the _created samples once the model is built.
 	startTimestamps bool
+	// composite says a line may hold a composite value (OpenMetrics 2.0),
+	// which textparse explodes into a sample per bucket, quantile, count
+	// and sum: many samples a line.
+	composite bool
 }
 
 // runLines walks p over buf, the owned body (a line feed added for the
@@ -68,7 +71,7 @@ type linesBuilder struct {
 	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
 	decoder  seriesDecoder
 	ex       exemplar.Exemplar
-	lset     labels.Labels
+	comp     composite // the composite value line being exploded
 	samples  []Sample // the chunk new samples are cut from
 	labels   []Label  // the chunk new label sets are cut from
 	nSamples int      // samples in earlier chunks
@@ -84,14 +87,26 @@ type linesBuilder struct {
 const (
 	firstChunk    = 16
 	minLabelBytes = 4 // a="" and a comma or a brace
+	// minEntryBytes is the least a bucket or quantile of a composite
+	// value takes: "1:1," (OpenMetrics 2.0).
+	minEntryBytes = 4
 )
+
+// samplesLeft bounds the samples still to come: one a line, plus, where
+// a line may hold a composite value, one per minEntryBytes of what is left.
+func (b *linesBuilder) samplesLeft() int {
+	left := b.e.lines - b.line + 1
+	if b.dialect.composite {
+		left += (len(b.body) - b.counted) / minEntryBytes
+	}
+	return left
+}
 
 // newSample returns a zeroed sample from the current chunk.
 func (b *linesBuilder) newSample() *Sample {
 	if len(b.samples) == cap(b.samples) {
-		linesLeft := b.e.lines - b.line + 1
 		b.nSamples += cap(b.samples)
-		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), linesLeft), 1))
+		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), b.samplesLeft()), 1))
 	}
 	b.samples = b.samples[:len(b.samples)+1]
 	return &b.samples[len(b.samples)-1]
@@ -106,9 +121,13 @@ func (b *linesBuilder) newLabels(n int) []Label {
 		// The samples to come have as many labels as those so far, on
 		// average, give or take a chunk.
 		samples := b.nSamples + len(b.samples)
-		expected := firstChunk + b.nLabels*(b.e.lines-b.line+1)/max(samples, 1)
-		bytesLeft := len(b.body) - b.lastEnd
-		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bytesLeft/minLabelBytes), n))
+		expected := firstChunk + b.nLabels*b.samplesLeft()/max(samples, 1)
+		bound := (len(b.body) - b.lastEnd) / minLabelBytes
+		if b.dialect.composite {
+			// The samples of a composite value repeat its labels.
+			bound = expected
+		}
+		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bound), n))
 	}
 	start := len(b.labels)
 	b.labels = b.labels[:start+n]
@@ -160,7 +179,7 @@ func (b *linesBuilder) run(p textparse.Parser) {
 				// OpenMetrics 2.0 explodes a composite value (a classic
 				// histogram or a summary) into one series per bucket,
 				// quantile, count and sum, whose bytes are its own.
-				b.compositeSample(p, ts, value)
+				b.compositeSample(p, series, ts, value)
 			}
 		case textparse.EntryHistogram:
 			series, ts, h, fh := p.Histogram()
@@ -176,6 +195,12 @@ func (b *linesBuilder) lineOf(s []byte) int {
 	if !ok {
 		// Not a slice of buf (textparse copied it): keep the last position.
 		return b.e.LineAt(max(b.lastEnd-1, 0))
+	}
+	if off+len(s) == b.sliceEnd && off == b.counted {
+		// The slice of the last entry again: the exploded samples of an
+		// OpenMetrics 2.0 composite value share its line, which may be
+		// megabytes long, so it is not scanned once per sample.
+		return b.line
 	}
 	// No token after a name or series spans a line feed, so the entry
 	// ends at the first one after the slice.
@@ -249,7 +274,7 @@ func (b *linesBuilder) sample(p textparse.Parser, series []byte, ts *int64, valu
 // value: its labels are textparse's (le or quantile added), its line the
 // composite's, and its Series is written out in the text syntax, since no
 // line holds it as such.
-func (b *linesBuilder) compositeSample(p textparse.Parser, ts *int64, value float64) {
+func (b *linesBuilder) compositeSample(p textparse.Parser, series []byte, ts *int64, value float64) {
 	s := b.newSample()
 	// The OpenMetrics 2.0 parser's Histogram returns the series of the
 	// line the composite value is on, also while it serves the exploded
@@ -260,17 +285,66 @@ func (b *linesBuilder) compositeSample(p textparse.Parser, ts *int64, value floa
 		t := *ts
 		s.Timestamp = &t
 	}
-	p.Labels(&b.lset)
-	s.Labels = b.newLabels(b.lset.Len() - 1)
-	b.lset.Range(func(l labels.Label) {
-		if l.Name == model.MetricNameLabel {
-			s.Name = l.Value
-			return
+	c := &b.comp
+	if off, _ := offsetIn(b.buf, line); off != c.at || c.name == "" {
+		// A new composite line: its name and labels, decoded once for
+		// all the samples it explodes into (not normalized: textparse
+		// leaves the labels of exploded series as written).
+		name, pairs := b.decoder.decode(b.seriesString(line), model.MetricTypeUnknown)
+		*c = composite{at: off, name: name, base: c.base[:0], names: c.names[:0]}
+		for _, l := range pairs {
+			if l.Name != model.MetricNameLabel {
+				c.base = append(c.base, l)
+			}
 		}
-		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
-	})
+	}
+	// series is the exploded sample's name (the line's, a suffix added)
+	// and labels joined by 0xff bytes (label names and values are UTF-8,
+	// which has none): its labels are the line's, plus le or quantile
+	// last when textparse added one.
+	fields := bytes.Count(series, []byte{model.SeparatorByte})
+	nameEnd := bytes.IndexByte(series, model.SeparatorByte)
+	if nameEnd < 0 {
+		nameEnd = len(series)
+	}
+	s.Name = c.intern(series[:nameEnd])
+	s.Labels = b.newLabels(len(c.base) + 1)
+	s.Labels = append(s.Labels, c.base...)
+	if fields/2 > len(c.base) {
+		valueStart := bytes.LastIndexByte(series, model.SeparatorByte)
+		keyStart := bytes.LastIndexByte(series[:valueStart], model.SeparatorByte)
+		added := Label{Name: c.intern(series[keyStart+1 : valueStart]), Value: string(series[valueStart+1:])}
+		i := len(s.Labels)
+		for i > 0 && s.Labels[i-1].Name > added.Name {
+			i--
+		}
+		s.Labels = slices.Insert(s.Labels, i, added)
+	}
 	s.Series = renderSeries(s.Name, s.Labels)
 	b.finish(p, s, nil)
+}
+
+// composite is what the walker keeps of the composite value line being
+// exploded: where its series starts, its name and labels, and the few
+// names its samples and added labels take, shared between them.
+type composite struct {
+	at    int
+	name  string
+	base  []Label
+	names []string
+}
+
+// intern returns b as a string, the same string for the same bytes within
+// one composite line.
+func (c *composite) intern(b []byte) string {
+	for _, n := range c.names {
+		if n == string(b) {
+			return n
+		}
+	}
+	n := string(b)
+	c.names = append(c.names, n)
+	return n
 }
 
 // finish adds what every sample has besides its series: its start

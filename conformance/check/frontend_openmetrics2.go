@@ -19,5 +19,5 @@ func buildOpenMetrics2(e *Exposition) {
 		EnableOpenMetrics2:                      true,
 		KeepClassicOnClassicAndNativeHistograms: true,
 	})
-	runLines(e, buf, p, linesDialect{startTimestamps: true})
+	runLines(e, buf, p, linesDialect{startTimestamps: true, composite: true})
 }
