@@ -72,10 +72,10 @@ type linesBuilder struct {
 	decoder  seriesDecoder
 	ex       exemplar.Exemplar
 	comp     composite // the composite value line being exploded
-	samples  []Sample // the chunk new samples are cut from
-	labels   []Label  // the chunk new label sets are cut from
-	nSamples int      // samples in earlier chunks
-	nLabels  int      // labels in earlier chunks
+	samples  []Sample  // the chunk new samples are cut from
+	labels   []Label   // the chunk new label sets are cut from
+	nSamples int       // samples in earlier chunks
+	nLabels  int       // labels in earlier chunks
 }
 
 // Chunks double with what has been allocated so far, starting small, so
