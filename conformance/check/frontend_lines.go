@@ -69,6 +69,9 @@ type linesBuilder struct {
 	lastEnd  int              // offset just past the line of the last entry
 	sliceEnd int              // offset just past the last slice textparse returned
 	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
+	// typeName is the name the OpenMetrics 2.0 parser keeps mtype for:
+	// it forgets the type at any entry naming another name.
+	typeName string
 	decoder  seriesDecoder
 	ex       exemplar.Exemplar
 	comp     composite // the composite value line being exploded
@@ -156,8 +159,8 @@ func (b *linesBuilder) run(p textparse.Parser) {
 			f.helpLines = append(f.helpLines, line)
 		case textparse.EntryType:
 			name, typ := p.Type()
-			b.mtype = typ
 			f := b.metadataFamily(name)
+			b.mtype = typ
 			line := b.lineOf(name)
 			if f.TypeLine == 0 {
 				f.Type, f.TypeLine = typ, line
@@ -226,6 +229,9 @@ func (b *linesBuilder) lineOf(s []byte) int {
 // repeated or late metadata line; spec rules judge that), else a new one.
 func (b *linesBuilder) metadataFamily(name []byte) *Family {
 	b.lineOf(name)
+	if b.dialect.composite && string(name) != b.typeName {
+		b.mtype, b.typeName = model.MetricTypeUnknown, string(name)
+	}
 	if b.current != nil && b.current.Name == string(name) {
 		return b.current
 	}
@@ -254,7 +260,23 @@ func (b *linesBuilder) sample(p textparse.Parser, series []byte, ts *int64, valu
 		t := *ts
 		s.Timestamp = &t
 	}
-	name, pairs := b.decoder.decode(s.Series, b.mtype)
+	mtype := b.mtype
+	if b.dialect.composite {
+		// The type normalizes le and quantile values only while the
+		// sample goes by the name the type was declared for.
+		mtype = model.MetricTypeUnknown
+	}
+	name, pairs := b.decoder.decode(s.Series, mtype)
+	if b.dialect.composite {
+		if name != b.typeName {
+			b.mtype, b.typeName = model.MetricTypeUnknown, name
+		}
+		for i := range pairs {
+			if l := &pairs[i]; l.Name == model.BucketLabel || l.Name == model.QuantileLabel {
+				l.Value = normalizeFloatLabel(b.mtype, l.Name, l.Value)
+			}
+		}
+	}
 	s.Name = name
 	if n := len(pairs) - 1; n > 0 {
 		s.Labels = b.newLabels(n)
