@@ -1,7 +1,6 @@
 package check
 
 import (
-	"strings"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
@@ -80,56 +79,61 @@ func exemplarOf(ex *exemplar.Exemplar) Exemplar {
 // name, then the labels in braces, names outside the legacy set quoted as
 // text 1.0.0 quotes them ({"my.metric","my.label"="v"}), values escaped.
 func renderSeries(name string, ls []Label) string {
-	var b strings.Builder
-	size := len(name) + 4
-	for _, l := range ls {
-		size += len(l.Name) + len(l.Value) + 6
+	quoted := make([]bool, len(ls))
+	for i, l := range ls {
+		quoted[i] = !model.LabelName(l.Name).IsValidLegacy()
 	}
-	b.Grow(size)
-	quoted := !model.IsValidLegacyMetricName(name)
-	if quoted {
-		b.WriteByte('{')
-		writeQuoted(&b, name)
+	return string(appendSeries(make([]byte, 0, len(name)+16*len(ls)+4), name, !model.IsValidLegacyMetricName(name), ls, quoted))
+}
+
+// appendSeries appends the series to dst as renderSeries writes it,
+// quoting the name and the label names the flags say.
+func appendSeries(dst []byte, name string, quoteName bool, ls []Label, quoted []bool) []byte {
+	if quoteName {
+		dst = append(dst, '{')
+		dst = appendQuoted(dst, name)
 	} else {
-		b.WriteString(name)
+		dst = append(dst, name...)
 		if len(ls) > 0 {
-			b.WriteByte('{')
+			dst = append(dst, '{')
 		}
 	}
 	for i, l := range ls {
-		if i > 0 || quoted {
-			b.WriteByte(',')
+		if i > 0 || quoteName {
+			dst = append(dst, ',')
 		}
-		if model.LabelName(l.Name).IsValidLegacy() {
-			b.WriteString(l.Name)
+		if quoted[i] {
+			dst = appendQuoted(dst, l.Name)
 		} else {
-			writeQuoted(&b, l.Name)
+			dst = append(dst, l.Name...)
 		}
-		b.WriteByte('=')
-		writeQuoted(&b, l.Value)
+		dst = append(dst, '=')
+		dst = appendQuoted(dst, l.Value)
 	}
-	if quoted || len(ls) > 0 {
-		b.WriteByte('}')
+	if quoteName || len(ls) > 0 {
+		dst = append(dst, '}')
 	}
-	return b.String()
+	return dst
 }
 
-// writeQuoted writes s quoted and escaped as the text format escapes label
-// values: \\, \" and \n.
-func writeQuoted(b *strings.Builder, s string) {
-	b.WriteByte('"')
+// appendQuoted appends s quoted and escaped as the text format escapes
+// label values: \\, \" and \n.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteByte(c)
+		case '\\', '"', '\n':
+			dst = append(dst, s[start:i]...)
+			if c == '\n' {
+				c = 'n'
+			}
+			dst = append(dst, '\\', c)
+			start = i + 1
 		}
 	}
-	b.WriteByte('"')
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // millis converts a timestamp in seconds, as OpenMetrics writes it, to

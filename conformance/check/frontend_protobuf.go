@@ -1,11 +1,13 @@
 package check
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/model"
@@ -117,7 +119,11 @@ func hasField(msg []byte, num protowire.Number) bool {
 }
 
 // protoBuilder walks textparse's entries over a protobuf body into an
-// Exposition.
+// Exposition. It keeps the strings of the model in an arena, and lends
+// the next sample the name and label names of the last one when they are
+// the same, so that a sample costs no allocation of its own (the text
+// front ends cut theirs from the body; here textparse's bytes are reused
+// from sample to sample, so they are copied).
 type protoBuilder struct {
 	e      *Exposition
 	frames []protoFrame
@@ -127,6 +133,48 @@ type protoBuilder struct {
 	ex     exemplar.Exemplar
 	chunk  []Sample
 	labels []Label
+	arena  stringArena
+	// last is the last sample's labels and whether each name is quoted
+	// in the text syntax, which the next sample's mostly repeat.
+	last       []Label
+	lastQuoted []bool
+	// lastName is the last sample's name, and whether it is quoted.
+	lastName       string
+	lastNameQuoted bool
+}
+
+// stringArena holds strings in chunks of bytes written once, each string a
+// view of its bytes (as strings.Builder makes them): a string costs no
+// allocation of its own, and a chunk lives as long as a string of it.
+type stringArena struct{ buf []byte }
+
+// arenaChunk is the size of a chunk of the arena.
+const arenaChunk = 64 << 10
+
+// appendString writes a string of at most size bytes with write, which
+// appends it to the slice it is given, and returns it.
+func (a *stringArena) appendString(size int, write func([]byte) []byte) string {
+	if cap(a.buf)-len(a.buf) < size {
+		a.buf = make([]byte, 0, max(arenaChunk, size))
+	}
+	start := len(a.buf)
+	a.buf = write(a.buf)
+	if len(a.buf) == start {
+		return ""
+	}
+	return unsafe.String(&a.buf[start], len(a.buf)-start)
+}
+
+func (a *stringArena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[start], len(b))
 }
 
 func (b *protoBuilder) run(p textparse.Parser) error {
@@ -154,15 +202,15 @@ func (b *protoBuilder) run(p textparse.Parser) error {
 			b.msg.typ = typ
 			b.metadata()
 		case textparse.EntrySeries:
-			_, ts, v := p.Series()
-			b.sample(p, ts, v, nil)
+			series, ts, v := p.Series()
+			b.sample(p, series, ts, v, nil)
 		case textparse.EntryHistogram:
-			_, ts, h, fh := p.Histogram()
+			series, ts, h, fh := p.Histogram()
 			nh := nativeHistogram(h, fh)
 			if nh == nil {
 				continue
 			}
-			b.sample(p, ts, nh.float.Count, nh)
+			b.sample(p, series, ts, nh.float.Count, nh)
 		}
 	}
 }
@@ -210,9 +258,9 @@ func (b *protoBuilder) metadata() {
 	f.typeLines = append(f.typeLines, 0)
 }
 
-// sample adds the sample of the current entry: a float sample, or a native
-// histogram when h is set.
-func (b *protoBuilder) sample(p textparse.Parser, ts *int64, v float64, h *nativeHist) {
+// sample adds the sample of the current entry, whose series textparse
+// returned: a float sample, or a native histogram when h is set.
+func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v float64, h *nativeHist) {
 	if len(b.chunk) == cap(b.chunk) {
 		b.chunk = make([]Sample, 0, min(max(2*cap(b.chunk), firstChunk), 4096))
 	}
@@ -224,24 +272,7 @@ func (b *protoBuilder) sample(p textparse.Parser, ts *int64, v float64, h *nativ
 		s.Timestamp = &t
 	}
 	s.StartTimestamp = p.StartTimestamp()
-	p.Labels(&b.lset)
-	n := b.lset.Len() - 1
-	if n > 0 {
-		if cap(b.labels)-len(b.labels) < n {
-			b.labels = make([]Label, 0, max(min(max(2*cap(b.labels), firstChunk), 8192), n))
-		}
-		start := len(b.labels)
-		b.labels = b.labels[:start+n]
-		s.Labels = b.labels[start : start : start+n]
-	}
-	b.lset.Range(func(l labels.Label) {
-		if l.Name == model.MetricNameLabel {
-			s.Name = l.Value
-			return
-		}
-		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
-	})
-	s.Series = renderSeries(s.Name, s.Labels)
+	b.decode(p, s, series)
 	f := b.msg.family
 	s.Family = f
 	for p.Exemplar(&b.ex) {
@@ -271,6 +302,111 @@ func (b *protoBuilder) sample(p textparse.Parser, ts *int64, v float64, h *nativ
 	default:
 		f.Samples = append(f.Samples, s)
 	}
+}
+
+// decode sets the name, labels and Series of s. textparse's series is the
+// name then, for each label, a 0xff byte, its name, a 0xff byte and its
+// value, sorted by name (names and values are UTF-8, which has no 0xff);
+// a label whose name sorts before __name__ would come before the name, and
+// then textparse's Labels says which is which.
+func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
+	n := bytes.Count(series, []byte{model.SeparatorByte})
+	if len(series) == 0 || series[0] == model.SeparatorByte || n%2 != 0 {
+		b.decodeLabels(p, s)
+		return
+	}
+	n /= 2
+	end := bytes.IndexByte(series, model.SeparatorByte)
+	if end < 0 {
+		end = len(series)
+	}
+	s.Name = b.lastName
+	if string(series[:end]) != s.Name {
+		s.Name = b.msg.family.Name
+		if string(series[:end]) != s.Name {
+			s.Name = b.arena.string(series[:end])
+		}
+	}
+	s.Labels = b.newLabels(n)
+	rest := series[end:]
+	for k := range n {
+		rest = rest[1:]
+		i := bytes.IndexByte(rest, model.SeparatorByte)
+		name, value := rest[:i], rest[i+1:]
+		if j := bytes.IndexByte(value, model.SeparatorByte); j >= 0 {
+			value, rest = value[:j], value[j:]
+		} else {
+			rest = nil
+		}
+		var l Label
+		if k < len(b.last) && string(name) == b.last[k].Name {
+			l.Name = b.last[k].Name
+		} else {
+			l.Name = b.arena.string(name)
+		}
+		if k < len(b.last) && string(value) == b.last[k].Value {
+			l.Value = b.last[k].Value
+		} else {
+			l.Value = b.arena.string(value)
+		}
+		s.Labels = append(s.Labels, l)
+	}
+	b.render(s)
+}
+
+// decodeLabels sets the name, labels and Series of s from textparse's
+// Labels, for the series decode cannot read.
+func (b *protoBuilder) decodeLabels(p textparse.Parser, s *Sample) {
+	p.Labels(&b.lset)
+	s.Labels = b.newLabels(b.lset.Len() - 1)
+	b.lset.Range(func(l labels.Label) {
+		if l.Name == model.MetricNameLabel {
+			s.Name = l.Value
+			return
+		}
+		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
+	})
+	b.render(s)
+}
+
+// newLabels returns an empty label slice with room for n labels, cut from
+// the current chunk.
+func (b *protoBuilder) newLabels(n int) []Label {
+	if n <= 0 {
+		return nil
+	}
+	if cap(b.labels)-len(b.labels) < n {
+		b.labels = make([]Label, 0, max(min(max(2*cap(b.labels), firstChunk), 8192), n))
+	}
+	start := len(b.labels)
+	b.labels = b.labels[:start+n]
+	return b.labels[start : start : start+n]
+}
+
+// render writes the Series of s out in the text syntax, judging whether
+// each label name needs quoting only when it is not the last sample's.
+func (b *protoBuilder) render(s *Sample) {
+	quoted := b.lastQuoted[:0]
+	for k, l := range s.Labels {
+		if k < len(b.last) && k < len(b.lastQuoted) && l.Name == b.last[k].Name {
+			quoted = append(quoted, b.lastQuoted[k])
+		} else {
+			quoted = append(quoted, !model.LabelName(l.Name).IsValidLegacy())
+		}
+	}
+	if s.Name != b.lastName {
+		b.lastName, b.lastNameQuoted = s.Name, !model.IsValidLegacyMetricName(s.Name)
+	}
+	// Written straight into the arena: room for the longest rendering
+	// (every byte escaped, every name quoted) first.
+	size := 2*len(s.Name) + 4
+	for _, l := range s.Labels {
+		size += 2*(len(l.Name)+len(l.Value)) + 6
+	}
+	s.Series = b.arena.appendString(size, func(dst []byte) []byte {
+		return appendSeries(dst, s.Name, b.lastNameQuoted, s.Labels, quoted)
+	})
+	b.last, b.lastQuoted = s.Labels, quoted
 }
 
 // failingMessage returns the 1-based index of the message textparse
