@@ -12,14 +12,18 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-// The spec.* rules judge what the text format 0.0.4 and OpenMetrics 1.0
-// forbid but textparse lets through. Each applies to the format it names;
-// "both" rules follow each format's own wording. They are errors, except
+// The spec.* rules judge what the exposition formats forbid but textparse
+// lets through: the text format (0.0.4 and 1.0.0), OpenMetrics 1.0 (0.0.1
+// and 1.0.0), OpenMetrics 2.0 (a release candidate: its rules are
+// experimental) and protobuf. They judge the model the front ends build,
+// and, in the text formats, the bytes as the strict lexer reads them. A
+// rule that applies to some formats only names them in its description;
+// "OpenMetrics" means both versions. They are errors, except
 // spec.escape-undefined and spec.canonical-number, which judge what
 // OpenMetrics says exposers SHOULD (NOT) do.
 var specRules = []Rule{
 	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar where textparse reads on regardless (OpenMetrics: no trailing comma, no CR line ending; text: commas between labels, no NUL where a line starts)"},
-	{ID: "spec.quoted-name", Severity: Error, Description: "text formats: a metric or label name is quoted (UTF-8 syntax {\"my.metric\",\"my.label\"=\"v\"}) only where the Content-Type allows it: text 1.0.0, OpenMetrics 2.0, or any text format with escaping=allow-utf-8; never under escaping=underscores, dots or values, nor in text 0.0.4 or OpenMetrics 0.0.1/1.0.0 without escaping=allow-utf-8 (Prometheus 2 fails such a scrape)"},
+	{ID: "spec.quoted-name", Severity: Error, Description: "text formats: a metric or label name is quoted (UTF-8 syntax {\"my.metric\",\"my.label\"=\"v\"}) only where the Content-Type allows it: text 1.0.0, OpenMetrics 2.0 (experimental), or any text format with escaping=allow-utf-8; never under escaping=underscores, dots or values, nor in text 0.0.4 or OpenMetrics 0.0.1/1.0.0 without escaping=allow-utf-8 (Prometheus 2 fails such a scrape)"},
 	{ID: "spec.escape", Severity: Error, Description: `label values and HELP texts use only the format's escapes (text 0.0.4: \\ \" \n in label values, \\ \n in HELP), no raw line feed in a label value, no lone backslash`},
 	{ID: "spec.escape-go-quote", Severity: Error, Description: "text format: no label value or HELP text carries Go's %q escapes (\\t, \\x00, \\u00e9, ...): Prometheus stores the backslash literally, expfmt rejects the scrape"},
 	{ID: "spec.escape-undefined", Severity: Warning, Description: "OpenMetrics: no backslash before anything but n, \" and \\ (the spec says SHOULD NOT; it reads as a literal backslash)"},
@@ -27,7 +31,7 @@ var specRules = []Rule{
 	{ID: "spec.reserved-name", Severity: Error, Description: "OpenMetrics: no metric or label name starts with an underscore (reserved by the spec)"},
 	{ID: "spec.duplicate-label", Severity: Error, Description: "no label name appears twice in one label set"},
 	{ID: "spec.duplicate-series", Severity: Error, Description: "every series (name and labels, empty labels dropped) appears once; OpenMetrics allows a repeat only with increasing timestamps"},
-	{ID: "spec.interleaved-family", Severity: Error, Description: "each family is one uninterrupted group: its metadata, then its samples, never resumed after another family"},
+	{ID: "spec.interleaved-family", Severity: Error, Description: "each family is one uninterrupted group: its metadata, then its samples, never resumed after another family (protobuf: one MetricFamily message, no two messages of one name)"},
 	{ID: "spec.interleaved-metric", Severity: Error, Description: "OpenMetrics: the samples of one metric (label set) of a family are contiguous, never resumed after another metric"},
 	{ID: "spec.metadata-repeated", Severity: Error, Description: "a family has at most one HELP, one TYPE and (OpenMetrics) one UNIT line"},
 	{ID: "spec.metadata-after-samples", Severity: Error, Description: "a family's HELP, TYPE and UNIT lines come before its first sample"},
@@ -44,7 +48,7 @@ var specRules = []Rule{
 	{ID: "spec.stateset", Severity: Error, Description: "OpenMetrics: every stateset sample has a label named after its family and the value 0 or 1"},
 	{ID: "spec.info", Severity: Error, Description: "OpenMetrics: every info sample has the value 1"},
 	{ID: "spec.unit", Severity: Error, Description: "OpenMetrics: info and stateset families have no unit"},
-	{ID: "spec.exemplar", Severity: Error, Description: "OpenMetrics: exemplars only on counter _total and histogram _bucket samples, with at most 128 characters of labels and a value within the bucket"},
+	{ID: "spec.exemplar", Severity: Error, Description: "OpenMetrics: exemplars only on counter _total and histogram _bucket samples (2.0, experimental: counter and histogram samples), with a value within the bucket; OpenMetrics 1.0: at most 128 characters of labels"},
 	{ID: "spec.timestamp", Severity: Error, Description: "OpenMetrics: the timestamps of a series and of a metric's points never go back, and a series has them on all its samples or none"},
 	{ID: "spec.trailing-newline", Severity: Error, Description: "text format: the last line ends with a line feed"},
 }
