@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 )
 
@@ -75,6 +76,7 @@ type linesBuilder struct {
 	decoder  seriesDecoder
 	ex       exemplar.Exemplar
 	comp     composite // the composite value line being exploded
+	pairs    []Label   // labels taken from textparse, reused
 	samples  []Sample  // the chunk new samples are cut from
 	labels   []Label   // the chunk new label sets are cut from
 	nSamples int       // samples in earlier chunks
@@ -267,6 +269,13 @@ func (b *linesBuilder) sample(p textparse.Parser, series []byte, ts *int64, valu
 		mtype = model.MetricTypeUnknown
 	}
 	name, pairs := b.decoder.decode(s.Series, mtype)
+	if strings.IndexByte(s.Series, 0) >= 0 {
+		// textparse's lexer takes a NUL byte for the end of its input
+		// and reads on from there in ways the decoder does not follow:
+		// take its own labels (rare: no valid exposition has a NUL
+		// outside a label value).
+		name, pairs = b.parserLabels(p)
+	}
 	if b.dialect.composite {
 		if name != b.typeName {
 			b.mtype, b.typeName = model.MetricTypeUnknown, name
@@ -290,6 +299,22 @@ func (b *linesBuilder) sample(p textparse.Parser, series []byte, ts *int64, valu
 		s.Value = h.float.Count
 	}
 	b.finish(p, s, h)
+}
+
+// parserLabels returns the name and labels of the current entry as
+// textparse's Labels gives them, __name__ among them, in b.pairs.
+func (b *linesBuilder) parserLabels(p textparse.Parser) (string, []Label) {
+	var ls labels.Labels
+	p.Labels(&ls)
+	b.pairs = b.pairs[:0]
+	name := ""
+	ls.Range(func(l labels.Label) {
+		if l.Name == model.MetricNameLabel {
+			name = l.Value
+		}
+		b.pairs = append(b.pairs, Label{Name: l.Name, Value: l.Value})
+	})
+	return name, b.pairs
 }
 
 // compositeSample adds a sample OpenMetrics 2.0 exploded from a composite
