@@ -133,19 +133,19 @@ func TestSnapshotsMatchTable(t *testing.T) {
 // expositions of the stated size, so the engine is measured on the path a
 // conforming emitter takes, not on error reporting.
 func TestCheckInputs(t *testing.T) {
-	for _, f := range formats {
-		body, ct := checkInput(1000, f.name == "openmetrics")
+	for _, f := range checkFormats {
+		body, ct := checkInput(1000, f)
 		n, err := parseSeries(body, ct)
 		if err != nil || n != 1000 {
-			t.Errorf("%s: textparse saw %d series (err %v), want 1000", f.name, n, err)
+			t.Errorf("%s: textparse saw %d series (err %v), want 1000", f, n, err)
 		}
 		for _, opts := range []check.Options{{}, check.NewOptions()} {
 			r := check.Check(check.Input{Body: body, ContentType: ct}, opts)
-			if r.Failed() {
-				t.Errorf("%s, schema %v: check failed:\n%v", f.name, opts.Schema != nil, r)
+			if r.Failed() || len(r.Findings) > 0 {
+				t.Errorf("%s, schema %v: check failed:\n%v", f, opts.Schema != nil, r)
 			}
 			if got := len(r.Exposition.Samples); got != 1000 {
-				t.Errorf("%s, schema %v: engine saw %d samples, want 1000", f.name, opts.Schema != nil, got)
+				t.Errorf("%s, schema %v: engine saw %d samples, want 1000", f, opts.Schema != nil, got)
 			}
 		}
 	}

@@ -140,6 +140,7 @@ func (tc *TestContext) scrapeWithHeaders(accept, acceptEncoding []string) check.
 	}
 	in.HTTP.Accept = strings.Join(accept, ", ")
 	in.HTTP.AcceptEncoding = strings.Join(acceptEncoding, ", ")
+	tc.declareServed(in.HTTP)
 	return in
 }
 

@@ -243,9 +243,20 @@ func (tc *TestContext) scrape(opts scrape.Options) check.Input {
 		if err != nil {
 			Fail(err.Error())
 		}
+		tc.declareServed(in.HTTP)
 		return in
 	}
 	return tc.scrapeFunc(ctx, tc.Emitter, opts.Accept)
+}
+
+// declareServed tells the engine which protocols the emitter can serve, as
+// its configuration declares them (HTTPFacts.ServedProtocols): text where
+// the scraper preferred a declared protocol is then a missed preference,
+// not the text fallback of a text-only target.
+func (tc *TestContext) declareServed(h *check.HTTPFacts) {
+	if h != nil && tc.Config.OpenMetrics {
+		h.ServedProtocols = []check.Protocol{check.OpenMetricsText1_0_0, check.PrometheusText0_0_4}
+	}
 }
 
 // scrapeFunc scrapes e through its Scrape function.

@@ -227,26 +227,33 @@ func diffSamples(got, want []deploySample) error {
 	return nil
 }
 
-// bareSample is one series entry of a bare textparse pass.
+// bareSample is one series (or native histogram) entry of a bare
+// textparse pass.
 type bareSample struct {
-	series    string // as written
+	series    string // as textparse returned it
 	name      string
 	labels    []check.Label // sorted by name, without __name__
-	value     float64
+	value     float64       // for a native histogram, its count
 	ts        *int64
 	exemplars int
+	native    bool
 }
 
 // bareParse runs textparse over body the way Prometheus's scrape loop does,
 // and nothing else: Next until io.EOF or an error, reading each series'
-// labels and exemplars. It returns the samples read and textparse's error,
-// if it rejected the body. body is not modified (textparse's text parser
-// appends a newline to a body without one; it gets a copy with no spare
-// capacity).
+// labels and exemplars, and each native histogram. It returns the samples
+// read and textparse's error, if it rejected the body. body is not modified
+// (textparse's text parser appends a newline to a body without one; it gets
+// a copy with no spare capacity). The options are the engine's: OpenMetrics
+// 2.0 on when the Content-Type asks for it, classic buckets kept beside
+// native ones.
 func bareParse(body []byte, contentType string) ([]bareSample, error) {
 	buf := make([]byte, len(body))
 	copy(buf, body)
-	p, err := textparse.New(buf, contentType, labels.NewSymbolTable(), textparse.ParserOptions{})
+	p, err := textparse.New(buf, contentType, labels.NewSymbolTable(), textparse.ParserOptions{
+		EnableOpenMetrics2:                      true,
+		KeepClassicOnClassicAndNativeHistograms: true,
+	})
 	if p == nil {
 		return nil, fmt.Errorf("textparse.New(%q): %w", contentType, err)
 	}
@@ -261,11 +268,25 @@ func bareParse(body []byte, contentType string) ([]bareSample, error) {
 		if err != nil {
 			return out, err
 		}
-		if entry != textparse.EntrySeries {
+		var s bareSample
+		var ts *int64
+		switch entry {
+		case textparse.EntrySeries:
+			var series []byte
+			series, ts, s.value = p.Series()
+			s.series = string(series)
+		case textparse.EntryHistogram:
+			series, hts, h, fh := p.Histogram()
+			s.series, ts, s.native = string(series), hts, true
+			switch {
+			case h != nil:
+				s.value = float64(h.Count)
+			case fh != nil:
+				s.value = fh.Count
+			}
+		default:
 			continue
 		}
-		series, ts, v := p.Series()
-		s := bareSample{series: string(series), value: v}
 		if ts != nil {
 			t := *ts
 			s.ts = &t

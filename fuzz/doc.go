@@ -1,8 +1,9 @@
 // Package fuzz holds the project's Go native fuzz targets, one per part that
 // meets hostile input: the label round trip through the reference emitter,
 // concurrent tick sequences against a sequential model, the check engine on
-// arbitrary bytes, the engine's format verdict against a bare textparse pass,
-// and the scrape.* rules against a model of two scrapes.
+// arbitrary bytes (text, OpenMetrics, OpenMetrics 2.0 and protobuf), the
+// engine's format verdict against a bare textparse pass, and the scrape.*
+// rules against a model of two scrapes.
 //
 // The package has no API; everything is in its tests. `go test ./fuzz/` runs
 // every seed (the f.Add seeds and the committed corpus under

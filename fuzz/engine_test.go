@@ -178,31 +178,38 @@ func engineInput(body []byte, mode byte) (check.Input, check.Options) {
 // engineNeverFailsBadly checks the properties of FuzzEngine on one input.
 func engineNeverFailsBadly(body []byte, mode byte) (err error) {
 	in, opts := engineInput(body, mode)
+	_, err = engineProperties(in, opts)
+	return err
+}
+
+// engineProperties checks the properties every input must keep, whatever
+// its format: Check returns a well-formed report without panicking,
+// hanging, exceeding the memory bound or modifying its input, and checking
+// the same exposition against itself as the previous scrape adds no
+// scrape.* finding and repeats the others. It returns the report.
+func engineProperties(in check.Input, opts check.Options) (_ *check.Report, err error) {
+	body := in.Body
 	orig := bytes.Clone(body)
 
 	report, err := checkGuarded(in, opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !bytes.Equal(body, orig) {
-		return fmt.Errorf("Check modified its input")
+		return nil, fmt.Errorf("Check modified its input")
 	}
-	lines := bytes.Count(body, []byte("\n"))
-	if len(body) > 0 && body[len(body)-1] != '\n' {
-		lines++
-	}
-	if err := wellFormed(report, lines, in.HTTP != nil); err != nil {
-		return err
+	if err := wellFormed(report, body, in.HTTP != nil); err != nil {
+		return nil, err
 	}
 
 	// The same exposition as its own previous scrape.
 	if report.Exposition == nil {
-		return nil
+		return report, nil
 	}
 	in.Previous = report.Exposition
 	again, err := checkGuarded(in, opts)
 	if err != nil {
-		return fmt.Errorf("checked against itself as the previous scrape: %w", err)
+		return nil, fmt.Errorf("checked against itself as the previous scrape: %w", err)
 	}
 	var scrape, rest []check.Finding
 	for _, f := range again.Findings {
@@ -213,12 +220,12 @@ func engineNeverFailsBadly(body []byte, mode byte) (err error) {
 		}
 	}
 	if len(scrape) > 0 {
-		return fmt.Errorf("checked against itself as the previous scrape, scrape.* findings (nothing changed):%s", findingsOf(scrape))
+		return nil, fmt.Errorf("checked against itself as the previous scrape, scrape.* findings (nothing changed):%s", findingsOf(scrape))
 	}
 	if !slices.Equal(rest, report.Findings) {
-		return fmt.Errorf("a second check (with Previous) changed the other findings:\nfirst:%s\nsecond:%s", findingsOf(report.Findings), findingsOf(rest))
+		return nil, fmt.Errorf("a second check (with Previous) changed the other findings:\nfirst:%s\nsecond:%s", findingsOf(report.Findings), findingsOf(rest))
 	}
-	return nil
+	return report, nil
 }
 
 // checkGuarded runs Check, turning a panic into an error and a hang into a
@@ -251,8 +258,19 @@ func checkGuarded(in check.Input, opts check.Options) (report *check.Report, err
 	return report, nil
 }
 
-// wellFormed checks the report's own promises.
-func wellFormed(report *check.Report, lines int, http bool) error {
+// wellFormed checks the report's own promises: every finding names a
+// registered rule and points at a line of the body (or 0) in the text
+// formats, at a message of it (or 0) in protobuf, which has no lines.
+func wellFormed(report *check.Report, body []byte, http bool) error {
+	lines := bytes.Count(body, []byte("\n"))
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		lines++
+	}
+	// A message takes a byte at least.
+	messages := 0
+	if report.Exposition != nil && report.Exposition.Format == check.FormatProtobuf {
+		lines, messages = 0, len(body)
+	}
 	for i, f := range report.Findings {
 		if _, ok := check.LookupRule(f.Rule); !ok {
 			return fmt.Errorf("finding of unregistered rule %q: %v", f.Rule, f)
@@ -260,6 +278,8 @@ func wellFormed(report *check.Report, lines int, http bool) error {
 		switch {
 		case f.Line < 0 || f.Line > lines:
 			return fmt.Errorf("finding at line %d of a %d-line input: %v", f.Line, lines, f)
+		case f.MessageIndex < 0 || f.MessageIndex > messages:
+			return fmt.Errorf("finding at message %d of an input that has at most %d: %v", f.MessageIndex, messages, f)
 		case f.Column < 0:
 			return fmt.Errorf("finding at column %d: %v", f.Column, f)
 		case f.Severity != check.Info && f.Severity != check.Warning && f.Severity != check.Error:
@@ -271,7 +291,7 @@ func wellFormed(report *check.Report, lines int, http bool) error {
 		}
 		if i > 0 {
 			p := report.Findings[i-1]
-			if p.Line > f.Line || p.Line == f.Line && p.Column > f.Column {
+			if p.Line > f.Line || p.Line == f.Line && p.Column > f.Column || p.Line == f.Line && p.Column == f.Column && p.MessageIndex > f.MessageIndex {
 				return fmt.Errorf("findings out of order: %v before %v", p, f)
 			}
 		}

@@ -42,7 +42,9 @@ var properties = map[string]func(vals []any) error{
 	"FuzzFormatDifferential": func(v []any) error {
 		return formatDifferential(v[0].([]byte), v[1].(byte))
 	},
-	"FuzzCrossScrape": func(v []any) error { return crossScrape(v[0].([]byte), v[1].(string)) },
+	"FuzzCrossScrape":  func(v []any) error { return crossScrape(v[0].([]byte), v[1].(string)) },
+	"FuzzProtobuf":     func(v []any) error { return protobufProperties(v[0].([]byte), v[1].(byte)) },
+	"FuzzOpenMetrics2": func(v []any) error { return openMetrics2Properties(v[0].([]byte), v[1].(byte)) },
 	"FuzzNegotiate": func(v []any) error {
 		return negotiateOnce(v[0].(string), v[1].(string), v[2].(byte)&1 == 1)
 	},
@@ -164,7 +166,7 @@ func corpusValue(line string) (any, error) {
 // readCorpusFile (which TestPendingSeeds relies on) reads every committed
 // seed with the number of values its target takes.
 func TestCorpusNamesKnownTargets(t *testing.T) {
-	arity := map[string]int{"FuzzLabelRoundTrip": 2, "FuzzTickSequences": 1, "FuzzEngine": 2, "FuzzFormatDifferential": 2, "FuzzCrossScrape": 2, "FuzzNegotiate": 3}
+	arity := map[string]int{"FuzzLabelRoundTrip": 2, "FuzzTickSequences": 1, "FuzzEngine": 2, "FuzzFormatDifferential": 2, "FuzzCrossScrape": 2, "FuzzNegotiate": 3, "FuzzProtobuf": 2, "FuzzOpenMetrics2": 2}
 	for _, root := range []string{"fuzz", "pending"} {
 		dirs, err := os.ReadDir(filepath.Join("testdata", root))
 		if errors.Is(err, fs.ErrNotExist) && root == "pending" {

@@ -193,7 +193,8 @@ func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) 
 			r.Err = err
 			return r
 		}
-		report := check.Check(check.Input{Body: body, ContentType: contentType, Previous: previous}, p.opts)
+		// Each file is read into a buffer of its own: the engine may borrow it.
+		report := check.Check(check.Input{Body: body, ContentType: contentType, Previous: previous, BorrowBody: true}, p.opts)
 		previous = report.Exposition
 		name := file
 		if file == "-" {

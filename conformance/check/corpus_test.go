@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -26,7 +25,6 @@ import (
 //
 // rewrites the findings (keeping the why lines) and summary.txt; review
 // the diff before committing it.
-var updateCorpus = flag.Bool("update", false, "rewrite testdata/corpus/*/expected.txt and summary.txt from the engine's findings")
 
 const corpusDir = "testdata/corpus"
 
@@ -232,7 +230,7 @@ func TestCorpusFindings(t *testing.T) {
 			checks := runCorpusSource(t, m, i, Options{})
 			path := filepath.Join(corpusDir, src.Name, "expected.txt")
 			want, err := readExpected(path)
-			if err != nil && !(*updateCorpus && os.IsNotExist(err)) {
+			if err != nil && !(*update && os.IsNotExist(err)) {
 				t.Fatalf("%v (write it with -update, then review it)", err)
 			}
 			got := &expectedFile{header: want.header, whys: want.whys, sections: make(map[string][]string)}
@@ -269,7 +267,7 @@ func TestCorpusFindings(t *testing.T) {
 					t.Errorf("%s: `why %s %s` justifies no error or warning any more: remove it", path, w.rule, w.family)
 				}
 			}
-			if *updateCorpus {
+			if *update {
 				if err := got.write(path, order); err != nil {
 					t.Fatal(err)
 				}
@@ -290,7 +288,7 @@ func TestCorpusFindings(t *testing.T) {
 	checkCorpusFilesListed(t, listed)
 	summary := corpusSummary(counts)
 	path := filepath.Join(corpusDir, "summary.txt")
-	if *updateCorpus {
+	if *update {
 		if err := os.WriteFile(path, []byte(summary), 0o644); err != nil {
 			t.Fatal(err)
 		}

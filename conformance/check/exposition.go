@@ -2,18 +2,14 @@ package check
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/exemplar"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/model/histogram"
 )
 
 // An Exposition is what textparse made of a body: the families and samples
@@ -22,8 +18,14 @@ import (
 type Exposition struct {
 	// Format is the format the body was parsed as.
 	Format Format
-	// Body is the exposition as given (Input.Body, borrowed: the strings
-	// of the model are views of it).
+	// Protocol is the content-negotiation protocol the Content-Type named
+	// (for the format the body was parsed as), "" when it named none.
+	Protocol Protocol
+	// Escaping is the escaping scheme the Content-Type named, "" when it
+	// named none.
+	Escaping EscapingScheme
+	// Body is a copy of Input.Body that the Exposition owns: the strings
+	// of the model are views of it, so it must not be modified.
 	Body []byte
 	// Families in order of first appearance (a metadata line or a sample).
 	Families []*Family
@@ -37,6 +39,8 @@ type Exposition struct {
 	lines  int        // the number of lines
 	index  *lineIndex // the start of every line, indexed on first use
 	byName map[string]*Family
+	// messages are the MetricFamily messages of a protobuf body, in order.
+	messages []protoMessage
 }
 
 // lineIndex is the byte offset of the start of every line of a body. Only
@@ -67,8 +71,11 @@ func linesOf(body []byte) int {
 
 // ParseError is textparse's rejection of a body, located.
 type ParseError struct {
-	// Line is the 1-based line textparse failed on.
+	// Line is the 1-based line textparse failed on (0 for protobuf).
 	Line int
+	// Message is, for protobuf, the 1-based index of the length-delimited
+	// message textparse failed on; 0 for the text formats.
+	Message int
 	// Column is the 1-based byte column of the token textparse failed on,
 	// 0 when not known.
 	Column int
@@ -105,8 +112,23 @@ type Family struct {
 	// and a slice of its own once they are not (ownSamples).
 	viewEnd    int
 	ownSamples bool
-	// exemplars are the exemplars of the samples that have any.
-	exemplars map[*Sample][]Exemplar
+	// exemplars are the exemplars of the samples that have any;
+	// histograms the native histograms of the samples that hold one.
+	exemplars  map[*Sample][]Exemplar
+	histograms map[*Sample]*nativeHist
+	// messages are the protobuf messages the family came in, in order:
+	// more than one when a name repeats (spec.interleaved-family).
+	messages []protoMessage
+}
+
+// Message returns the 1-based index of the protobuf message (one
+// length-delimited MetricFamily) the family came in, its first when it
+// came in several; 0 for the text formats.
+func (f *Family) Message() int {
+	if len(f.messages) == 0 {
+		return 0
+	}
+	return f.messages[0].index
 }
 
 // A Sample is one sample line.
@@ -126,6 +148,13 @@ type Sample struct {
 	Value float64
 	// Timestamp is the sample timestamp in milliseconds, nil when none.
 	Timestamp *int64
+	// StartTimestamp is when the sample's count started, in milliseconds
+	// (textparse's StartTimestamp): OpenMetrics 2.0's st@, protobuf's
+	// created_timestamp, or the value of the OpenMetrics 1.0 _created
+	// sample of the sample's metric. 0 when there is none, as textparse
+	// has it. A start timestamp that moves forward between scrapes is the
+	// evidence of a counter reset.
+	StartTimestamp int64
 }
 
 // Exemplars returns the exemplars attached to the sample (OpenMetrics
@@ -136,6 +165,25 @@ func (s *Sample) Exemplars() []Exemplar {
 		return nil
 	}
 	return s.Family.exemplars[s]
+}
+
+// Histogram returns the native histogram the sample holds (protobuf and
+// OpenMetrics 2.0), nil for a float sample. Its Value is then the
+// histogram's count. An integer histogram is returned in its float form,
+// which keeps every count it has.
+func (s *Sample) Histogram() *histogram.FloatHistogram {
+	if s.Family == nil || s.Family.histograms[s] == nil {
+		return nil
+	}
+	return s.Family.histograms[s].float
+}
+
+// nativeHist is a native histogram as textparse returned it: in float
+// form, and in integer form too when it came as one (which Prometheus's
+// storage validates as such).
+type nativeHist struct {
+	float   *histogram.FloatHistogram
+	integer *histogram.Histogram
 }
 
 // A Label is one label pair.
@@ -208,6 +256,27 @@ func (e *Exposition) familyLines() map[int]string {
 	return lines
 }
 
+// where says where sample i of the exposition is, for messages: "on line
+// 12", or in protobuf "in message 3".
+func (e *Exposition) where(i int) string {
+	if s := e.Samples[i]; s.Line > 0 || e.Format != FormatProtobuf {
+		return "on line " + strconv.Itoa(s.Line)
+	}
+	k, _ := slices.BinarySearchFunc(e.messages, i, func(m protoMessage, i int) int {
+		switch {
+		case m.end <= i:
+			return -1
+		case m.first > i:
+			return 1
+		}
+		return 0
+	})
+	if k < len(e.messages) {
+		return "in message " + strconv.Itoa(e.messages[k].index)
+	}
+	return "earlier"
+}
+
 // LineAt returns the 1-based line holding byte offset off of the body.
 func (e *Exposition) LineAt(off int) int {
 	// The first line whose start is beyond off, minus one.
@@ -231,319 +300,6 @@ func lineStartsOf(body []byte) []int {
 	}
 }
 
-// parse runs textparse over body and builds the Exposition.
-func parse(body []byte, format Format) *Exposition {
-	e := &Exposition{Format: format, Body: body, lines: linesOf(body), index: new(lineIndex), byName: make(map[string]*Family)}
-
-	// textparse's text parser appends a newline to a body that lacks one,
-	// which copies the body or, worse, writes into the caller's spare
-	// capacity. Parse a buffer we own that ends in a newline, so every
-	// slice textparse returns lies in buf and locates its line by its
-	// capacity (offset = cap(buf) - cap(slice)).
-	buf := body[:len(body):len(body)]
-	if format == FormatText && (len(buf) == 0 || buf[len(buf)-1] != '\n') {
-		buf = append(buf, '\n')
-	}
-	ct := format.ContentType()
-	if ct == "" {
-		ct = ContentTypeText
-	}
-	parser, err := textparse.New(buf, ct, labels.NewSymbolTable(), textparse.ParserOptions{})
-	if parser == nil {
-		// No parser for the content type: no line is at fault.
-		e.ParseError = &ParseError{Err: err}
-		return e
-	}
-	// The strings of the model are views of the body, not copies (see
-	// Input.Body): a copy would cost as much again as the body in memory,
-	// and copying it (page faults included) was about 6% of a check of
-	// 100k series.
-	b := builder{e: e, buf: buf, body: unsafe.String(unsafe.SliceData(body), len(body)), line: 1}
-	// At most one sample a line: size the index once.
-	e.Samples = make([]*Sample, 0, e.lines)
-	b.run(parser)
-	return e
-}
-
-// builder walks textparse's entries into an Exposition. It allocates
-// samples and labels in chunks and takes every Series from a string view
-// of the body, so that building the model costs few allocations beyond
-// textparse's own (its Labels makes one string per sample).
-type builder struct {
-	e        *Exposition
-	buf      []byte
-	body     string           // the body as a string (a view of it), which Series are cut from
-	line     int              // the line of the last entry (1-based)
-	counted  int              // the offset line feeds are counted up to for line
-	current  *Family          // the family of the most recent metadata line
-	lastEnd  int              // offset just past the line of the last entry
-	sliceEnd int              // offset just past the last slice textparse returned
-	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
-	decoder  seriesDecoder
-	ex       exemplar.Exemplar
-	samples  []Sample // the chunk new samples are cut from
-	labels   []Label  // the chunk new label sets are cut from
-	nSamples int      // samples in earlier chunks
-	nLabels  int      // labels in earlier chunks
-	// lastHelp and lastHelpLine are the text and line of the last HELP
-	// line, for retype.
-	lastHelp     string
-	lastHelpLine int
-}
-
-// retype handles a second TYPE line for family f that declares another
-// type: a second family of the same name, as client_golang writes in
-// OpenMetrics for the gauge go_memstats_alloc_bytes and the counter
-// go_memstats_alloc_bytes_total (both family go_memstats_alloc_bytes).
-// The samples that follow belong to that second family, with its own
-// TYPE and the HELP line just before it, so that the rules judge them
-// as written instead of as samples with no metadata. byName and the
-// repeat lists (helpLines, typeLines) stay with the first family; the
-// spec rules report the clash.
-func (b *builder) retype(f *Family, typ model.MetricType, line int) {
-	twin := &Family{Name: f.Name, Type: typ, TypeLine: line}
-	if b.lastHelpLine > f.HelpLine && b.lastHelpLine < line {
-		twin.Help, twin.HasHelp, twin.HelpLine = b.lastHelp, true, b.lastHelpLine
-	}
-	b.e.Families = append(b.e.Families, twin)
-	b.current = twin
-}
-
-// Chunks double with what has been allocated so far, starting small, so
-// that a small exposition stays small and waste stays under half, and are
-// cut to what the rest of the body can hold: a sample needs a line of its
-// own, a label at least minLabelBytes bytes. Label chunks are cut further
-// to what the samples to come need at the rate of those so far. On a body
-// of samples the last chunks then end close to its last sample.
-const (
-	firstChunk    = 16
-	minLabelBytes = 4 // a="" and a comma or a brace
-)
-
-// newSample returns a zeroed sample from the current chunk.
-func (b *builder) newSample() *Sample {
-	if len(b.samples) == cap(b.samples) {
-		linesLeft := b.e.lines - b.line + 1
-		b.nSamples += cap(b.samples)
-		b.samples = make([]Sample, 0, max(min(max(b.nSamples, firstChunk), linesLeft), 1))
-	}
-	b.samples = b.samples[:len(b.samples)+1]
-	return &b.samples[len(b.samples)-1]
-}
-
-// newLabels returns an empty label slice with room for exactly n labels,
-// cut from the current chunk (its capacity is n, so appending beyond it
-// can never write into a neighbour's labels).
-func (b *builder) newLabels(n int) []Label {
-	if cap(b.labels)-len(b.labels) < n {
-		b.nLabels += len(b.labels)
-		// The samples to come have as many labels as those so far, on
-		// average, give or take a chunk.
-		samples := b.nSamples + len(b.samples)
-		expected := firstChunk + b.nLabels*(b.e.lines-b.line+1)/max(samples, 1)
-		bytesLeft := len(b.body) - b.lastEnd
-		b.labels = make([]Label, 0, max(min(max(b.nLabels, firstChunk), expected, bytesLeft/minLabelBytes), n))
-	}
-	start := len(b.labels)
-	b.labels = b.labels[:start+n]
-	return b.labels[start : start : start+n]
-}
-
-func (b *builder) run(p textparse.Parser) {
-	for {
-		entry, err := p.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd, err)
-			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err}
-			return
-		}
-		switch entry {
-		case textparse.EntryHelp:
-			name, text := p.Help()
-			f := b.metadataFamily(name)
-			line := b.lineOf(name)
-			if f.HelpLine == 0 {
-				f.Help, f.HasHelp, f.HelpLine = string(text), true, line
-			}
-			f.helpLines = append(f.helpLines, line)
-			b.lastHelp, b.lastHelpLine = string(text), line
-		case textparse.EntryType:
-			name, typ := p.Type()
-			b.mtype = typ
-			f := b.metadataFamily(name)
-			line := b.lineOf(name)
-			if f.TypeLine == 0 {
-				f.Type, f.TypeLine = typ, line
-			} else if typ != f.Type {
-				b.retype(f, typ, line)
-			}
-			f.typeLines = append(f.typeLines, line)
-		case textparse.EntryUnit:
-			name, unit := p.Unit()
-			f := b.metadataFamily(name)
-			if f.UnitLine == 0 {
-				f.Unit, f.UnitLine = string(unit), b.lineOf(name)
-			}
-		case textparse.EntryComment:
-			b.lineOf(p.Comment())
-		case textparse.EntrySeries:
-			b.sample(p)
-		case textparse.EntryHistogram:
-			// Native histograms only come in protobuf, which the engine
-			// does not parse; count the line as consumed.
-			series, _, _, _ := p.Histogram()
-			b.lineOf(series)
-		}
-	}
-}
-
-// lineOf returns the line of a slice textparse returned, and notes that
-// parsing got past that slice and the rest of its line.
-func (b *builder) lineOf(s []byte) int {
-	off := cap(b.buf) - cap(s)
-	if s == nil || off < 0 || off > len(b.buf) {
-		// Not a slice of buf (textparse copied it): keep the last position.
-		return b.e.LineAt(max(b.lastEnd-1, 0))
-	}
-	// No token after a name or series spans a line feed, so the entry
-	// ends at the first one after the slice.
-	b.sliceEnd = min(off+len(s), len(b.e.Body))
-	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
-		b.lastEnd = b.sliceEnd + nl + 1
-	} else {
-		b.lastEnd = len(b.e.Body)
-	}
-	// Entries come in body order, so the line is found by counting the
-	// line feeds since the last entry.
-	off = min(off, len(b.e.Body))
-	if off < b.counted {
-		b.line, b.counted = 1, 0
-	}
-	b.line += bytes.Count(b.e.Body[b.counted:off], []byte{'\n'})
-	b.counted = off
-	return b.line
-}
-
-// metadataFamily returns the family a HELP/TYPE/UNIT line names: the
-// current one when it has that name, else the family of that name (a
-// repeated or late metadata line; spec rules judge that), else a new one.
-func (b *builder) metadataFamily(name []byte) *Family {
-	b.lineOf(name)
-	if b.current != nil && b.current.Name == string(name) {
-		return b.current
-	}
-	f := b.e.byName[string(name)]
-	if f == nil {
-		f = b.newFamily(string(name))
-	}
-	b.current = f
-	return f
-}
-
-func (b *builder) newFamily(name string) *Family {
-	f := &Family{Name: name, Type: model.MetricTypeUnknown}
-	b.e.Families = append(b.e.Families, f)
-	b.e.byName[name] = f
-	return f
-}
-
-func (b *builder) sample(p textparse.Parser) {
-	series, ts, value := p.Series()
-	s := b.newSample()
-	s.Line, s.Value = b.lineOf(series), value
-	s.Series = b.seriesString(series)
-	if ts != nil {
-		t := *ts
-		s.Timestamp = &t
-	}
-	name, pairs := b.decoder.decode(s.Series, b.mtype)
-	s.Name = name
-	if n := len(pairs) - 1; n > 0 {
-		s.Labels = b.newLabels(n)
-		for _, l := range pairs {
-			if l.Name != model.MetricNameLabel {
-				s.Labels = append(s.Labels, l)
-			}
-		}
-	}
-	var exemplars []Exemplar
-	for p.Exemplar(&b.ex) {
-		ex := Exemplar{Value: b.ex.Value}
-		if b.ex.HasTs {
-			t := b.ex.Ts
-			ex.Timestamp = &t
-		}
-		b.ex.Labels.Range(func(l labels.Label) { ex.Labels = append(ex.Labels, Label{Name: l.Name, Value: l.Value}) })
-		exemplars = append(exemplars, ex)
-		b.ex = exemplar.Exemplar{}
-	}
-	f := b.familyOf(s.Name)
-	s.Family = f
-	if exemplars != nil {
-		if f.exemplars == nil {
-			f.exemplars = make(map[*Sample][]Exemplar)
-		}
-		f.exemplars[s] = exemplars
-	}
-	b.e.Samples = append(b.e.Samples, s)
-	b.addToFamily(f, len(b.e.Samples)-1)
-}
-
-// addToFamily adds sample i of the exposition to f. A family's samples are
-// nearly always written together, so f.Samples is a window of
-// Exposition.Samples (capped, so an append to it copies) until a sample
-// of f comes after another family's; only then does it get its own slice.
-func (b *builder) addToFamily(f *Family, i int) {
-	all := b.e.Samples
-	switch n := len(f.Samples); {
-	case n == 0 || !f.ownSamples && f.viewEnd == i:
-		f.Samples, f.viewEnd = all[i-n:i+1:i+1], i+1
-	case !f.ownSamples:
-		f.Samples = append(slices.Clone(f.Samples), all[i])
-		f.ownSamples = true
-	default:
-		f.Samples = append(f.Samples, all[i])
-	}
-}
-
-// seriesString returns the series textparse returned as a string, cut from
-// the body's string rather than copied.
-func (b *builder) seriesString(series []byte) string {
-	off := cap(b.buf) - cap(series)
-	if off < 0 || off+len(series) > len(b.body) {
-		return string(series)
-	}
-	return b.body[off : off+len(series)]
-}
-
-// familyOf returns the family a sample named name belongs to: the current
-// family when the name is its name plus a suffix its type allows, else an
-// earlier family it fits that way (an interleaved family; spec rules judge
-// that), else a new family with no metadata.
-func (b *builder) familyOf(name string) *Family {
-	if b.current != nil && belongsTo(b.e.Format, b.current, name) {
-		return b.current
-	}
-	if f := b.e.byName[name]; f != nil && belongsTo(b.e.Format, f, name) {
-		return f
-	}
-	for _, suffix := range allSuffixes {
-		base, ok := strings.CutSuffix(name, suffix)
-		if !ok {
-			continue
-		}
-		if f := b.e.byName[base]; f != nil && belongsTo(b.e.Format, f, name) {
-			return f
-		}
-	}
-	f := b.newFamily(name)
-	b.current = f
-	return f
-}
-
 // allSuffixes are every suffix a sample name may add to its family name.
 var allSuffixes = []string{"_total", "_created", "_bucket", "_count", "_sum", "_gcount", "_gsum", "_info"}
 
@@ -557,6 +313,10 @@ var (
 	suffixesGaugeHistogram = []string{"_bucket", "_gcount", "_gsum"}
 	suffixesSummary        = []string{"", "_count", "_sum", "_created"}
 	suffixesInfo           = []string{"_info"}
+	// Protobuf and OpenMetrics 2.0: a native histogram goes by the
+	// family name, its classic buckets by the suffixes.
+	suffixesNativeHistogram = []string{"", "_bucket", "_count", "_sum"}
+	suffixesOM2GaugeHist    = []string{"", "_bucket", "_gcount", "_gsum"}
 )
 
 // Suffixes returns the suffixes a sample name may add to the name of a
@@ -564,11 +324,24 @@ var (
 // is shared: callers must not modify it. It is called once per sample, so
 // it does not allocate.
 func Suffixes(f Format, t model.MetricType) []string {
-	if f == FormatText {
+	switch f {
+	case FormatText:
 		switch t {
 		case model.MetricTypeHistogram:
 			return suffixesTextHistogram
 		case model.MetricTypeSummary:
+			return suffixesTextSummary
+		}
+		return suffixesBare
+	case FormatProtobuf, FormatOpenMetrics2:
+		// The family name is the metric name; textparse explodes classic
+		// histograms and summaries into suffixed series.
+		switch {
+		case t == model.MetricTypeGaugeHistogram && f == FormatOpenMetrics2:
+			return suffixesOM2GaugeHist
+		case t == model.MetricTypeHistogram, t == model.MetricTypeGaugeHistogram:
+			return suffixesNativeHistogram
+		case t == model.MetricTypeSummary:
 			return suffixesTextSummary
 		}
 		return suffixesBare

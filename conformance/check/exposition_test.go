@@ -10,7 +10,7 @@ import (
 
 func TestParseLocatesEveryEntry(t *testing.T) {
 	body := []byte("# HELP a_total Help.\n# TYPE a_total counter\na_total{x=\"1\"} 1\n\n# TYPE b gauge\nb 2\nc_total 3")
-	e := parse(body, FormatText)
+	e := parse(body, FormatText, false)
 	if e.ParseError != nil {
 		t.Fatalf("ParseError = %v, want nil", e.ParseError)
 	}
@@ -35,7 +35,7 @@ func TestParseLocatesEveryEntry(t *testing.T) {
 	}
 	// The last line has no newline to strip in body, and one in a body that
 	// ends properly; Line never returns it.
-	if got := parse([]byte("a 1\nb 2\n"), FormatText).Line(2); string(got) != "b 2" {
+	if got := parse([]byte("a 1\nb 2\n"), FormatText, false).Line(2); string(got) != "b 2" {
 		t.Errorf("Line(2) of a body ending in a newline = %q, want %q", got, "b 2")
 	}
 }
@@ -56,7 +56,7 @@ func TestParseErrorLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := parse([]byte(tt.body), tt.format)
+			e := parse([]byte(tt.body), tt.format, false)
 			if e.ParseError == nil {
 				t.Fatal("ParseError = nil, want an error")
 			}
@@ -68,12 +68,27 @@ func TestParseErrorLine(t *testing.T) {
 }
 
 func TestParseDoesNotWriteIntoCallersCapacity(t *testing.T) {
-	backing := make([]byte, 4, 8)
-	copy(backing, "a 1\x00")
-	backing = backing[:3]
-	parse(backing, FormatText)
-	if full := backing[:4]; full[3] != 0 {
-		t.Fatalf("parse wrote %q past the body", full[3])
+	for _, borrow := range []bool{false, true} {
+		backing := make([]byte, 4, 8)
+		copy(backing, "a 1\x00")
+		backing = backing[:3]
+		parse(backing, FormatText, borrow)
+		if full := backing[:4]; full[3] != 0 {
+			t.Fatalf("parse (borrow %v) wrote %q past the body", borrow, full[3])
+		}
+	}
+}
+
+// TestBorrowBody: with Input.BorrowBody the model is a view of the caller's
+// buffer, as documented, and without it a copy.
+func TestBorrowBody(t *testing.T) {
+	for _, borrow := range []bool{false, true} {
+		buf := []byte("# TYPE a_total counter\na_total{x=\"one\"} 1\n")
+		r := Check(Input{Body: buf, ContentType: ContentTypeText, BorrowBody: borrow}, Options{})
+		copy(buf, "# TYPE b_total counter\nb_total{y=\"two\"} 2\n")
+		if got, want := r.Exposition.Samples[0].Series == `b_total{y="two"}`, borrow; got != want {
+			t.Errorf("BorrowBody %v: the report sees the caller's later bytes: %v, want %v", borrow, got, want)
+		}
 	}
 }
 
@@ -96,7 +111,7 @@ func TestCheckNamesTheFamilyOfALineFinding(t *testing.T) {
 // another (its own slice), and that appending to a family's samples cannot
 // write into the exposition's.
 func TestFamilySamples(t *testing.T) {
-	e := parse([]byte("d 1\nd 2\na 1\na 2\nb 1\na 3\nb 2\nc 1\n"), FormatText)
+	e := parse([]byte("d 1\nd 2\na 1\na 2\nb 1\na 3\nb 2\nc 1\n"), FormatText, false)
 	if e.ParseError != nil {
 		t.Fatalf("parse: %v", e.ParseError)
 	}
@@ -140,7 +155,7 @@ func TestFamilySamples(t *testing.T) {
 // labels, value and timestamp, and that a sample without any has none.
 func TestSampleExemplars(t *testing.T) {
 	body := "# TYPE a counter\na_total{x=\"1\"} 1 # {trace_id=\"abc\"} 0.5 123.456\na_total{x=\"2\"} 2\n# EOF\n"
-	e := parse([]byte(body), FormatOpenMetrics)
+	e := parse([]byte(body), FormatOpenMetrics, false)
 	if e.ParseError != nil {
 		t.Fatalf("parse: %v", e.ParseError)
 	}
@@ -156,5 +171,25 @@ func TestSampleExemplars(t *testing.T) {
 	}
 	if ex := e.Samples[1].Exemplars(); ex != nil {
 		t.Errorf("second sample: exemplars %v, want none", ex)
+	}
+}
+
+// TestReportOwnsItsBody reuses the caller's buffer after Check, as a scraper
+// reading into one buffer does: the report of the first check, and a second
+// check that takes it as Previous, must not see the new bytes.
+func TestReportOwnsItsBody(t *testing.T) {
+	buf := []byte("# TYPE a_total counter\na_total{x=\"one\"} 1\n")
+	first := Check(Input{Body: buf, ContentType: ContentTypeText}, Options{})
+	copy(buf, "# TYPE b_total counter\nb_total{y=\"two\"} 2\n")
+	s := first.Exposition.Samples[0]
+	if s.Name != "a_total" || s.Series != `a_total{x="one"}` || s.Labels[0] != (Label{"x", "one"}) {
+		t.Fatalf("the first report changed with the caller's buffer: sample %q named %q with labels %v", s.Series, s.Name, s.Labels)
+	}
+	if string(first.Exposition.Body) == string(buf) {
+		t.Fatalf("the report's body is the caller's buffer")
+	}
+	second := Check(Input{Body: buf, ContentType: ContentTypeText, Previous: first.Exposition}, Options{})
+	if got := second.Rule("scrape.counter-vanished"); len(got) == 0 {
+		t.Errorf("a_total vanished between the scrapes, but no scrape.counter-vanished finding:\n%s", second)
 	}
 }

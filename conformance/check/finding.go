@@ -23,11 +23,16 @@ type Finding struct {
 	Line int `json:"line,omitempty"`
 	// Column is the 1-based byte column within Line, 0 when not known.
 	Column int `json:"column,omitempty"`
+	// MessageIndex is, in protobuf, which has no lines, the 1-based index
+	// of the length-delimited MetricFamily message the finding is about;
+	// 0 in the text formats and for the exposition as a whole.
+	MessageIndex int `json:"message_index,omitempty"`
 	// Message says what is wrong, in a sentence a user can act on.
 	Message string `json:"message"`
 }
 
-// String formats the finding as "line 12:5: error spec.duplicate-series: message".
+// String formats the finding as "line 12:5: error spec.duplicate-series:
+// message" ("message 3: ..." in protobuf).
 func (f Finding) String() string {
 	var b strings.Builder
 	switch {
@@ -35,17 +40,20 @@ func (f Finding) String() string {
 		fmt.Fprintf(&b, "line %d:%d: ", f.Line, f.Column)
 	case f.Line > 0:
 		fmt.Fprintf(&b, "line %d: ", f.Line)
+	case f.MessageIndex > 0:
+		fmt.Fprintf(&b, "message %d: ", f.MessageIndex)
 	}
 	fmt.Fprintf(&b, "%s %s: %s", f.Severity, f.Rule, f.Message)
 	return b.String()
 }
 
-// compareFindings orders findings by line, column, rule, then the rest, so
-// that a report reads top to bottom and is the same on every run.
+// compareFindings orders findings by line, column, message, rule, then the
+// rest, so that a report reads top to bottom and is the same on every run.
 func compareFindings(a, b Finding) int {
 	return cmp.Or(
 		cmp.Compare(a.Line, b.Line),
 		cmp.Compare(a.Column, b.Column),
+		cmp.Compare(a.MessageIndex, b.MessageIndex),
 		strings.Compare(a.Rule, b.Rule),
 		strings.Compare(a.Family, b.Family),
 		strings.Compare(a.Series, b.Series),
@@ -55,7 +63,7 @@ func compareFindings(a, b Finding) int {
 
 // A Report is the result of one Check.
 type Report struct {
-	// Findings, sorted by line, then column, then rule.
+	// Findings, sorted by line, then column, then message, then rule.
 	Findings []Finding `json:"findings"`
 	// Exposition is the parsed input; later checks of the same target take it
 	// as Input.Previous for the scrape.* rules. Nil when there was no body.

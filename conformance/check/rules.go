@@ -29,7 +29,7 @@ func Groups() []string {
 
 // ruleSets is the registry: each group's file declares its own rules.
 func ruleSets() [][]Rule {
-	return [][]Rule{httpRules, formatRules, specRules, lintRules, schemaRules, orderRules, invariantRules, scrapeRules}
+	return [][]Rule{httpRules, formatRules, specRules, nameRules, nativeRules, lintRules, schemaRules, orderRules, invariantRules, scrapeRules}
 }
 
 // Rules returns every rule the engine has, sorted by ID.

@@ -41,8 +41,8 @@ func BenchmarkCheckStages(b *testing.B) {
 						b.Fatalf("%d findings on valid input:\n%s", len(r.Findings), r)
 					}
 				})
-				stage(b, "parse", func() { parse(body, format) })
-				exp := parse(body, format)
+				stage(b, "parse", func() { parse(body, format, false) })
+				exp := parse(body, format, false)
 				run := func(name string, rules ...func(*pass)) {
 					stage(b, name, func() {
 						p := &pass{in: &Input{Body: body}, opts: &opts, exp: exp}

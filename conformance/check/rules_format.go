@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,8 +16,43 @@ var formatRules = []Rule{
 // findings: the claim "Prometheus would reject this" is textparse's own.
 func checkFormat(p *pass) {
 	if pe := p.exp.ParseError; pe != nil {
-		p.reportAt(Finding{Rule: "format.rejected", Line: pe.Line, Column: pe.Column,
-			Message: "textparse (" + p.exp.Format.String() + "): " + pe.Err.Error()})
+		p.reportAt(Finding{Rule: "format.rejected", Line: pe.Line, Column: pe.Column, MessageIndex: pe.Message,
+			Message: "textparse (" + p.exp.Format.String() + "): " + pe.Err.Error() + unquotedNameHint(p.exp, pe)})
+	}
+}
+
+// unquotedNameHint explains an error at a character a legacy name cannot
+// hold ("my.metric 1", "a{my.label=...}"): such a name is written quoted in
+// text 1.0.0 and OpenMetrics ({"my.metric"} 1), or escaped. textparse
+// stops at the character (OpenMetrics, label names) or reads the rest of
+// the name as the value (a text format metric name).
+func unquotedNameHint(e *Exposition, pe *ParseError) string {
+	if pe.Line == 0 {
+		return ""
+	}
+	line := e.Line(pe.Line)
+	at := -1
+	if c := pe.Column - 1; c >= 1 && c < len(line) && isNameChar(line[c-1]) {
+		at = c
+	} else {
+		// The name that starts the line, and what ends it.
+		i := len(line) - len(bytes.TrimLeft(line, " \t"))
+		for i < len(line) && isNameChar(line[i]) {
+			i++
+		}
+		if i > 0 && i < len(line) && isNameChar(line[i-1]) {
+			at = i
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	switch c := line[at]; {
+	case c < 0x21, c == '{', c == '}', c == '=', c == ',', c == '"', c == '#', isNameChar(c):
+		return ""
+	default:
+		r, _ := utf8.DecodeRune(line[at:])
+		return fmt.Sprintf(" (a name with %q in it is quoted, {\"my.metric\",\"my.label\"=\"v\"}, under escaping=allow-utf-8, or escaped)", r)
 	}
 }
 

@@ -3,6 +3,7 @@ package check
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -56,7 +57,7 @@ func TestParseErrorLocation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := parse([]byte(tt.body), tt.format)
+			e := parse([]byte(tt.body), tt.format, false)
 			if e.ParseError == nil {
 				t.Fatal("ParseError = nil, want an error")
 			}
@@ -108,7 +109,7 @@ func TestParseErrorLocationInvariants(t *testing.T) {
 			}
 		}
 		for _, format := range []Format{FormatText, FormatOpenMetrics} {
-			e := parse(b, format)
+			e := parse(b, format, false)
 			pe := e.ParseError
 			if pe == nil {
 				continue
@@ -128,5 +129,29 @@ func TestParseErrorLocationInvariants(t *testing.T) {
 	}
 	if located == 0 {
 		t.Fatal("no mangled exposition was rejected: the test checks nothing")
+	}
+}
+
+// TestUnquotedNameHint checks that a name a legacy parser cannot read
+// (it needs quoting) draws format.rejected with a hint saying so, and that
+// other rejections do not.
+func TestUnquotedNameHint(t *testing.T) {
+	tests := []struct {
+		body, ct string
+		hint     bool
+	}{
+		{"my.metric 1\n", ContentTypeText, true},
+		{"my.metric 1\n# EOF\n", ContentTypeOpenMetrics, true},
+		{"a{my.label=\"x\"} 1\n", ContentTypeText, true},
+		{"caf\u00e9 1\n", ContentTypeText, true},
+		{"a 1 x\n", ContentTypeText, false},
+		{"a{b=c} 1\n", ContentTypeText, false},
+		{"a 1\n", ContentTypeOpenMetrics, false},
+	}
+	for _, tt := range tests {
+		got := Check(Input{Body: []byte(tt.body), ContentType: tt.ct}, Options{}).Rule("format.rejected")
+		if len(got) != 1 || strings.Contains(got[0].Message, "is quoted") != tt.hint {
+			t.Errorf("%q (%s): format.rejected %v, want one with the quoting hint: %v", tt.body, tt.ct, got, tt.hint)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -11,24 +12,30 @@ import (
 // nil for files and stdin, and then none of them runs). They judge the
 // facts the scraper recorded; fetching is package scrape's job.
 //
-// Negotiation is judged in two steps. Serving a format the request's Accept
-// header does not allow at all (q=0, or matched by no range) is an error,
-// http.negotiation: the scraper said it cannot take it. Serving an allowed
-// format while Accept named another the engine knows with a higher q (say
-// text when OpenMetrics was preferred) is legal HTTP, and many exporters
-// only speak text, so it is a warning, http.negotiation-preference; the
-// reference emitter, which DESIGN.md requires to serve OpenMetrics when
-// asked, must pass it under --strict. Matching follows RFC 9110 §12.5.1 on
-// the media type and its version parameter; other parameters (charset,
-// Prometheus 3's escaping) are not part of the match, and a response
-// without a version is taken as the version textparse assumes.
+// Negotiation follows content_negotiation.md: the target serves the
+// protocol with the highest q among those it supports, q=0 meaning "not
+// acceptable", and falls back to PrometheusText0.0.4 when it supports none
+// of those asked for. Matching follows RFC 9110 §12.5.1 on the media type
+// and its version (for protobuf, its proto and encoding); other parameters
+// (charset, escaping) are not part of the match, and a response without a
+// version is taken as the version textparse assumes. So it is judged in
+// two steps. Serving a protocol the Accept header does not allow (q=0, or
+// matched by no range) is an error, http.negotiation, except for the text
+// 0.0.4 fallback, which every target may serve unless text was refused
+// outright. Serving an allowed protocol while Accept preferred another is
+// legal, and a target that only speaks text must do just that, so it is a
+// warning, http.negotiation-preference, and only when the target showed
+// it can serve the preferred protocol: HTTPFacts.ServedProtocols lists what
+// it served in other scrapes of the same run.
 var httpRules = []Rule{
 	{ID: "http.status", Severity: Error, Description: "the response status is 200 OK (Prometheus fails a scrape with any other)"},
 	{ID: "http.content-type-missing", Severity: Error, Description: "the response has a Content-Type (Prometheus 3 fails a scrape without one)"},
-	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses and this engine checks: text/plain or application/openmetrics-text 1.0"},
+	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses: text/plain, application/openmetrics-text (version 2.0.0 only when the request asked for it: Prometheus parses OpenMetrics 2.0 only behind a feature flag), or application/vnd.google.protobuf with encoding=delimited; an escaping parameter names a scheme of escaping_schemes.md"},
+	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for the 1.0.0 text formats the escaping scheme used when the request named one (content_negotiation.md: MUST); Prometheus parses the response without them"},
 	{ID: "http.charset", Severity: Error, Description: "a charset parameter on the Content-Type, when given, is utf-8"},
-	{ID: "http.negotiation", Severity: Error, Description: "the served format is one the request's Accept header allows"},
-	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served format is the one Accept prefers among text 0.0.4 and OpenMetrics 1.0"},
+	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or the text 0.0.4 fallback (content_negotiation.md)"},
+	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run); a text-only target is never warned"},
+	{ID: "http.escaping", Severity: Error, Description: "quoted (UTF-8) names, and in protobuf names outside [a-zA-Z_:][a-zA-Z0-9_:]*, only when the Accept range of the served protocol said escaping=allow-utf-8 (a scraper that did not, Prometheus 2 among them, fails the scrape); OpenMetrics 2.0 names are UTF-8 by definition"},
 	{ID: "http.content-encoding", Severity: Error, Description: "Content-Encoding matches the body and is one Accept-Encoding allows"},
 	{ID: "http.too-large", Severity: Error, Description: "the body fits the scraper's size limit (Prometheus fails scrapes over body_size_limit)"},
 }
@@ -74,8 +81,18 @@ func statusText(code int) string {
 // versionDefault is the version textparse assumes for a media type given
 // without one.
 var versionDefault = map[string]string{
-	"text/plain":                   "0.0.4",
-	"application/openmetrics-text": "1.0.0",
+	mediaText:        "0.0.4",
+	mediaOpenMetrics: "1.0.0",
+}
+
+// served is what the engine knows of the protocol a response was served
+// with: its parsed Content-Type, the version it stands for, and the Accept
+// ranges it is judged against.
+type served struct {
+	ct      string
+	parsed  ParsedContentType
+	version string
+	ranges  []mediaRange
 }
 
 func checkContentType(p *pass, h *HTTPFacts) {
@@ -84,66 +101,145 @@ func checkContentType(p *pass, h *HTTPFacts) {
 		p.report("http.content-type-missing", 0, "", "", "the response has no Content-Type: Prometheus 3 fails such scrapes (unless fallback_scrape_protocol is set); send %q", ContentTypeText)
 		return
 	}
-	mediaType, params, err := mime.ParseMediaType(ct)
-	if err != nil {
+	parsed, err := ParseContentType(ct)
+	if err != nil && parsed.MediaType == "" {
 		p.report("http.content-type", 0, "", "", "Content-Type %q does not parse (%v): Prometheus fails the scrape; send %q", ct, err, ContentTypeText)
 		return
 	}
-	switch mediaType {
-	case "text/plain":
-	case "application/openmetrics-text":
-		if params["version"] == "2.0.0" {
-			p.report("http.content-type", 0, "", "", "Content-Type %q is OpenMetrics 2.0, which Prometheus parses only behind a feature flag; serve %q", ct, ContentTypeOpenMetrics)
+	sv := &served{ct: ct, parsed: parsed, version: parsed.Version, ranges: parseAccept(h.Accept)}
+	if sv.version == "" {
+		sv.version = versionDefault[parsed.MediaType]
+	}
+	if err != nil {
+		p.report("http.content-type", 0, "", "", "%v: the escaping parameter names the scheme the names were written in, one of allow-utf-8, underscores, dots and values", err)
+	}
+	switch parsed.Format {
+	case FormatText, FormatOpenMetrics:
+	case FormatOpenMetrics2:
+		if h.Accept == "" || !sv.named(mediaOpenMetrics, "2.0.0") {
+			p.report("http.content-type", 0, "", "", "Content-Type %q is OpenMetrics 2.0 (a release candidate), which Prometheus parses only behind a feature flag and only when its Accept header names version=2.0.0, which this request's did not: the scrape fails; serve %q", ct, ContentTypeOpenMetrics)
 		}
-	case "application/vnd.google.protobuf":
-		p.report("http.content-type", 0, "", "", "Content-Type %q is Prometheus's protobuf format: Prometheus parses it, but this engine checks only the text formats; scrape with an Accept header that asks for text", ct)
+	case FormatProtobuf:
+		if parsed.Protocol == "" {
+			p.report("http.content-type", 0, "", "", "Content-Type %q is protobuf but not length-delimited io.prometheus.client.MetricFamily messages, the only protobuf Prometheus reads: send %q", ct, ContentTypeProtobuf)
+			return
+		}
 	default:
-		p.report("http.content-type", 0, "", "", "Content-Type %q names no format Prometheus parses (it takes text/plain and application/openmetrics-text): the scrape fails; send %q", ct, ContentTypeText)
+		p.report("http.content-type", 0, "", "", "Content-Type %q names no format Prometheus parses (it takes text/plain, application/openmetrics-text and application/vnd.google.protobuf): the scrape fails; send %q", ct, ContentTypeText)
 		return
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		p.report("http.charset", 0, "", "", "Content-Type %q declares charset %q: both exposition formats are UTF-8; declare charset=utf-8 or none", ct, cs)
+	if cs, ok := parsed.Params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		p.report("http.charset", 0, "", "", "Content-Type %q declares charset %q: every exposition format is UTF-8; declare charset=utf-8 or none", ct, cs)
 	}
-	checkNegotiation(p, h, ct, mediaType, params["version"])
+	checkContentTypeParams(p, h, sv)
+	checkNegotiation(p, h, sv)
+	p.served = sv
 }
 
-// checkNegotiation judges the served media type against the Accept header
+// checkContentTypeParams judges the parameters content_negotiation.md
+// requires on the response: a version, and the escaping scheme of the
+// 1.0.0 text formats when the request named one.
+func checkContentTypeParams(p *pass, h *HTTPFacts, sv *served) {
+	parsed := sv.parsed
+	if parsed.Format != FormatProtobuf && parsed.Version == "" {
+		p.report("http.content-type-params", 0, "", "", "Content-Type %q has no version: content_negotiation.md requires one, and Prometheus takes it for version %s; say version=%s", sv.ct, sv.version, sv.version)
+	}
+	if parsed.Protocol.escaped() && parsed.Escaping == "" {
+		if r, ok := sv.match(); ok && r.escaping != "" {
+			p.report("http.content-type-params", 0, "", "", "Content-Type %q does not say which escaping scheme the names were written in, though the request asked for escaping=%s (Accept %q): content_negotiation.md requires the escaping parameter on 1.0.0 text formats; add escaping=%s (or the scheme used)", sv.ct, r.escaping, h.Accept, r.escaping)
+		}
+	}
+}
+
+// checkNegotiation judges the served protocol against the Accept header
 // the scraper sent.
-func checkNegotiation(p *pass, h *HTTPFacts, ct, mediaType, version string) {
+func checkNegotiation(p *pass, h *HTTPFacts, sv *served) {
 	if h.Accept == "" {
 		return
 	}
-	if version == "" {
-		version = versionDefault[mediaType]
-	}
-	ranges := parseAccept(h.Accept)
-	served, _ := acceptQ(ranges, mediaType, version, false)
-	if served <= 0 {
-		p.report("http.negotiation", 0, "", "", "served %q, which the request's Accept header %q does not allow: serve a format it lists (the reference emitter serves %q unless OpenMetrics is asked for)",
-			ct, h.Accept, ContentTypeText)
+	q, _ := sv.q(sv.parsed.MediaType, sv.version, false)
+	if q <= 0 && !sv.fallback() {
+		p.report("http.negotiation", 0, "", "", "served %q, which the request's Accept header %q does not allow: serve a protocol it lists with q>0, or text 0.0.4 (%q), the fallback every scraper takes",
+			sv.ct, h.Accept, ContentTypeText)
 		return
 	}
-	bestType, bestVersion, best := "", "", served
-	for _, c := range []struct{ mediaType, version string }{
-		{"application/openmetrics-text", "1.0.0"},
-		{"application/openmetrics-text", "0.0.1"},
-		{"text/plain", "0.0.4"},
-	} {
-		if q, named := acceptQ(ranges, c.mediaType, c.version, true); named && q > best {
-			bestType, bestVersion, best = c.mediaType, c.version, q
+	var better Protocol
+	best := q
+	for _, c := range h.ServedProtocols {
+		m, ok := protocolMedia[c]
+		if !ok || c == sv.parsed.Protocol {
+			continue
+		}
+		if cq, named := sv.q(m.mediaType, m.version, true); named && cq > best {
+			better, best = c, cq
 		}
 	}
-	if bestType != "" {
-		p.report("http.negotiation-preference", 0, "", "", "served %q (q=%s), but the request's Accept header %q prefers %s; version=%s (q=%s): serve the preferred format when you can",
-			ct, formatValue(served), h.Accept, bestType, bestVersion, formatValue(best))
+	if better != "" {
+		p.report("http.negotiation-preference", 0, "", "", "served %q (q=%s), but the request's Accept header %q prefers %s (q=%s), which this target served in another scrape: content_negotiation.md has a target serve the protocol with the highest q among those it supports",
+			sv.ct, formatValue(q), h.Accept, better, formatValue(best))
 	}
+}
+
+// fallback reports whether the response is text 0.0.4, which
+// content_negotiation.md has a target serve when it supports nothing the
+// Accept header asks for, and the request did not refuse text outright
+// (text/plain;q=0).
+func (sv *served) fallback() bool {
+	if sv.parsed.MediaType != mediaText || sv.version != "0.0.4" {
+		return false
+	}
+	for _, r := range sv.ranges {
+		if r.mediaType == mediaText && (r.version == "" || r.version == "0.0.4") && r.q <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEscaping judges UTF-8 names against the Accept range that allowed
+// the served protocol: only escaping=allow-utf-8 says the scraper takes
+// them. It runs after the spec rules, which find the names.
+func checkEscaping(p *pass) {
+	h, sv := p.in.HTTP, p.served
+	if h == nil || sv == nil || h.Accept == "" || sv.parsed.Format == FormatOpenMetrics2 {
+		return
+	}
+	name := p.utf8Name
+	if name.name == "" {
+		return
+	}
+	r, ok := sv.match()
+	if ok && r.escaping == string(EscapingAllowUTF8) {
+		return
+	}
+	asked := "named no escaping scheme for it"
+	switch {
+	case !ok:
+		asked = "did not list it"
+	case r.escaping != "":
+		asked = "asked for escaping=" + r.escaping
+	}
+	p.reportAt(Finding{Rule: "http.escaping", Line: name.line, Family: name.family,
+		Message: fmt.Sprintf("the exposition has the UTF-8 name %q, but the Accept range the served protocol matched (%q) %s, so the scraper may not take UTF-8 names (Prometheus 2 fails the scrape): serve UTF-8 names only when the request says escaping=allow-utf-8, and escape them otherwise (%s)",
+			name.name, h.Accept, asked, escapedExample(name.name))})
+}
+
+// utf8Name is the first UTF-8 name of an exposition, for http.escaping: a
+// quoted name in the text formats, a name outside the legacy set in
+// protobuf.
+type utf8Name struct {
+	name, family string
+	line         int
 }
 
 // mediaRange is one element of an Accept header.
 type mediaRange struct {
 	mediaType string // "type/subtype", lower case, possibly with wildcards
 	version   string // the version parameter, "" when none
-	q         float64
+	// proto and encoding are the protobuf parameters, "" when none.
+	proto, encoding string
+	escaping        string // the escaping parameter, "" when none
+	q               float64
 }
 
 // parseAccept splits an Accept (or Accept-Encoding) header into ranges,
@@ -162,7 +258,7 @@ func parseAccept(header string) []mediaRange {
 			// accepts; anything else malformed is skipped.
 			continue
 		}
-		r := mediaRange{mediaType: name, version: params["version"], q: 1}
+		r := mediaRange{mediaType: name, version: params["version"], proto: params["proto"], encoding: params["encoding"], escaping: params["escaping"], q: 1}
 		if qs, ok := params["q"]; ok {
 			if q, err := strconv.ParseFloat(qs, 64); err == nil && q >= 0 && q <= 1 {
 				r.q = q
@@ -173,27 +269,45 @@ func parseAccept(header string) []mediaRange {
 	return out
 }
 
-// acceptQ returns the q the ranges give mediaType at version: that of the
-// most specific matching range (RFC 9110 §12.5.1), the highest on a tie.
-// With namedOnly, wildcard ranges are ignored, and named reports whether a
-// range named the type at all.
-func acceptQ(ranges []mediaRange, mediaType, version string, namedOnly bool) (q float64, named bool) {
+// specificity says how specifically range r names the media type at
+// version (RFC 9110 §12.5.1): 3 with the version (for protobuf, the
+// message and encoding), 2 without, 1 for type/*, 0 for */*, -1 when it
+// does not match. With namedOnly, wildcards do not match.
+func (r *mediaRange) specificity(mediaType, version string, namedOnly bool) int {
 	typ, _, _ := strings.Cut(mediaType, "/")
-	bestSpec := -1
-	for _, r := range ranges {
-		spec := -1
-		switch {
-		case r.mediaType == mediaType && r.version != "":
-			if r.version == version {
-				spec = 3
-			}
-		case r.mediaType == mediaType:
-			spec = 2
-		case r.mediaType == typ+"/*" && !namedOnly:
-			spec = 1
-		case r.mediaType == "*/*" && !namedOnly:
-			spec = 0
+	switch {
+	case r.mediaType == mediaType && mediaType == mediaProtobuf:
+		if (r.proto != "" && r.proto != protoMessageName) || (r.encoding != "" && r.encoding != "delimited") {
+			return -1
 		}
+		if r.proto != "" || r.encoding != "" {
+			return 3
+		}
+		return 2
+	case r.mediaType == mediaType && r.version != "":
+		if r.version == version {
+			return 3
+		}
+		return -1
+	case r.mediaType == mediaType:
+		return 2
+	case r.mediaType == typ+"/*" && !namedOnly:
+		return 1
+	case r.mediaType == "*/*" && !namedOnly:
+		return 0
+	}
+	return -1
+}
+
+// q returns the q the Accept ranges give mediaType at version: that of the
+// most specific matching range, the highest on a tie. With namedOnly,
+// wildcard ranges are ignored, and named reports whether a range named the
+// type at all.
+func (sv *served) q(mediaType, version string, namedOnly bool) (q float64, named bool) {
+	bestSpec := -1
+	for i := range sv.ranges {
+		r := &sv.ranges[i]
+		spec := r.specificity(mediaType, version, namedOnly)
 		switch {
 		case spec < 0:
 		case spec > bestSpec:
@@ -203,6 +317,33 @@ func acceptQ(ranges []mediaRange, mediaType, version string, namedOnly bool) (q 
 		}
 	}
 	return q, bestSpec >= 0
+}
+
+// named reports whether an Accept range names mediaType at version
+// explicitly with q>0.
+func (sv *served) named(mediaType, version string) bool {
+	for i := range sv.ranges {
+		if r := &sv.ranges[i]; r.q > 0 && r.specificity(mediaType, version, true) == 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// match returns the most specific Accept range that allows the served
+// protocol (the first on a tie), false when none does.
+func (sv *served) match() (mediaRange, bool) {
+	best, bestSpec := -1, -1
+	for i := range sv.ranges {
+		r := &sv.ranges[i]
+		if spec := r.specificity(sv.parsed.MediaType, sv.version, false); spec > bestSpec && r.q > 0 {
+			best, bestSpec = i, spec
+		}
+	}
+	if best < 0 {
+		return mediaRange{}, false
+	}
+	return sv.ranges[best], true
 }
 
 func checkContentEncoding(p *pass, h *HTTPFacts) {

@@ -74,9 +74,15 @@ func TestAcceptQ(t *testing.T) {
 		{"text/plain;q=0, */*", "text/plain", "0.0.4", false, 0, true},
 		{"text/plain;q=bogus", "text/plain", "0.0.4", false, 1, true},
 		{"garbage;;, text/plain;q=0.5", "text/plain", "0.0.4", false, 0.5, true},
+		// Protobuf matches on its message and encoding, not a version.
+		{AcceptPrometheus3Proto, mediaProtobuf, "", false, 0.7, true},
+		{"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text, */*;q=0.1", mediaProtobuf, "", false, 0.1, true},
+		{"application/vnd.google.protobuf;q=0.5", mediaProtobuf, "", true, 0.5, true},
+		{AcceptPrometheus3, mediaProtobuf, "", false, 0.3, true},
+		{AcceptPrometheus3, mediaProtobuf, "", true, 0, false},
 	}
 	for _, tt := range tests {
-		q, named := acceptQ(parseAccept(tt.accept), tt.mediaType, tt.version, tt.namedOnly)
+		q, named := (&served{ranges: parseAccept(tt.accept)}).q(tt.mediaType, tt.version, tt.namedOnly)
 		if q != tt.q || named != tt.named {
 			t.Errorf("acceptQ(%q, %s;version=%s, namedOnly=%v) = %v, %v; want %v, %v", tt.accept, tt.mediaType, tt.version, tt.namedOnly, q, named, tt.q, tt.named)
 		}

@@ -192,7 +192,7 @@ func TestSchemaOptionalFamilyMayBeAbsent(t *testing.T) {
 // repeated-metadata findings.
 func TestMetadataLinesRepeats(t *testing.T) {
 	body := "#  HELP a x\n# TYPE a counter\n# TYPEa gauge\n#\tTYPE\ta\tcounter\n# HELP b y\n# HELP a\na 1\n"
-	e := parse([]byte(body), FormatText)
+	e := parse([]byte(body), FormatText, false)
 	if e.ParseError != nil {
 		t.Fatalf("parse: %v", e.ParseError)
 	}

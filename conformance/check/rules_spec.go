@@ -12,14 +12,18 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 )
 
-// The spec.* rules judge what the text format 0.0.4 and OpenMetrics 1.0
-// forbid but textparse lets through. Each applies to the format it names;
-// "both" rules follow each format's own wording. They are errors, except
+// The spec.* rules judge what the exposition formats forbid but textparse
+// lets through: the text format (0.0.4 and 1.0.0), OpenMetrics 1.0 (0.0.1
+// and 1.0.0), OpenMetrics 2.0 (a release candidate: its rules are
+// experimental) and protobuf. They judge the model the front ends build,
+// and, in the text formats, the bytes as the strict lexer reads them. A
+// rule that applies to some formats only names them in its description;
+// "OpenMetrics" means both versions. They are errors, except
 // spec.escape-undefined and spec.canonical-number, which judge what
 // OpenMetrics says exposers SHOULD (NOT) do.
 var specRules = []Rule{
 	{ID: "spec.syntax", Severity: Error, Description: "every line follows the format's grammar where textparse reads on regardless (OpenMetrics: no trailing comma, no CR line ending; text: commas between labels, no NUL where a line starts)"},
-	{ID: "spec.quoted-name", Severity: Error, Description: "metric and label names are unquoted [a-zA-Z_:][a-zA-Z0-9_:]*: neither format 0.0.4 nor OpenMetrics 1.0 has quoted UTF-8 names"},
+	{ID: "spec.quoted-name", Severity: Error, Description: "text formats: a metric or label name is quoted (UTF-8 syntax {\"my.metric\",\"my.label\"=\"v\"}) only where the Content-Type allows it: text 1.0.0, OpenMetrics 2.0 (experimental), or any text format with escaping=allow-utf-8; never under escaping=underscores, dots or values, nor in text 0.0.4 or OpenMetrics 0.0.1/1.0.0 without escaping=allow-utf-8 (Prometheus 2 fails such a scrape)"},
 	{ID: "spec.escape", Severity: Error, Description: `label values and HELP texts use only the format's escapes (text 0.0.4: \\ \" \n in label values, \\ \n in HELP), no raw line feed in a label value, no lone backslash`},
 	{ID: "spec.escape-go-quote", Severity: Error, Description: "text format: no label value or HELP text carries Go's %q escapes (\\t, \\x00, \\u00e9, ...): Prometheus stores the backslash literally, expfmt rejects the scrape"},
 	{ID: "spec.escape-undefined", Severity: Warning, Description: "OpenMetrics: no backslash before anything but n, \" and \\ (the spec says SHOULD NOT; it reads as a literal backslash)"},
@@ -27,7 +31,7 @@ var specRules = []Rule{
 	{ID: "spec.reserved-name", Severity: Error, Description: "OpenMetrics: no metric or label name starts with an underscore (reserved by the spec)"},
 	{ID: "spec.duplicate-label", Severity: Error, Description: "no label name appears twice in one label set"},
 	{ID: "spec.duplicate-series", Severity: Error, Description: "every series (name and labels, empty labels dropped) appears once; OpenMetrics allows a repeat only with increasing timestamps"},
-	{ID: "spec.interleaved-family", Severity: Error, Description: "each family is one uninterrupted group: its metadata, then its samples, never resumed after another family"},
+	{ID: "spec.interleaved-family", Severity: Error, Description: "each family is one uninterrupted group: its metadata, then its samples, never resumed after another family (protobuf: one MetricFamily message, no two messages of one name)"},
 	{ID: "spec.interleaved-metric", Severity: Error, Description: "OpenMetrics: the samples of one metric (label set) of a family are contiguous, never resumed after another metric"},
 	{ID: "spec.metadata-repeated", Severity: Error, Description: "a family has at most one HELP, one TYPE and (OpenMetrics) one UNIT line"},
 	{ID: "spec.metadata-after-samples", Severity: Error, Description: "a family's HELP, TYPE and UNIT lines come before its first sample"},
@@ -44,27 +48,35 @@ var specRules = []Rule{
 	{ID: "spec.stateset", Severity: Error, Description: "OpenMetrics: every stateset sample has a label named after its family and the value 0 or 1"},
 	{ID: "spec.info", Severity: Error, Description: "OpenMetrics: every info sample has the value 1"},
 	{ID: "spec.unit", Severity: Error, Description: "OpenMetrics: info and stateset families have no unit"},
-	{ID: "spec.exemplar", Severity: Error, Description: "OpenMetrics: exemplars only on counter _total and histogram _bucket samples, with at most 128 characters of labels and a value within the bucket"},
+	{ID: "spec.exemplar", Severity: Error, Description: "OpenMetrics: exemplars only on counter _total and histogram _bucket samples (2.0, experimental: counter and histogram samples), with a value within the bucket; OpenMetrics 1.0: at most 128 characters of labels"},
 	{ID: "spec.timestamp", Severity: Error, Description: "OpenMetrics: the timestamps of a series and of a metric's points never go back, and a series has them on all its samples or none"},
 	{ID: "spec.trailing-newline", Severity: Error, Description: "text format: the last line ends with a line feed"},
 }
 
 func checkSpec(p *pass) {
-	if p.exp == nil || len(p.exp.Body) == 0 {
-		return
+	switch {
+	case p.exp == nil:
+	case p.exp.Format == FormatProtobuf:
+		newSpecPass(p).runMessages()
+	case len(p.exp.Body) > 0:
+		newSpecPass(p).run()
 	}
-	newSpecPass(p).run()
 }
 
 // specPass is the state of the spec rules over one exposition: families
 // as the format delimits them, and the series and metrics seen so far.
 type specPass struct {
-	p    *pass
-	e    *Exposition
-	b    []byte
-	om   bool
-	fams map[string]*specFamily
-	cur  *specFamily
+	p *pass
+	e *Exposition
+	b []byte
+	// format is the format judged. om says OpenMetrics, 1.0 or 2.0: the
+	// rules of metrics, timestamps, statesets and info; om1 OpenMetrics
+	// 1.0 alone: _created samples, canonical numbers, integer counts,
+	// clashing family names.
+	format  Format
+	om, om1 bool
+	fams    map[string]*specFamily
+	cur     *specFamily
 	// owners maps every sample name a closed OpenMetrics family can
 	// produce to that family, for spec.name-clash.
 	owners map[string]*specFamily
@@ -88,6 +100,7 @@ type specFamily struct {
 	// unitLine its metadata lines (0: none).
 	line, helpLine, typeLine, unitLine int
 	unit                               string
+	message                            int // protobuf: the message it came in
 	samples                            int
 	lastLine                           int      // the last line seen of the family
 	curMetric                          int32    // the metric being written, -1 none
@@ -155,6 +168,7 @@ const (
 	kindGSum                       // _gsum
 	kindQuantile                   // the bare name of a summary
 	kindInfo                       // _info
+	kindNative                     // a native histogram (protobuf, OpenMetrics 2.0)
 )
 
 func newSpecPass(p *pass) *specPass {
@@ -162,7 +176,9 @@ func newSpecPass(p *pass) *specPass {
 		p:         p,
 		e:         p.exp,
 		b:         p.exp.Body,
-		om:        p.exp.Format == FormatOpenMetrics,
+		format:    p.exp.Format,
+		om:        p.exp.Format == FormatOpenMetrics || p.exp.Format == FormatOpenMetrics2,
+		om1:       p.exp.Format == FormatOpenMetrics,
 		fams:      make(map[string]*specFamily),
 		owners:    make(map[string]*specFamily),
 		seed:      maphash.MakeSeed(),
@@ -179,7 +195,7 @@ func (sp *specPass) run() {
 	if pe := e.ParseError; pe != nil && pe.Line >= 1 && pe.Line <= e.Lines() {
 		stop = e.lineStarts()[pe.Line-1]
 	}
-	lex := newRawLexer(sp.b, sp.om, stop, sp.lexFinding)
+	lex := newRawLexer(sp.b, sp.format, sp.p.quoting, stop, sp.lexFinding)
 	var ent rawEntry
 	next := 0 // the next textparse sample to pair with a sample line
 	for lex.next(&ent) {
@@ -190,21 +206,70 @@ func (sp *specPass) run() {
 			for next < len(e.Samples) && e.Samples[next].Line < ent.line {
 				next++
 			}
-			if next < len(e.Samples) && e.Samples[next].Line == ent.line {
+			// One sample a line, but for the samples OpenMetrics 2.0
+			// explodes a composite value into.
+			for next < len(e.Samples) && e.Samples[next].Line == ent.line {
 				sp.sample(int32(next), &ent)
 				next++
 			}
 		}
 	}
+	sp.p.utf8Name = lex.firstQuoted
 	// A family cut short by textparse's rejection is not judged whole:
 	// the format.* error says what is wrong there.
 	if sp.cur != nil && e.ParseError == nil {
 		sp.close(sp.cur)
 	}
-	if !sp.om && len(sp.b) > 0 && sp.b[len(sp.b)-1] != '\n' {
+	if sp.format == FormatText && len(sp.b) > 0 && sp.b[len(sp.b)-1] != '\n' {
 		last := e.Lines()
 		sp.p.reportAt(Finding{Rule: "spec.trailing-newline", Line: last, Column: len(e.Line(last)) + 1,
 			Message: "the last line does not end with a line feed: the text format ends every line with \\n"})
+	}
+}
+
+// runMessages judges a protobuf exposition message by message: there are
+// no lines to lex, and each message is a family with its metadata.
+func (sp *specPass) runMessages() {
+	var ent rawEntry // no spans: findings carry no column
+	for i := range sp.e.messages {
+		m := &sp.e.messages[i]
+		sp.findUTF8Name(m)
+		f := sp.fams[m.family.Name]
+		if f == nil {
+			f = sp.newFamily(m.family.Name, 0)
+			f.typ, f.unit, f.message = m.typ, m.unit, m.index
+		} else {
+			sp.p.reportAt(Finding{Rule: "spec.interleaved-family", Family: f.name, MessageIndex: m.index,
+				Message: fmt.Sprintf("family %s comes again in message %d (it was message %d): a family is one MetricFamily message, and no two messages share a name", f.name, m.index, f.message)})
+		}
+		sp.switchTo(f)
+		for si := m.first; si < m.end; si++ {
+			sp.sample(int32(si), &ent)
+		}
+	}
+	if sp.cur != nil && sp.e.ParseError == nil {
+		sp.close(sp.cur)
+	}
+}
+
+// findUTF8Name notes the first name outside the legacy set of a protobuf
+// exposition, for http.escaping (in the text formats, the lexer notes the
+// first quoted name).
+func (sp *specPass) findUTF8Name(m *protoMessage) {
+	if sp.p.utf8Name.name != "" {
+		return
+	}
+	if name := m.family.Name; !model.IsValidLegacyMetricName(name) {
+		sp.p.utf8Name = utf8Name{name: name, family: name}
+		return
+	}
+	for _, s := range sp.e.Samples[m.first:m.end] {
+		for _, l := range s.Labels {
+			if !model.LabelName(l.Name).IsValidLegacy() {
+				sp.p.utf8Name = utf8Name{name: l.Name, family: m.family.Name}
+				return
+			}
+		}
 	}
 }
 
@@ -329,43 +394,101 @@ func (sp *specPass) fits(f *specFamily, name string) (sampleKind, bool) {
 	if !ok {
 		return kindNone, false
 	}
-	k := kindOf(sp.om, f.typ, rest)
+	k := kindOf(sp.format, f.typ, rest)
 	return k, k != kindNone
 }
 
-// kindOf returns what suffix makes of a sample of a family of type t.
-func kindOf(om bool, t model.MetricType, suffix string) sampleKind {
-	if !om {
-		switch t {
-		case model.MetricTypeCounter:
-			if suffix == "" {
-				return kindTotal
-			}
-		case model.MetricTypeHistogram:
-			switch suffix {
-			case "_bucket":
-				return kindBucket
-			case "_count":
-				return kindCount
-			case "_sum":
-				return kindSum
-			}
-		case model.MetricTypeSummary:
-			switch suffix {
-			case "":
-				return kindQuantile
-			case "_count":
-				return kindCount
-			case "_sum":
-				return kindSum
-			}
-		default:
-			if suffix == "" {
-				return kindValue
-			}
-		}
-		return kindNone
+// kindOf returns what suffix makes of a sample of a family of type t in
+// format f.
+func kindOf(f Format, t model.MetricType, suffix string) sampleKind {
+	switch f {
+	case FormatText:
+		return kindOfText(t, suffix)
+	case FormatOpenMetrics:
+		return kindOfOpenMetrics(t, suffix)
 	}
+	// Protobuf and OpenMetrics 2.0: the family name is the metric name, a
+	// native histogram goes by it, and classic histograms and summaries
+	// are exploded into suffixed series (OpenMetrics 2.0 names a gauge
+	// histogram's count and sum _gcount and _gsum, protobuf _count and
+	// _sum).
+	switch t {
+	case model.MetricTypeCounter:
+		if suffix == "" {
+			return kindTotal
+		}
+	case model.MetricTypeHistogram, model.MetricTypeGaugeHistogram:
+		gauge := t == model.MetricTypeGaugeHistogram && f == FormatOpenMetrics2
+		switch {
+		case suffix == "":
+			return kindNative
+		case suffix == "_bucket":
+			return kindBucket
+		case suffix == "_count" && !gauge:
+			return kindCount
+		case suffix == "_sum" && !gauge:
+			return kindSum
+		case suffix == "_gcount" && gauge:
+			return kindGCount
+		case suffix == "_gsum" && gauge:
+			return kindGSum
+		}
+	case model.MetricTypeSummary:
+		switch suffix {
+		case "":
+			return kindQuantile
+		case "_count":
+			return kindCount
+		case "_sum":
+			return kindSum
+		}
+	case model.MetricTypeInfo:
+		if suffix == "" {
+			return kindInfo
+		}
+	default:
+		if suffix == "" {
+			return kindValue
+		}
+	}
+	return kindNone
+}
+
+// kindOfText is kindOf for the text format.
+func kindOfText(t model.MetricType, suffix string) sampleKind {
+	switch t {
+	case model.MetricTypeCounter:
+		if suffix == "" {
+			return kindTotal
+		}
+	case model.MetricTypeHistogram:
+		switch suffix {
+		case "_bucket":
+			return kindBucket
+		case "_count":
+			return kindCount
+		case "_sum":
+			return kindSum
+		}
+	case model.MetricTypeSummary:
+		switch suffix {
+		case "":
+			return kindQuantile
+		case "_count":
+			return kindCount
+		case "_sum":
+			return kindSum
+		}
+	default:
+		if suffix == "" {
+			return kindValue
+		}
+	}
+	return kindNone
+}
+
+// kindOfOpenMetrics is kindOf for OpenMetrics 1.0.
+func kindOfOpenMetrics(t model.MetricType, suffix string) sampleKind {
 	switch t {
 	case model.MetricTypeCounter:
 		switch suffix {
@@ -456,7 +579,7 @@ func (sp *specPass) attribute(s *Sample) (*specFamily, sampleKind) {
 		return f, k
 	}
 	if f := sp.fams[s.Name]; f != nil {
-		sp.find("spec.type-suffix", f, s, 0, "family %s has type %s, whose samples are named %s: a sample named %s belongs to no family", f.name, f.typ, suffixList(sp.om, f), s.Name)
+		sp.find("spec.type-suffix", f, s, 0, "family %s has type %s, whose samples are named %s: a sample named %s belongs to no family", f.name, f.typ, suffixList(sp.format, f), s.Name)
 		sp.switchTo(f)
 		return f, kindNone
 	}
@@ -465,11 +588,7 @@ func (sp *specPass) attribute(s *Sample) (*specFamily, sampleKind) {
 	return f, kindValue
 }
 
-func suffixList(om bool, f *specFamily) string {
-	format := FormatText
-	if om {
-		format = FormatOpenMetrics
-	}
+func suffixList(format Format, f *specFamily) string {
 	names := make([]string, 0, 4)
 	for _, suffix := range Suffixes(format, f.typ) {
 		names = append(names, f.name+suffix)
@@ -492,6 +611,9 @@ func (sp *specPass) close(f *specFamily) {
 	if f.unit != "" && (f.typ == model.MetricTypeInfo || f.typ == model.MetricTypeStateset) {
 		sp.p.reportAt(Finding{Rule: "spec.unit", Line: f.unitLine, Family: f.name,
 			Message: fmt.Sprintf("family %s has type %s, which has no unit: drop the # UNIT line", f.name, f.typ)})
+	}
+	if !sp.om1 {
+		return
 	}
 	for _, suffix := range Suffixes(FormatOpenMetrics, f.typ) {
 		name := f.name + suffix
@@ -545,8 +667,8 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 	var pt *point
 	switch {
 	case metric:
-		pt = sp.metricRules(f, s, mh, skip, ts, hasTs, repeated)
-	case sp.om && f.typ == model.MetricTypeCounter:
+		pt = sp.metricRules(f, s, mh, skip, ts, hasTs, repeated, kind == kindNative)
+	case sp.om1 && f.typ == model.MetricTypeCounter:
 		sp.counterMetric(f, s, kind, repeated, ts, hasTs)
 	case sp.om:
 		if repeated && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
@@ -555,9 +677,13 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 	}
 	f.prev = s
 	sp.valueRules(f, s, ent, kind, pt)
-	if sp.om && (len(s.Exemplars()) > 0 || ent.exemplar) {
+	// The OpenMetrics 1.0 lexer sees an exemplar textparse may drop; the
+	// OpenMetrics 2.0 parser gives each exploded bucket the exemplars
+	// that fall in it, so there the model's exemplars are all there is.
+	if sp.om && (len(s.Exemplars()) > 0 || sp.om1 && ent.exemplar) {
 		sp.exemplarRules(f, s, ent, kind)
 	}
+	sp.startRules(f, s)
 }
 
 // timestamp returns the sample's timestamp in seconds, read from the raw
@@ -679,7 +805,7 @@ func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, h
 		}
 		switch {
 		case !sp.om:
-			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d: every series appears once", s.Series, rs.Line)
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already %s: every series appears once", s.Series, sp.e.where(int(r.sample)))
 		case !r.hasTs && !hasTs:
 			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, rs.Line)
 		case r.hasTs != hasTs:
@@ -726,7 +852,7 @@ func sameLabels(a, b []Label, skip string) bool {
 // tells a family's samples of one point apart) of s and judges its
 // grouping and time order; it returns the point s belongs to.
 // A repeated series has been judged for time order already.
-func (sp *specPass) metricRules(f *specFamily, s *Sample, h uint64, skip string, ts float64, hasTs, repeated bool) *point {
+func (sp *specPass) metricRules(f *specFamily, s *Sample, h uint64, skip string, ts float64, hasTs, repeated, native bool) *point {
 	idx := int32(-1)
 	if sp.metricIdx.slots == nil {
 		// Only histograms, summaries and statesets have metrics, seldom
@@ -763,7 +889,9 @@ func (sp *specPass) metricRules(f *specFamily, s *Sample, h uint64, skip string,
 			m.ts, m.hasTs = ts, true
 		}
 	}
-	if skip != model.BucketLabel && skip != model.QuantileLabel {
+	// A native histogram is judged whole on its own (spec.native-histogram):
+	// only classic buckets, and quantiles, make a point.
+	if skip != model.BucketLabel && skip != model.QuantileLabel || native {
 		return nil
 	}
 	pt := m.pt
@@ -850,16 +978,18 @@ func (sp *specPass) histogramRules(f *specFamily, s *Sample, ent *rawEntry, kind
 	countValue := func(what string) {
 		if bad := badCount(v); bad != "" {
 			sp.find("spec.histogram-value", f, s, vcol, "%s %s is %s: histogram counts are never NaN or negative", what, s.Series, bad)
-		} else if sp.om && v != math.Trunc(v) {
+		} else if sp.om1 && v != math.Trunc(v) {
 			sp.find("spec.histogram-value", f, s, vcol, "%s %s is %v: OpenMetrics histogram counts are integers", what, s.Series, v)
 		}
 	}
 	if kind != kindBucket {
-		if _, ok := s.Label(model.BucketLabel); ok && sp.om {
+		if _, ok := s.Label(model.BucketLabel); ok && (sp.om || sp.format == FormatProtobuf) {
 			sp.find("spec.histogram-le", f, s, 0, "%s has an le label: only _bucket samples have one", s.Series)
 		}
 	}
 	switch kind {
+	case kindNative:
+		sp.nativeRules(f, s)
 	case kindBucket:
 		countValue("bucket")
 		leText, ok := s.Label(model.BucketLabel)
@@ -904,7 +1034,7 @@ func (sp *specPass) histogramRules(f *specFamily, s *Sample, ent *rawEntry, kind
 		pt.hasCount, pt.count, pt.countLine = true, v, s.Line
 	case kindSum:
 		pt.hasSum, pt.sum, pt.sumLine = true, v, s.Line
-		if bad := badCount(v); sp.om && bad != "" {
+		if bad := badCount(v); sp.om1 && bad != "" {
 			sp.find("spec.histogram-value", f, s, vcol, "histogram sum %s is %s: an OpenMetrics histogram's sum is never NaN or negative", s.Series, bad)
 		}
 	case kindGSum:
@@ -919,7 +1049,7 @@ func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind s
 	v := s.Value
 	vcol := col(ent, ent.value)
 	if kind != kindQuantile {
-		if _, ok := s.Label(model.QuantileLabel); ok && sp.om {
+		if _, ok := s.Label(model.QuantileLabel); ok && (sp.om || sp.format == FormatProtobuf) {
 			sp.find("spec.summary-quantile", f, s, 0, "%s has a quantile label: only the bare summary samples have one", s.Series)
 		}
 	}
@@ -940,7 +1070,7 @@ func (sp *specPass) summaryRules(f *specFamily, s *Sample, ent *rawEntry, kind s
 		case sp.om && ent.hasQuantile:
 			sp.canonical(f, s, ent, ent.quantile, "quantile", q)
 		}
-		if !sp.om {
+		if sp.format == FormatText {
 			if pt.hasQ && q <= pt.lastQ {
 				sp.find("spec.summary-quantile", f, s, col(ent, ent.quantile), "quantile=%s follows quantile=%v: the text format lists quantiles once each, in increasing order", qText, pt.lastQ)
 			}
@@ -990,7 +1120,7 @@ func (sp *specPass) point(f *specFamily, pt *point) {
 	if pt.hasCount && pt.hasInf && pt.count != pt.inf && !math.IsNaN(pt.count) && !math.IsNaN(pt.inf) {
 		report("spec.histogram-count", pt.countLine, "%s: %s is %v but the +Inf bucket holds %v: they are equal", pt.series, count, pt.count, pt.inf)
 	}
-	if !sp.om {
+	if !sp.om1 {
 		return
 	}
 	switch {
@@ -1013,8 +1143,8 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 	if ent.exemplar {
 		ecol = ent.exStart - ent.start + 1
 	}
-	if kind != kindTotal && kind != kindBucket {
-		sp.find("spec.exemplar", f, s, ecol, "exemplar on %s (a %s sample): only counter _total and histogram _bucket samples have exemplars", s.Series, f.typ)
+	if kind != kindTotal && kind != kindBucket && kind != kindNative {
+		sp.find("spec.exemplar", f, s, ecol, "exemplar on %s (a %s sample): only counter _total and histogram _bucket samples have exemplars (OpenMetrics 2.0: counter and histogram samples)", s.Series, f.typ)
 	}
 	if ent.exRunes > 128 {
 		sp.find("spec.exemplar", f, s, ecol, "the exemplar's label names and values are %d characters long: at most 128", ent.exRunes)

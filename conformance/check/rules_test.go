@@ -18,14 +18,18 @@ import (
 // start with "good" must draw no finding of the rule, files starting with
 // "bad" at least one. A case is
 //
-//   - a file ending in .prom (text format), .om (OpenMetrics) or .txt
-//     (format sniffed, as for a file given to promcheck);
+//   - a file ending in .prom (text format), .om (OpenMetrics), .om2
+//     (OpenMetrics 2.0), .pb (protobuf, generated: see
+//     protobuf_cases_test.go) or .txt (format sniffed, as for a file given
+//     to promcheck);
 //   - a file ending in .http: a raw HTTP response (status line, headers,
 //     blank line, body), optionally preceded by request header lines
 //     written "> Accept: ..." that say what the scraper asked for; the body
 //     is treated as package scrape treats it: a gzip Content-Encoding is
 //     decoded (a body that is not gzip sets HTTPFacts.DecodeError), and
 //     "> Scrape-Limit: N" cuts it at N bytes (HTTPFacts.TooLarge);
+//     "> Served-Protocols: P1, P2" sets HTTPFacts.ServedProtocols (what the
+//     target served in other scrapes of the run);
 //   - a directory of such files, checked in name order as successive
 //     scrapes of one target; the findings of the last one count.
 //
@@ -125,6 +129,10 @@ func readCase(t *testing.T, file string) Input {
 		return Input{Body: data, ContentType: ContentTypeText}
 	case ".om":
 		return Input{Body: data, ContentType: ContentTypeOpenMetrics}
+	case ".om2":
+		return Input{Body: data, ContentType: ContentTypeOpenMetrics2}
+	case ".pb":
+		return Input{Body: data, ContentType: ContentTypeProtobuf}
 	case ".txt":
 		return Input{Body: data}
 	case ".http":
@@ -151,13 +159,24 @@ func readHTTPCase(t *testing.T, file string, data []byte) Input {
 	if err != nil {
 		t.Fatalf("%s: body: %v", file, err)
 	}
+	var servedProtocols []Protocol
+	if list := request.Get("Served-Protocols"); list != "" {
+		for name := range strings.SplitSeq(list, ",") {
+			proto, err := ParseProtocol(strings.TrimSpace(name))
+			if err != nil {
+				t.Fatalf("%s: Served-Protocols: %v", file, err)
+			}
+			servedProtocols = append(servedProtocols, proto)
+		}
+	}
 	facts := &HTTPFacts{
-		URL:            "http://" + filepath.Base(file) + "/metrics",
-		Accept:         request.Get("Accept"),
-		AcceptEncoding: request.Get("Accept-Encoding"),
-		StatusCode:     resp.StatusCode,
-		Header:         resp.Header,
-		WireBytes:      int64(len(body)),
+		ServedProtocols: servedProtocols,
+		URL:             "http://" + filepath.Base(file) + "/metrics",
+		Accept:          request.Get("Accept"),
+		AcceptEncoding:  request.Get("Accept-Encoding"),
+		StatusCode:      resp.StatusCode,
+		Header:          resp.Header,
+		WireBytes:       int64(len(body)),
 	}
 	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		decoded, err := gunzip(body)

@@ -48,7 +48,7 @@ func TestDecodeSeriesMatchesTextparse(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := textparseLabels(t, []byte(tt.body), tt.format)
-			e := parse([]byte(tt.body), tt.format)
+			e := parse([]byte(tt.body), tt.format, false)
 			if e.ParseError != nil {
 				t.Fatalf("parse: %v", e.ParseError)
 			}

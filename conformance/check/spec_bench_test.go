@@ -94,11 +94,11 @@ func BenchmarkCheckVsTextparse(b *testing.B) {
 					b.SetBytes(int64(len(body)))
 					b.ReportAllocs()
 					for b.Loop() {
-						parse(body, format)
+						parse(body, format, false)
 					}
 				})
 				b.Run("spec", func(b *testing.B) {
-					exp := parse(body, format)
+					exp := parse(body, format, false)
 					opts := Options{}
 					b.SetBytes(int64(len(body)))
 					b.ReportAllocs()

@@ -87,11 +87,18 @@ type lexFinding func(rule string, line, col int, msg string)
 
 // rawLexer walks a body entry by entry.
 type rawLexer struct {
-	b         []byte
-	om        bool
-	i         int // next byte to read
-	line      int // line of b[i]
-	lineStart int // offset of the start of that line
+	b []byte
+	// om is OpenMetrics, 1.0 or 2.0; om2 OpenMetrics 2.0, whose samples
+	// may hold a composite value, a st@ start timestamp and several
+	// exemplars.
+	om, om2 bool
+	// quoting says whether the protocol allows quoted (UTF-8) names, and
+	// why not when it does not; firstQuoted is the first quoted name.
+	quoting     quotingPolicy
+	firstQuoted utf8Name
+	i           int // next byte to read
+	line        int // line of b[i]
+	lineStart   int // offset of the start of that line
 	// stop is the offset no entry starts at or beyond, and no finding is
 	// reported at: the start of the line textparse rejected, so the spec
 	// rules never repeat a format.* error.
@@ -104,8 +111,9 @@ type rawLexer struct {
 	lastLabels [8]span
 }
 
-func newRawLexer(b []byte, om bool, stop int, report lexFinding) *rawLexer {
-	return &rawLexer{b: b, om: om, line: 1, stop: min(stop, len(b)), report: report}
+func newRawLexer(b []byte, format Format, quoting quotingPolicy, stop int, report lexFinding) *rawLexer {
+	om := format == FormatOpenMetrics || format == FormatOpenMetrics2
+	return &rawLexer{b: b, om: om, om2: format == FormatOpenMetrics2, quoting: quoting, line: 1, stop: min(stop, len(b)), report: report}
 }
 
 // next lexes the next entry into e; it returns false at the end (or at
@@ -295,23 +303,22 @@ func (l *rawLexer) labelNameAt(ordinal int) span {
 	return name
 }
 
-// quotedName scans a quoted name (the UTF-8 name syntax textparse accepts)
-// at l.i, reporting it, and returns the span inside the quotes.
+// quotedName scans a quoted name (the UTF-8 name syntax of text 1.0.0 and
+// OpenMetrics with escaping=allow-utf-8) at l.i, reporting it where the
+// protocol does not allow it, and returns the span inside the quotes.
 func (l *rawLexer) quotedName() (span, bool) {
-	l.finding("spec.quoted-name", seenQuoted, l.i, "quoted name: %s has no quoted (UTF-8) metric or label names; write [a-zA-Z_:][a-zA-Z0-9_:]* names unquoted", l.formatName())
+	if !l.quoting.allowed {
+		l.finding("spec.quoted-name", seenQuoted, l.i, "quoted name: %s", l.quoting.why)
+	}
 	l.i++
-	start := l.i
+	start, line := l.i, l.line
 	if _, ok := l.scanString(strName); !ok {
 		return span{}, false
 	}
-	return span{start, l.i - 1}, true
-}
-
-func (l *rawLexer) formatName() string {
-	if l.om {
-		return "OpenMetrics 1.0"
+	if l.firstQuoted.name == "" && start < l.stop {
+		l.firstQuoted = utf8Name{name: string(l.b[start : l.i-1]), line: line}
 	}
-	return "the text format 0.0.4"
+	return span{start, l.i - 1}, true
 }
 
 // String contexts: what a string is, for the escape rules.
@@ -320,7 +327,7 @@ type strContext uint8
 const (
 	strLabelValue strContext = iota
 	strHelp
-	strName // a quoted name: its spelling is judged by spec.quoted-name
+	strName // a quoted metric or label name
 )
 
 // scanString scans an escaped string from l.i: a quoted one (label value,
@@ -360,23 +367,17 @@ func (l *rawLexer) scanString(ctx strContext) (runes int, ok bool) {
 			if !quoted {
 				return runes, true
 			}
-			if ctx == strLabelValue {
-				l.finding("spec.escape", seenEscape, l.i, "raw line feed inside a label value: write it as \\n")
-			}
+			l.finding("spec.escape", seenEscape, l.i, "raw line feed inside a %s: write it as \\n", ctxName(ctx))
 			l.newline()
 			runes++
 		case c == '\\':
 			if l.i+1 >= len(b) || b[l.i+1] == '\n' {
-				if ctx != strName {
-					l.finding("spec.escape", seenEscape, l.i, "lone backslash at the end of the %s: write a backslash as \\\\", ctxName(ctx))
-				}
+				l.finding("spec.escape", seenEscape, l.i, "lone backslash at the end of the %s: write a backslash as \\\\", ctxName(ctx))
 				l.i++
 				runes++
 				continue
 			}
-			if ctx != strName {
-				l.escape(ctx, l.i)
-			}
+			l.escape(ctx, l.i)
 			l.i++ // the backslash; the escaped character is read below
 			if b[l.i] >= utf8.RuneSelf {
 				l.i += l.rune()
@@ -414,8 +415,11 @@ func (l *rawLexer) rune() int {
 }
 
 func ctxName(ctx strContext) string {
-	if ctx == strHelp {
+	switch ctx {
+	case strHelp:
 		return "HELP text"
+	case strName:
+		return "quoted name"
 	}
 	return "label value"
 }
@@ -477,7 +481,7 @@ func (l *rawLexer) escape(ctx strContext, off int) {
 	switch {
 	case d == '\\' || d == 'n':
 		return
-	case d == '"' && (l.om || ctx == strLabelValue):
+	case d == '"' && (l.om || ctx != strHelp):
 		return
 	}
 	seq := l.escapeText(off)
@@ -532,7 +536,15 @@ func (l *rawLexer) labels(e *rawEntry, exemplar bool) bool {
 		}
 		l.textBlanks()
 		if quoted && !exemplar && (l.at(',') || l.at('}')) {
-			// {"name", ...}: the metric name inside the braces.
+			// {"name", ...}: the metric name inside the braces, which
+			// the grammars put first (text 1.0.0: "{" quoted_metric_name
+			// [ "," labels ] "}"); textparse takes it anywhere.
+			switch {
+			case e.name.start != e.name.end:
+				l.finding("spec.syntax", seenSyntax, name.start-1, "the metric name is given twice, before the braces and quoted inside them: give it once")
+			case ordinal > 0:
+				l.finding("spec.syntax", seenSyntax, name.start-1, "the quoted metric name comes after a label: it comes first inside the braces")
+			}
 			if e.name.start == e.name.end {
 				e.name = name
 			}
@@ -759,12 +771,18 @@ func (l *rawLexer) omSample(e *rawEntry) {
 		return
 	}
 	l.i++
-	e.value = l.token()
-	if !omNumber(b[e.value.start:e.value.end]) {
-		l.syntax(e.value.start, "value %q is not an OpenMetrics number", b[e.value.start:e.value.end])
-		return
+	if l.om2 && l.at('{') {
+		if !l.composite(e) {
+			return
+		}
+	} else {
+		e.value = l.token()
+		if !omNumber(b[e.value.start:e.value.end]) {
+			l.syntax(e.value.start, "value %q is not an OpenMetrics number", b[e.value.start:e.value.end])
+			return
+		}
 	}
-	if l.at(' ') && l.i+1 < len(b) && b[l.i+1] != '#' {
+	if l.at(' ') && l.i+1 < len(b) && b[l.i+1] != '#' && !l.atStart() {
 		l.i++
 		e.ts, e.hasTs = l.token(), true
 		if !realNumber(b[e.ts.start:e.ts.end]) {
@@ -772,7 +790,15 @@ func (l *rawLexer) omSample(e *rawEntry) {
 			return
 		}
 	}
-	if l.at(' ') {
+	if l.om2 && l.atStart() {
+		l.i += len(" st@")
+		st := l.token()
+		if !realNumber(b[st.start:st.end]) {
+			l.syntax(st.start, "start timestamp %q is not an OpenMetrics real number", b[st.start:st.end])
+			return
+		}
+	}
+	for l.at(' ') {
 		l.i++
 		if !bytes.HasPrefix(b[l.i:], []byte("# {")) {
 			l.syntax(l.i, `expected an exemplar (" # {...} value"), found %s`, l.describe(l.i))
@@ -793,7 +819,7 @@ func (l *rawLexer) omSample(e *rawEntry) {
 			l.syntax(v.start, "exemplar value %q is not an OpenMetrics number", b[v.start:v.end])
 			return
 		}
-		if l.at(' ') {
+		if l.at(' ') && !bytes.HasPrefix(b[l.i:], []byte(" # {")) {
 			l.i++
 			ts := l.token()
 			if !realNumber(b[ts.start:ts.end]) {
@@ -801,10 +827,36 @@ func (l *rawLexer) omSample(e *rawEntry) {
 				return
 			}
 		}
+		if !l.om2 {
+			// OpenMetrics 1.0 has at most one exemplar a sample.
+			break
+		}
 	}
 	if !l.atEOL() {
 		l.syntax(l.i, "unexpected %s after the sample", l.describe(l.i))
 	}
+}
+
+// atStart reports whether an OpenMetrics 2.0 start timestamp (" st@")
+// follows.
+func (l *rawLexer) atStart() bool {
+	return l.om2 && bytes.HasPrefix(l.b[l.i:], []byte(" st@"))
+}
+
+// composite steps over an OpenMetrics 2.0 composite value, "{" to "}" on
+// the line. textparse has parsed its fields (and rejects a composite that
+// does not close), so only its extent matters here.
+func (l *rawLexer) composite(e *rawEntry) bool {
+	start := l.i
+	end := bytes.IndexByte(l.b[start:], '}')
+	if nl := bytes.IndexByte(l.b[start:], '\n'); end < 0 || nl >= 0 && nl < end {
+		l.syntax(start, "composite value never closes on its line")
+		return false
+	}
+	end += start + 1
+	e.value = span{start, end}
+	l.i = end
+	return true
 }
 
 // token scans up to the next space or line feed.

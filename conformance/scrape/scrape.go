@@ -226,7 +226,9 @@ func Scrape(ctx context.Context, client *http.Client, url string, opts Options) 
 	defer resp.Body.Close()
 	facts.StatusCode = resp.StatusCode
 	facts.Header = resp.Header
-	in := check.Input{ContentType: resp.Header.Get("Content-Type"), HTTP: facts}
+	// The body is read into a buffer of its own that nothing reuses, so
+	// the engine may borrow it rather than copy it.
+	in := check.Input{ContentType: resp.Header.Get("Content-Type"), HTTP: facts, BorrowBody: true}
 	if code := resp.StatusCode; opts.RejectStatus && (code < 200 || code > 299) {
 		// The body is an error page, not an exposition.
 		err := s.fail(KindStatus, fmt.Sprintf("server returned HTTP status %d %s", code, http.StatusText(code)), nil)

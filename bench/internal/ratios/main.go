@@ -493,7 +493,9 @@ func num(v float64, ok bool) string {
 
 var (
 	checkSizes = []string{"1k", "10k", "100k"}
-	checkImpls = []string{"textparse", "check-none", "check-deploy"}
+	// checkFormats are bench/check_test.go's checkFormats.
+	checkFormats = []string{"text", "openmetrics", "text-1.0.0", "protobuf"}
+	checkImpls   = []string{"textparse", "check-none", "check-deploy"}
 )
 
 func checkName(size, format, impl string) string {
@@ -509,7 +511,7 @@ func reportCheck(w io.Writer, n results) {
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var tlN, tlD tally
 	for _, s := range checkSizes {
-		for _, f := range scrapeFormats {
+		for _, f := range checkFormats {
 			tp, okT := n.get(checkName(s, f, "textparse"), 0, nsPerOp)
 			cn, okN := n.get(checkName(s, f, "check-none"), 0, nsPerOp)
 			cd, okD := n.get(checkName(s, f, "check-deploy"), 0, nsPerOp)
@@ -529,7 +531,7 @@ func reportCheck(w io.Writer, n results) {
 	fmt.Fprintln(w, "| format | impl | 1k | 10k | 100k | 100k ÷ 1k | target | by CPU time | target |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	var tl tally
-	for _, f := range scrapeFormats {
+	for _, f := range checkFormats {
 		for _, impl := range checkImpls {
 			fmt.Fprintf(w, "| %s | %s |", f, impl)
 			for _, s := range checkSizes {
