@@ -65,9 +65,9 @@ type row struct {
 //
 // Two goroutines may still draw the same stripe, with probability
 // 1/stripes. Drawn once for good, that would decide the cost of their ticks
-// for as long as both live: an earlier version did so, and a quarter to a
-// third of its two-goroutine benchmark runs were 3–5 times slower than the
-// rest. So the table re-deals: every dealEvery-th add to a counter changes
+// for as long as both live: an earlier version did so, and in one
+// measurement 13 of its 36 two-goroutine benchmark runs were 3–5 times
+// slower than the rest. So the table re-deals: every dealEvery-th add to a counter changes
 // the deal (see inc), and with it every goroutine's stripe. A pair of
 // goroutines then shares a stripe for 1/stripes of the deals, not for its
 // lifetime, and a contended tick costs the same on average in every run.
