@@ -105,7 +105,7 @@ func TestReportVerdicts(t *testing.T) {
 
 // TestReportFloorAndSpread checks the two tables that keep the tick
 // figures honest: the hardware floor (string ≥ atomic, so syncmap ÷ string
-// ≤ syncmap ÷ atomic = 15/3) and the spread of the runs (string at -cpu=1
+// ≤ syncmap ÷ atomic = 15/3, by CPU time 14/3) and the spread of the runs (string at -cpu=1
 // ran 10, 30 and 12 ns: the slowest is 2.5× the median, which misses ≤ 1.5,
 // while its CPU time, 9 ns in every run, meets it; the CPUs in use are the
 // median of 0.9, 0.3 and 0.75).
@@ -118,7 +118,7 @@ func TestReportFloorAndSpread(t *testing.T) {
 	report(&b, r, nil)
 	out := b.String()
 	for _, want := range []string{
-		"| same | 3.00 ns | 12.00 ns | 9.00 ns | 15.00 ns | 5.00× | 1.25× |",
+		"| same | 3.00 ns | 12.00 ns | 9.00 ns | 15.00 ns | 5.00× | 4.67× | 1.25× |",
 		"Here the ceiling is 5.00×–5.00× against a target of ≥ 2, so the hardware leaves room for the target in every shape.",
 		"| same | string | 1 | 3 | 12.00 ns | 10.00 ns | 30.00 ns | 2.50× | **missed** | 1.00× | met | 0.75 |",
 		"| same | string | 2 | 1 | 20.00 ns | 20.00 ns | 20.00 ns | 1.00× | met | 1.00× | met | 2.00 |",
