@@ -476,26 +476,7 @@ func TestConcurrentRedealsKeepInvariants(t *testing.T) {
 			}
 		})
 	}
-	done := make(chan struct{})
-	var rg sync.WaitGroup
-	for range 2 {
-		rg.Go(func() {
-			var prev, buf []DeploySnapshot
-			for {
-				buf = dc.AppendSnapshot(buf[:0])
-				checkSnapshotStep(t, prev, buf)
-				prev = append(prev[:0], buf...)
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(done)
-	rg.Wait()
+	checkSnapshotsUntilDone(t, dc, 2, &wg)
 	// One counter took writers·perWriter adds over at most four stripes, so
 	// some stripe reached dealEvery at least twice.
 	if got := dc.deal.Load(); got == 0 {
@@ -648,28 +629,7 @@ func TestConcurrentTicksAndSnapshots(t *testing.T) {
 		})
 	}
 
-	done := make(chan struct{})
-	var rg sync.WaitGroup
-	for range readers {
-		rg.Go(func() {
-			var prev []DeploySnapshot
-			var buf []DeploySnapshot
-			for {
-				// Check first, so every reader checks at least one snapshot.
-				buf = dc.AppendSnapshot(buf[:0])
-				checkSnapshotStep(t, prev, buf)
-				prev = append(prev[:0], buf...)
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(done)
-	rg.Wait()
+	checkSnapshotsUntilDone(t, dc, readers, &wg)
 
 	want := map[string]DeploySnapshot{}
 	for w := range writers {
@@ -698,6 +658,34 @@ func TestConcurrentTicksAndSnapshots(t *testing.T) {
 			t.Errorf("final %q: got %+v, want %+v", s.TargetType, s, want[s.TargetType])
 		}
 	}
+}
+
+// checkSnapshotsUntilDone runs readers goroutines that take snapshots of dc
+// and check each against the previous one of the same goroutine
+// (checkSnapshotStep), until writers are done; then it waits for them.
+func checkSnapshotsUntilDone(t *testing.T, dc *DeployCounters, readers int, writers *sync.WaitGroup) {
+	t.Helper()
+	done := make(chan struct{})
+	var rg sync.WaitGroup
+	for range readers {
+		rg.Go(func() {
+			var prev, buf []DeploySnapshot
+			for {
+				// Check first, so every reader checks at least one snapshot.
+				buf = dc.AppendSnapshot(buf[:0])
+				checkSnapshotStep(t, prev, buf)
+				prev = append(prev[:0], buf...)
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	rg.Wait()
 }
 
 // checkSnapshotStep checks one snapshot taken under concurrency against the

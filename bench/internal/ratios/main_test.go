@@ -73,17 +73,24 @@ func TestSplitProcs(t *testing.T) {
 	}
 }
 
-// TestReportVerdicts checks that the report judges targets from the numbers:
-// 15/12 misses "syncmap ≥ 2× string", 96/12 meets "cg-vec ≥ 4× string", and
-// one allocation per scrape misses the zero-allocation target.
-func TestReportVerdicts(t *testing.T) {
-	r, err := parse(strings.NewReader(sample))
+// reportOf returns the report, without race results, of the raw benchmark
+// output in.
+func reportOf(t *testing.T, in string) string {
+	t.Helper()
+	r, err := parse(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
 	report(&b, r, nil)
-	out := b.String()
+	return b.String()
+}
+
+// TestReportVerdicts checks that the report judges targets from the numbers:
+// 15/12 misses "syncmap ≥ 2× string", 96/12 meets "cg-vec ≥ 4× string", and
+// one allocation per scrape misses the zero-allocation target.
+func TestReportVerdicts(t *testing.T) {
+	out := reportOf(t, sample)
 	for _, want := range []string{
 		"| same | 1 | 15.00 ns | 12.00 ns | 1.25× | **missed** | 1.56× | **missed** |",
 		"| same | 1 | 96.00 ns | 12.00 ns | 8.00× | met | 10.00× | met |",
@@ -105,18 +112,12 @@ func TestReportVerdicts(t *testing.T) {
 
 // TestReportFloorAndSpread checks the two tables that keep the tick
 // figures honest: the hardware floor (string ≥ atomic, so syncmap ÷ string
-// ≤ syncmap ÷ atomic = 15/3, by CPU time 14/3) and the spread of the runs (string at -cpu=1
-// ran 10, 30 and 12 ns: the slowest is 2.5× the median, which misses ≤ 1.5,
-// while its CPU time, 9 ns in every run, meets it; the CPUs in use are the
-// median of 0.9, 0.3 and 0.75).
+// ≤ syncmap ÷ atomic = 15/3, by CPU time 14/3) and the spread of the runs
+// (string at -cpu=1 ran 10, 30 and 12 ns: the slowest is 2.5× the median,
+// which misses ≤ 1.5, while its CPU time, 9 ns in every run, meets it; the
+// CPUs in use are the median of 0.9, 0.3 and 0.75).
 func TestReportFloorAndSpread(t *testing.T) {
-	r, err := parse(strings.NewReader(sample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	report(&b, r, nil)
-	out := b.String()
+	out := reportOf(t, sample)
 	for _, want := range []string{
 		"| same | 3.00 ns | 12.00 ns | 9.00 ns | 15.00 ns | 5.00× | 4.67× | 1.25× |",
 		"Here the ceiling is 5.00×–5.00× against a target of ≥ 2, so the hardware leaves room for the target in every shape.",
@@ -135,14 +136,9 @@ func TestReportFloorAndSpread(t *testing.T) {
 // costs more than half a syncmap tick (8 of 15 ns), syncmap ÷ string cannot
 // reach 2, and the report says so.
 func TestReportFloorOutOfReach(t *testing.T) {
-	r, err := parse(strings.NewReader(strings.Replace(sample, "3.0 ns/op	        3.0 cpu-ns/op", "8.0 ns/op	        8.0 cpu-ns/op", 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	report(&b, r, nil)
-	if want := "Here the ceiling is 1.88×–1.88× against a target of ≥ 2, so in at least one shape no design"; !strings.Contains(b.String(), want) {
-		t.Errorf("report lacks %q:\n%s", want, b.String())
+	out := reportOf(t, strings.Replace(sample, "3.0 ns/op	        3.0 cpu-ns/op", "8.0 ns/op	        8.0 cpu-ns/op", 1))
+	if want := "Here the ceiling is 1.88×–1.88× against a target of ≥ 2, so in at least one shape no design"; !strings.Contains(out, want) {
+		t.Errorf("report lacks %q:\n%s", want, out)
 	}
 }
 
