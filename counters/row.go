@@ -71,6 +71,9 @@ type row struct {
 // the deal (see inc), and with it every goroutine's stripe. A pair of
 // goroutines then shares a stripe for 1/stripes of the deals, not for its
 // lifetime, and a contended tick costs the same on average in every run.
+// The price is the deal's load and the longer hash on every tick: measured
+// with bench/ at -cpu=1, a bound tick went from 2.15 to 2.7 ns of CPU time
+// and a string tick from 6.2 to 6.7 ns.
 func stripeOf(deal uint64) int {
 	var onStack byte // the compiler keeps it on the goroutine's stack: its address escapes nowhere
 	return stripeFor(uint64(uintptr(unsafe.Pointer(&onStack))), deal)
