@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
@@ -44,6 +45,25 @@ func TestBaselineTablesCount(t *testing.T) {
 			if got := tab.tab.total(i); got != want {
 				t.Errorf("%s: counter %d totals %d, want %d", tab.name, i, got, want)
 			}
+		}
+	}
+}
+
+// TestAtomicFloorIsPadded checks that the floor of the tick benchmarks
+// gives each target type's atomic cache lines of its own, as the reference
+// table does for its rows: a floor whose atomics shared a line would be
+// slowed by false sharing in shape=own and mixed16 and flatter the designs
+// compared with it.
+func TestAtomicFloorIsPadded(t *testing.T) {
+	var floor [16]paddedAtomic
+	for _, line := range []uintptr{64, 128} {
+		seen := map[uintptr]int{}
+		for i := range floor {
+			l := uintptr(unsafe.Pointer(&floor[i].n)) / line
+			if j, ok := seen[l]; ok {
+				t.Errorf("atomics %d and %d share a %d-byte line", j, i, line)
+			}
+			seen[l] = i
 		}
 	}
 }

@@ -1,8 +1,9 @@
 // Package bench holds the contention, scrape and check benchmarks of the
 // reference emitter, each run side by side with what a user would otherwise
-// pick: the modelled sync.Map design, a mutex-guarded map, a bare atomic,
-// client_golang and VictoriaMetrics/metrics. It exports nothing; product code
-// never imports it, so the baselines' dependencies stay out of the product.
+// pick: the modelled sync.Map design, a mutex-guarded map, a bare atomic per
+// target type, client_golang and VictoriaMetrics/metrics. It exports
+// nothing; product code never imports it, so the baselines' dependencies stay
+// out of the product.
 //
 // Every benchmark names its variants as key=value sub-benchmarks, so
 // benchstat can put the implementations in columns:

@@ -47,6 +47,37 @@ log() { printf '%s %s\n' "$(date -u +%T)" "$*" >&2; }
 
 benchstat() { go run "$BENCHSTAT_PKG" "$@"; }
 
+# field NAME prints the value of the first "NAME : value" line of its
+# input (the layout of /proc/cpuinfo and of lscpu), or nothing.
+field() {
+	awk -v f="$1" '{ k = $0; sub(/[ \t]*:.*/, "", k) }
+		k == f { v = substr($0, index($0, ":") + 1); sub(/^[ \t]+/, "", v); print v; exit }'
+}
+cpuinfo() { field "$1" </proc/cpuinfo; }
+lscpu_field() { field "$1" <<<"$lscpu_out"; }
+
+# machine_facts records what the benchmarks ran on, at the time they ran,
+# so that REPORT_ONLY=1 on another machine does not describe that one. The
+# model name alone can be vague (a virtual machine may say just "AMD EPYC"),
+# so the vendor, family, model and stepping, which identify the
+# microarchitecture, come with it.
+machine_facts() {
+	lscpu_out=$(LC_ALL=C lscpu 2>/dev/null || true)
+	cpu_model=$(cpuinfo 'model name')
+	cpu_id="$(cpuinfo vendor_id) family $(cpuinfo 'cpu family') model $(cpuinfo model) stepping $(cpuinfo stepping)"
+	cpu_mhz=$(cpuinfo 'cpu MHz')
+	cpu_caches="L1d $(lscpu_field 'L1d cache'), L2 $(lscpu_field 'L2 cache'), L3 $(lscpu_field 'L3 cache') (lscpu)"
+	cpu_topology="$(lscpu_field 'Socket(s)') socket(s), $(lscpu_field 'Core(s) per socket') core(s) per socket, $(lscpu_field 'Thread(s) per core') thread(s) per core (lscpu)"
+	virt="no hypervisor flag in /proc/cpuinfo"
+	if grep -qw hypervisor /proc/cpuinfo; then
+		virt="a virtual machine (hypervisor: $(lscpu_field 'Hypervisor vendor')); other guests may share its physical cores"
+	fi
+	cores=$(nproc)
+	mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+	go_version=$(go version)
+	kernel="$(uname -sr) $(uname -m)"
+}
+
 # The two halves of a round: the tick benchmarks at one and two Ps, and the
 # rest at the default GOMAXPROCS (the number of cores). The binaries run in
 # bench/, as go test would run them.
@@ -94,17 +125,14 @@ else
 
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 	minutes=$((($(date +%s) - start_s + 59) / 60))
+	machine_facts
 	# What the report says about this run, for REPORT_ONLY=1.
-	for v in started load_start load_end minutes commit dirty COUNT BENCHTIME RACE_COUNT RACE_BENCHTIME; do
+	for v in started load_start load_end minutes commit dirty COUNT BENCHTIME RACE_COUNT RACE_BENCHTIME \
+		cpu_model cpu_id cpu_mhz cpu_caches cpu_topology virt cores mem go_version kernel; do
 		printf '%s=%q\n' "$v" "${!v}"
 	done >"$meta"
 	log "writing $RESULTS"
 fi
-
-cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-cores=$(nproc)
-go_version=$(go version)
-kernel=$(uname -sr)
 
 # benchstat puts the implementations side by side: one column per impl=,
 # each compared with the first (the reference).
@@ -122,8 +150,10 @@ Written by \`bench/run.sh\`; do not edit by hand except the reading at the end.
 
 ## Machine and run
 
-- CPU: $cpu_model, $cores cores (\`nproc\`)
-- $go_version, $kernel
+- CPU: ${cpu_model:-not recorded} (${cpu_id:-not recorded}, ${cpu_mhz:-?} MHz as /proc/cpuinfo reported it), ${cores:-?} CPUs (\`nproc\`); ${cpu_topology:-topology not recorded}; caches ${cpu_caches:-not recorded}
+- Machine: ${virt:-not recorded}; ${mem:-?} of memory
+- ${go_version:-Go version not recorded}, ${kernel:-kernel not recorded}
+- What this CPU allows the tick targets: "What the hardware floor allows" under Ratios.
 - Built from commit $commit; files changed but not committed at build time, by directory: ${dirty:-none}
 - Run started $started and took about $minutes minutes; load average (1, 5, 15 min) $load_start at the start, $load_end at the end.
 - COUNT=$COUNT BENCHTIME=$BENCHTIME RACE_COUNT=$RACE_COUNT RACE_BENCHTIME=$RACE_BENCHTIME
@@ -154,8 +184,8 @@ go run ./bench/internal/ratios -normal normal.txt -race race.txt
 What the implementations are: see the doc comments in bench/*_test.go. In short, tick: \`string\`
 dc.IncAttemptSuccess("NGINX"), \`bound\` a counters.Target from Bind, \`record\`
 dc.Record(tt, OutcomeSucceeded), \`syncmap\` the modelled design (sync.Map of buckets of eight
-atomic.Uint64), \`mutexmap\` a mutex around map[string]*[8]uint64, \`atomic\` one shared
-atomic.Uint64 (the floor), \`cg-vec\` client_golang CounterVec.WithLabelValues(tt, "success").Inc(),
+atomic.Uint64), \`mutexmap\` a mutex around map[string]*[8]uint64, \`atomic\` the floor: one
+atomic.Uint64 per target type, padded to 128 bytes, \`cg-vec\` client_golang CounterVec.WithLabelValues(tt, "success").Inc(),
 \`cg-cached\` a cached client_golang Counter, \`vm\` VictoriaMetrics/metrics
 Set.GetOrCreateCounter(name).Inc(). Shapes: \`same\` all goroutines on one target type, \`own\` each
 on its own, \`mixed16\` each cycling through 16. Scrape: \`handler\` the reference ServeHTTP,

@@ -297,14 +297,41 @@ func benchTickMutexMap(b *testing.B, sh shape) {
 	})
 }
 
-// benchTickAtomic is the floor: one shared atomic.Uint64, whatever the
-// target type. It ignores the shape on purpose, so in shape=own it is more
-// contended than a per-target design.
+// paddedAtomic is an atomic.Uint64 padded to 128 bytes, as counters pads
+// its rows: in an array of them, two atomics are 128 bytes apart and so
+// never share a 64- or 128-byte line, wherever the array starts, and adds
+// to one never slow adds to another.
+type paddedAtomic struct {
+	n atomic.Uint64
+	_ [120]byte
+}
+
+// benchTickAtomic is the floor: one padded atomic.Uint64 per target type,
+// added to with no lookup. It is per target type because the designs it is
+// the floor of are: in shape=own each goroutine adds to an atomic of its
+// own, as it ticks a row of its own; in shape=same all add to one, which is
+// then contended, as a single unstriped counter would be. (A single atomic
+// shared by every shape would be more contended than any per-target design
+// in shape=own and mixed16, and flatter them.)
 func benchTickAtomic(b *testing.B, sh shape) {
-	var n atomic.Uint64
-	runParallel(b, sh, n.Load, func(pb *testing.PB, _, _ int) {
-		for pb.Next() {
-			n.Add(1)
+	floor := new([16]paddedAtomic)
+	count := func() uint64 {
+		var n uint64
+		for i := range floor {
+			n += floor[i].n.Load()
+		}
+		return n
+	}
+	runParallel(b, sh, count, func(pb *testing.PB, fixed, start int) {
+		if fixed >= 0 {
+			n := &floor[fixed].n
+			for pb.Next() {
+				n.Add(1)
+			}
+			return
+		}
+		for i := start; pb.Next(); i++ {
+			floor[i&15].n.Add(1)
 		}
 	})
 }

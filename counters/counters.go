@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // DeploySnapshot holds the eight counters of one target type at one instant.
@@ -34,97 +33,6 @@ const (
 	rawIdempotentSkip
 	numRaw
 )
-
-// cacheLine is the false-sharing granule assumed for padding: 128 bytes covers
-// both the 64-byte lines of x86 (whose adjacent-line prefetcher pulls pairs of
-// them) and the 128-byte lines of Apple silicon and POWER.
-const cacheLine = 128
-
-// rowCounters are one target type's counters: the raw Inc ticks and, separately,
-// one count per terminal outcome.
-type rowCounters struct {
-	raw      [numRaw]atomic.Uint64
-	outcomes [numOutcomes]atomic.Uint64
-}
-
-// stripe pads rowCounters to a whole number of cache lines.
-type stripe struct {
-	// The padding leads: a zero-size field at the end of a struct would make
-	// the compiler add a word after it.
-	_ [(cacheLine - unsafe.Sizeof(rowCounters{})%cacheLine) % cacheLine]byte
-	rowCounters
-}
-
-// stripes is how many copies of its counters a row keeps, each on cache
-// lines of its own. A goroutine ticks the stripe its stack's address picks
-// (stripeOf), so two goroutines ticking one target type at once on two
-// cores mostly write different lines, instead of passing one line back and
-// forth on every tick; a snapshot adds the stripes up.
-const stripes = 4
-
-// row is one target type's stripes. Rows are allocated one by one, and the Go
-// allocator places an object whose size is a multiple of 128 at an address
-// that is a multiple of 128 (its size classes for such sizes divide the span
-// evenly), so no two rows, and no two stripes, share a line.
-// TestRowAlignment checks both halves of that argument.
-type row struct {
-	stripe [stripes]stripe
-}
-
-// mine returns the stripe of r the calling goroutine ticks.
-func (r *row) mine() *rowCounters { return &r.stripe[stripeOf()].rowCounters }
-
-// stripeOf picks a stripe for the calling goroutine from the address of its
-// stack. Goroutines have stacks of their own, so two running at once mostly
-// get different stripes (the same one with probability 1/stripes), and a
-// goroutine keeps its stripe from one tick to the next, which keeps the
-// line in its core's cache. Go offers no cheaper handle on the core a
-// goroutine runs on; this costs a multiplication.
-func stripeOf() int {
-	var anchor byte
-	return int(uint64(uintptr(unsafe.Pointer(&anchor))>>10) * 0x9e3779b97f4a7c15 >> 62)
-}
-
-// snapshot reads r. Each outcome count is loaded exactly once and every derived
-// counter is a sum of those loaded values, which is what makes I1 and I2 hold
-// for recorded outcomes in every snapshot.
-func (r *row) snapshot(name string) DeploySnapshot {
-	// The stripes are added up written out, which keeps the sums in
-	// registers (the assertion after this function stops the build if
-	// stripes changes).
-	s0, s1, s2, s3 := &r.stripe[0], &r.stripe[1], &r.stripe[2], &r.stripe[3]
-	var o [numOutcomes]uint64
-	for i := range o {
-		o[i] = s0.outcomes[i].Load() + s1.outcomes[i].Load() + s2.outcomes[i].Load() + s3.outcomes[i].Load()
-	}
-	var raw [numRaw]uint64
-	for i := range raw {
-		raw[i] = s0.raw[i].Load() + s1.raw[i].Load() + s2.raw[i].Load() + s3.raw[i].Load()
-	}
-	skipped := o[OutcomeSkipped-1]
-	succeeded := o[OutcomeSucceeded-1]
-	validate := o[OutcomeValidateFailed-1]
-	reloadRestored := o[OutcomeReloadFailedRestored-1]
-	reloadAlso := o[OutcomeReloadFailedAlsoFailed-1]
-	verifyRestored := o[OutcomeVerifyFailedRestored-1]
-	verifyAlso := o[OutcomeVerifyFailedAlsoFailed-1]
-	failed := o[OutcomeFailed-1]
-	return DeploySnapshot{
-		TargetType:       name,
-		AttemptsSuccess:  raw[rawAttemptSuccess] + succeeded,
-		AttemptsFailure:  raw[rawAttemptFailure] + validate + reloadRestored + reloadAlso + verifyRestored + verifyAlso + failed,
-		ValidateFailures: raw[rawValidateFailure] + validate,
-		ReloadFailures:   raw[rawReloadFailure] + reloadRestored + reloadAlso,
-		PostVerifyFails:  raw[rawPostVerifyFailure] + verifyRestored + verifyAlso,
-		RollbackRestored: raw[rawRollbackRestored] + reloadRestored + verifyRestored,
-		RollbackAlsoFail: raw[rawRollbackAlsoFailed] + reloadAlso + verifyAlso,
-		IdempotentSkips:  raw[rawIdempotentSkip] + skipped,
-	}
-}
-
-// This fails to compile unless stripes is 4, the number of stripes
-// row.snapshot adds up.
-var _ = [1]struct{}{}[stripes-4]
 
 // entry is one row of the sorted view.
 type entry struct {
@@ -187,6 +95,7 @@ type DeployCounters struct {
 	idx      atomic.Pointer[index]
 	maxTypes int
 	maxLen   int
+	deal     atomic.Uint64 // which stripe each goroutine adds to; see stripeOf
 	// The fields above are read on every tick; folded is written on every
 	// folded tick. Keep them on separate lines.
 	_      [cacheLine]byte
@@ -331,15 +240,15 @@ func (c *DeployCounters) tick(targetType string, i int) {
 	// so the processor works it out while the lookup runs, instead of
 	// between the lookup and the add. lookup's fast path is written out: a
 	// tick is short enough that the calls would show.
-	s := stripeOf()
+	s := stripeOf(c.deal.Load())
 	x := c.load()
 	r := x.fast.get(targetType)
 	if r != nil {
-		r.stripe[s].raw[i].Add(1)
+		inc(&r.stripe[s].raw[i], &c.deal)
 		return
 	}
 	r, folded := c.lookupMiss(x, targetType)
-	r.stripe[s].raw[i].Add(1)
+	inc(&r.stripe[s].raw[i], &c.deal)
 	if folded {
 		c.folded.Add(1)
 	}
@@ -349,15 +258,15 @@ func (c *DeployCounters) tick(targetType string, i int) {
 // single atomic add, so that no snapshot can see part of it. An invalid o is
 // counted as OutcomeFailed (see Outcome).
 func (c *DeployCounters) Record(targetType string, o Outcome) {
-	s := stripeOf() // first, as in tick
+	s := stripeOf(c.deal.Load()) // first, as in tick
 	x := c.load()
 	r := x.fast.get(targetType)
 	if r != nil {
-		r.stripe[s].outcomes[o.slot()].Add(1)
+		inc(&r.stripe[s].outcomes[o.slot()], &c.deal)
 		return
 	}
 	r, folded := c.lookupMiss(x, targetType)
-	r.stripe[s].outcomes[o.slot()].Add(1)
+	inc(&r.stripe[s].outcomes[o.slot()], &c.deal)
 	if folded {
 		c.folded.Add(1)
 	}

@@ -350,32 +350,142 @@ func TestSnapshotAddsUpStripes(t *testing.T) {
 	}
 }
 
-// TestGoroutinesSpreadOverStripes checks that stripeOf gives goroutines
-// running at once different stripes: 64 goroutines all on one stripe would
-// happen by chance with probability 4⁻⁶³, so a stripeOf that ignored its
-// goroutine fails. The goroutines wait for each other before they return,
-// so that none reuses the stack of one that has ended.
+// TestGoroutinesSpreadOverStripes checks that stripeOf spreads goroutines
+// running at once over all the stripes, under several deals. The 64
+// goroutines wait for each other before they return, so that none reuses
+// the stack of one that has ended. Were the stripes drawn at random, a
+// stripe left empty (probability about 4·0.75⁶⁴ ≈ 4·10⁻⁸) or one holding
+// more than half of the 64 (about 10⁻⁵) would be flukes; a choice that
+// ignores the stack or the deal, or reaches only some stripes, fails.
 func TestGoroutinesSpreadOverStripes(t *testing.T) {
-	var picking, wg sync.WaitGroup
-	picked := make([]int, 64)
-	picking.Add(len(picked))
-	for g := range picked {
-		wg.Go(func() {
-			picked[g] = stripeOf()
-			picking.Done()
-			picking.Wait()
+	for _, deal := range []uint64{0, dealStep, 0x0123_4567_89ab_cdef} {
+		var picking, wg sync.WaitGroup
+		picked := make([]int, 64)
+		picking.Add(len(picked))
+		for g := range picked {
+			wg.Go(func() {
+				picked[g] = stripeOf(deal)
+				picking.Done()
+				picking.Wait()
+			})
+		}
+		wg.Wait()
+		var used [stripes]int
+		for _, s := range picked {
+			if s < 0 || s >= stripes {
+				t.Fatalf("deal %#x: stripeOf() = %d, outside [0, %d)", deal, s, stripes)
+			}
+			used[s]++
+		}
+		for s, n := range used {
+			if n == 0 || n > len(picked)/2 {
+				t.Errorf("deal %#x: stripe %d picked by %d of %d goroutines (all: %v)", deal, s, n, len(picked), used)
+			}
+		}
+	}
+}
+
+// TestStripeForRedealsEveryPair checks what the re-deal is for: two
+// goroutines share a stripe in about 1/stripes of the deals, whatever the
+// distance between their stacks, instead of under every deal or none. (A
+// fixed multiplier fails: stacks 8 KiB apart then share a stripe in 78% of
+// the deals.) It also checks that one goroutine visits every stripe in
+// turn. The inputs are fixed, so the test is deterministic; the bounds are
+// about ten standard deviations of a fair draw wide.
+func TestStripeForRedealsEveryPair(t *testing.T) {
+	const deals = 4096
+	base := uint64(0xc000_1234_5000) // a goroutine stack address as Linux/amd64 hands them out
+	for _, apart := range []uint64{1 << 10, 2 << 10, 3 << 10, 8 << 10, 16 << 10, 64 << 10, 1 << 20, 12345 << 10} {
+		shared := 0
+		var visits [stripes]int
+		for i := range uint64(deals) {
+			deal := i * dealStep
+			a := stripeFor(base, deal)
+			if a == stripeFor(base+apart, deal) {
+				shared++
+			}
+			visits[a]++
+		}
+		if f := float64(shared) / deals; f < 0.18 || f > 0.32 {
+			t.Errorf("stacks %d KiB apart share a stripe in %.3f of %d deals, want about %.2f", apart>>10, f, deals, 1.0/stripes)
+		}
+		for s, n := range visits {
+			if f := float64(n) / deals; f < 0.18 || f > 0.32 {
+				t.Errorf("a goroutine ticks stripe %d in %.3f of %d deals, want about %.2f (all: %v)", s, f, deals, 1.0/stripes, visits)
+			}
+		}
+	}
+}
+
+// TestTicksRedeal checks that every tick path re-deals after dealEvery adds
+// to one counter: a goroutine ticking alone adds to one stripe per deal, so
+// after 3·dealEvery ticks the deal has moved exactly three steps, and no
+// tick was lost.
+func TestTicksRedeal(t *testing.T) {
+	tests := []struct {
+		name string
+		tick func(dc *DeployCounters, h *Target)
+	}{
+		{"IncAttemptSuccess", func(dc *DeployCounters, _ *Target) { dc.IncAttemptSuccess("NGINX") }},
+		{"Record", func(dc *DeployCounters, _ *Target) { dc.Record("NGINX", OutcomeSucceeded) }},
+		{"Target.IncAttemptSuccess", func(_ *DeployCounters, h *Target) { h.IncAttemptSuccess() }},
+		{"Target.Record", func(_ *DeployCounters, h *Target) { h.Record(OutcomeSucceeded) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dc := NewDeployCounters()
+			h := dc.Bind("NGINX")
+			for range dealEvery - 1 {
+				tc.tick(dc, h)
+			}
+			if got := dc.deal.Load(); got != 0 {
+				t.Fatalf("deal %#x after %d ticks, want 0 (no re-deal yet)", got, dealEvery-1)
+			}
+			for range 2*dealEvery + 1 {
+				tc.tick(dc, h)
+			}
+			step := uint64(dealStep)
+			if got, want := dc.deal.Load(), 3*step; got != want {
+				t.Errorf("deal %#x after %d ticks, want %#x (three re-deals)", got, 3*dealEvery, want)
+			}
+			if got := mustSnapshotOne(t, dc).AttemptsSuccess; got != 3*dealEvery {
+				t.Errorf("attempts{success} = %d, want %d", got, 3*dealEvery)
+			}
 		})
 	}
-	wg.Wait()
-	used := map[int]bool{}
-	for _, s := range picked {
-		if s < 0 || s >= stripes {
-			t.Fatalf("stripeOf() = %d, outside [0, %d)", s, stripes)
-		}
-		used[s] = true
+}
+
+// TestConcurrentRedealsKeepInvariants ticks one target type from four
+// goroutines long enough to re-deal several times, while two readers check
+// every snapshot (sorted, monotonic, I1 and I2), and then checks the exact
+// totals: moving goroutines between stripes must lose nothing and tear
+// nothing.
+func TestConcurrentRedealsKeepInvariants(t *testing.T) {
+	const writers, perWriter = 4, 2 * dealEvery
+	dc := NewDeployCounters()
+	h := dc.Bind("NGINX")
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				if (w+i)%2 == 0 {
+					dc.Record("NGINX", OutcomeReloadFailedRestored)
+				} else {
+					h.Record(OutcomeReloadFailedRestored)
+				}
+			}
+		})
 	}
-	if len(used) < 2 {
-		t.Errorf("64 goroutines all picked stripe %v", picked[0])
+	checkSnapshotsUntilDone(t, dc, 2, &wg)
+	// One counter took writers·perWriter adds over at most four stripes, so
+	// some stripe reached dealEvery at least twice.
+	if got := dc.deal.Load(); got == 0 {
+		t.Errorf("no re-deal after %d adds to one counter", writers*perWriter)
+	}
+	const n = writers * perWriter
+	want := DeploySnapshot{TargetType: "NGINX", AttemptsFailure: n, ReloadFailures: n, RollbackRestored: n}
+	if got := mustSnapshotOne(t, dc); got != want {
+		t.Errorf("final snapshot %+v, want %+v", got, want)
 	}
 }
 
@@ -519,28 +629,7 @@ func TestConcurrentTicksAndSnapshots(t *testing.T) {
 		})
 	}
 
-	done := make(chan struct{})
-	var rg sync.WaitGroup
-	for range readers {
-		rg.Go(func() {
-			var prev []DeploySnapshot
-			var buf []DeploySnapshot
-			for {
-				// Check first, so every reader checks at least one snapshot.
-				buf = dc.AppendSnapshot(buf[:0])
-				checkSnapshotStep(t, prev, buf)
-				prev = append(prev[:0], buf...)
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(done)
-	rg.Wait()
+	checkSnapshotsUntilDone(t, dc, readers, &wg)
 
 	want := map[string]DeploySnapshot{}
 	for w := range writers {
@@ -569,6 +658,34 @@ func TestConcurrentTicksAndSnapshots(t *testing.T) {
 			t.Errorf("final %q: got %+v, want %+v", s.TargetType, s, want[s.TargetType])
 		}
 	}
+}
+
+// checkSnapshotsUntilDone runs readers goroutines that take snapshots of dc
+// and check each against the previous one of the same goroutine
+// (checkSnapshotStep), until writers are done; then it waits for them.
+func checkSnapshotsUntilDone(t *testing.T, dc *DeployCounters, readers int, writers *sync.WaitGroup) {
+	t.Helper()
+	done := make(chan struct{})
+	var rg sync.WaitGroup
+	for range readers {
+		rg.Go(func() {
+			var prev, buf []DeploySnapshot
+			for {
+				// Check first, so every reader checks at least one snapshot.
+				buf = dc.AppendSnapshot(buf[:0])
+				checkSnapshotStep(t, prev, buf)
+				prev = append(prev[:0], buf...)
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	writers.Wait()
+	close(done)
+	rg.Wait()
 }
 
 // checkSnapshotStep checks one snapshot taken under concurrency against the

@@ -81,10 +81,12 @@
 // the map after at most eight slots. Each target type's counters fill whole
 // cache lines of their own, so goroutines ticking different target types do
 // not slow each other through false sharing; and they are kept in four
-// stripes, of which a goroutine ticks the one its stack address picks, so
-// goroutines on different cores ticking the same target type mostly write
-// different lines too (a snapshot adds the stripes up). Bind returns a handle
-// that skips even the map lookup. Snapshots
+// copies (stripes), so that goroutines on different cores ticking the same
+// target type mostly write different lines too (a snapshot adds the stripes
+// up). A goroutine ticks the stripe a hash of its stack address picks; the
+// hash changes every 65536 ticks of a counter, so two goroutines that drew
+// the same stripe share it for a while, not for as long as they live (row.go
+// says why and how). Bind returns a handle that skips even the map lookup. Snapshots
 // read a sorted view that is maintained on insert, and AppendSnapshot lets a
 // renderer reuse one buffer with no allocation in steady state.
 package counters

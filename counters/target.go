@@ -10,6 +10,7 @@ type Target struct {
 	name   string
 	row    *row
 	folded *atomic.Uint64 // the table's fold count when bound to the overflow row by the cap; else nil
+	deal   *atomic.Uint64 // the table's deal: see stripeOf
 }
 
 // Bind returns a handle for targetType, normalised as by the string methods.
@@ -20,7 +21,7 @@ type Target struct {
 // through it is counted by Folded.
 func (c *DeployCounters) Bind(targetType string) *Target {
 	r, folded := c.lookup(targetType)
-	t := &Target{name: c.Normalize(targetType), row: r}
+	t := &Target{name: c.Normalize(targetType), row: r, deal: &c.deal}
 	if folded {
 		t.name = OverflowTargetType
 		t.folded = &c.folded
@@ -32,8 +33,13 @@ func (c *DeployCounters) Bind(targetType string) *Target {
 // OverflowTargetType if it was folded.
 func (t *Target) Name() string { return t.name }
 
+// mine returns the stripe of t's row the calling goroutine adds to.
+func (t *Target) mine() *rowCounters {
+	return &t.row.stripe[stripeOf(t.deal.Load())].rowCounters
+}
+
 func (t *Target) tick(i int) {
-	t.row.mine().raw[i].Add(1)
+	inc(&t.mine().raw[i], t.deal)
 	if t.folded != nil {
 		t.folded.Add(1)
 	}
@@ -42,7 +48,7 @@ func (t *Target) tick(i int) {
 // Record counts one deployment that ended in outcome o; see
 // DeployCounters.Record.
 func (t *Target) Record(o Outcome) {
-	t.row.mine().outcomes[o.slot()].Add(1)
+	inc(&t.mine().outcomes[o.slot()], t.deal)
 	if t.folded != nil {
 		t.folded.Add(1)
 	}

@@ -267,21 +267,25 @@ func cells(t *tally, c comparison, ratio float64, ok bool, cpuRatio float64, cpu
 func cpuShare(r results, procs int) (mid, lo, hi float64, ok bool) {
 	var shares []float64
 	for k, units := range r {
-		if k.procs != procs || !strings.HasPrefix(k.name, "BenchmarkTick/") {
-			continue
-		}
-		wall, cpu := units[nsPerOp], units[cpuNsPerOp]
-		// Both units come from the same result lines, so index i is one run.
-		for i := range min(len(wall), len(cpu)) {
-			if wall[i] > 0 {
-				shares = append(shares, cpu[i]/wall[i])
-			}
+		if k.procs == procs && strings.HasPrefix(k.name, "BenchmarkTick/") {
+			shares = append(shares, runShares(units)...)
 		}
 	}
-	if len(shares) == 0 {
-		return 0, 0, 0, false
+	return spreadOf(shares)
+}
+
+// runShares returns cpu-ns/op ÷ ns/op of each run of one benchmark: how many
+// CPUs the process used at once during the run.
+func runShares(units map[string][]float64) []float64 {
+	wall, cpu := units[nsPerOp], units[cpuNsPerOp]
+	var shares []float64
+	// Both units come from the same result lines, so index i is one run.
+	for i := range min(len(wall), len(cpu)) {
+		if wall[i] > 0 {
+			shares = append(shares, cpu[i]/wall[i])
+		}
 	}
-	return median(shares), slices.Min(shares), slices.Max(shares), true
+	return shares
 }
 
 var tickShapes = []string{"same", "own", "mixed16"}
@@ -301,6 +305,8 @@ func report(w io.Writer, n, race results) {
 		fmt.Fprint(w, "\n\n")
 	}
 	reportTick(w, n)
+	reportFloor(w, n)
+	reportSpread(w, n)
 	reportScrape(w, n)
 	reportCheck(w, n)
 	if race != nil {
@@ -318,7 +324,7 @@ func reportTick(w io.Writer, n results) {
 	}{
 		{"String API vs the modelled sync.Map design: syncmap ÷ string", "syncmap", "string", comparison{true, 2}},
 		{"String API vs client_golang WithLabelValues: cg-vec ÷ string", "cg-vec", "string", comparison{true, 4}},
-		{"Bound handle vs a bare atomic.Uint64.Add: bound ÷ atomic", "bound", "atomic", comparison{false, 1.5}},
+		{"Bound handle vs a bare atomic.Uint64.Add on a padded atomic per target type: bound ÷ atomic", "bound", "atomic", comparison{false, 1.5}},
 	}
 	for _, t := range targets {
 		fmt.Fprintf(w, "**%s** (target %s)\n\n", t.title, t.cmp)
@@ -372,6 +378,92 @@ func reportTick(w io.Writer, n results) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "With -cpu=2, CPU time per op adds up both goroutines, and a goroutine parked on a lock uses none: a CPU-time ratio at -cpu=2 measures cost, not latency, and flatters designs that park.")
+	fmt.Fprintln(w)
+}
+
+// reportFloor says what the hardware allows the tick targets: a tick
+// through the string API is a name lookup plus one atomic add, so it cannot
+// cost less than the floor (the add alone), and syncmap ÷ string cannot
+// exceed syncmap ÷ atomic on this machine.
+func reportFloor(w io.Writer, n results) {
+	fmt.Fprintln(w, "**What the hardware floor allows** (-cpu=1: one goroutine, no contention)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A tick through the string API is a name lookup plus one atomic add, so it cannot cost less than `atomic`, the add alone. The highest syncmap ÷ string this machine allows is therefore syncmap ÷ atomic, reached only by a lookup that costs nothing: where an atomic add is dear compared with the rest of a tick, the syncmap ÷ string target can be out of reach for any design that counts with atomic adds.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| shape | atomic (the add) | string | string − atomic (the lookup) | syncmap | syncmap ÷ atomic (the ceiling) | by CPU time | syncmap ÷ string |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	target := comparison{true, 2} // the syncmap ÷ string target of reportTick
+	var ceilings []float64
+	for _, sh := range tickShapes {
+		a, okA := n.get(tickName(sh, "atomic"), 1, nsPerOp)
+		st, okS := n.get(tickName(sh, "string"), 1, nsPerOp)
+		sm, okM := n.get(tickName(sh, "syncmap"), 1, nsPerOp)
+		if !okA && !okS && !okM {
+			continue
+		}
+		ceiling, okC := n.ratio(tickName(sh, "syncmap"), tickName(sh, "atomic"), 1, nsPerOp)
+		if okC {
+			ceilings = append(ceilings, ceiling)
+		}
+		cpuCeiling, okCC := n.ratio(tickName(sh, "syncmap"), tickName(sh, "atomic"), 1, cpuNsPerOp)
+		ratio, okR := n.ratio(tickName(sh, "syncmap"), tickName(sh, "string"), 1, nsPerOp)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", sh, dur(a, okA), dur(st, okS), dur(st-a, okA && okS),
+			dur(sm, okM), times(ceiling, okC), times(cpuCeiling, okCC), times(ratio, okR))
+	}
+	fmt.Fprintln(w)
+	if _, lo, hi, ok := spreadOf(ceilings); ok {
+		reach := "so the hardware leaves room for the target in every shape"
+		if !target.met(lo) {
+			reach = "so in at least one shape no design that counts with an atomic add can meet the target on this machine"
+		}
+		fmt.Fprintf(w, "Here the ceiling is %s–%s against a target of %s, %s.\n\n", times(lo, true), times(hi, true), target, reach)
+	}
+}
+
+// spreadOf returns the median, min and max of vs, and whether there are any.
+func spreadOf(vs []float64) (mid, lo, hi float64, ok bool) {
+	if len(vs) == 0 {
+		return 0, 0, 0, false
+	}
+	return median(vs), slices.Min(vs), slices.Max(vs), true
+}
+
+// spreadImpls are the tick implementations whose run-to-run spread is
+// reported: the reference's three and the floor, whose spread shows what
+// the machine alone adds.
+var spreadImpls = []string{"string", "bound", "record", "atomic"}
+
+// reportSpread shows how far the runs of each tick benchmark lie from their
+// median. A median hides a bimodal row, such as one where some runs had two
+// goroutines contend for one cache line and others not; the slowest run
+// does not.
+func reportSpread(w io.Writer, n results) {
+	cmp := comparison{false, 1.5}
+	fmt.Fprintf(w, "**Spread of the tick runs: slowest ÷ median run** (target %s; the floor, `atomic`, shows what the machine alone adds)\n\n", cmp)
+	fmt.Fprintln(w, "| shape | impl | -cpu | runs | median | fastest | slowest | slowest ÷ median | target | by CPU time | target | CPUs in use (median) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	var tl tally
+	for _, sh := range tickShapes {
+		for _, impl := range spreadImpls {
+			for _, procs := range []int{1, 2} {
+				units := n[key{tickName(sh, impl), procs}]
+				mid, lo, hi, ok := spreadOf(units[nsPerOp])
+				if !ok {
+					continue
+				}
+				cmid, _, chi, cok := spreadOf(units[cpuNsPerOp])
+				share := "n/a"
+				if shares := runShares(units); len(shares) > 0 {
+					share = fmt.Sprintf("%.2f", median(shares))
+				}
+				fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s | %s | %s | %s |\n", sh, impl, procs, len(units[nsPerOp]),
+					dur(mid, true), dur(lo, true), dur(hi, true),
+					cells(&tl, cmp, hi/mid, mid > 0, chi/cmid, cok && cmid > 0), share)
+			}
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n\n", tl)
+	fmt.Fprintln(w, "CPUs in use is cpu-ns/op ÷ ns/op: at -cpu=2 only a run near 2 had both goroutines on a CPU at once, and only such a run measures contention; on a machine shared with other work, a run well below 2 is faster or slower for reasons the design does not control.")
 	fmt.Fprintln(w)
 }
 
