@@ -12,6 +12,7 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 const checkUsage = `Usage: promcheck check [flags] TARGET...
@@ -285,7 +286,7 @@ func checkOptions(ctx context.Context, f *checkFlags) (check.Options, error) {
 	case "":
 		return opts, errors.New("--schema is empty: want deploy, none or a schema file")
 	default:
-		data, err := readSideFile(ctx, "--schema", f.schema, sideFileLimit)
+		data, err := sidefile.ReadFile(ctx, "--schema", f.schema, sidefile.Limit)
 		if err != nil {
 			return opts, err
 		}
@@ -359,7 +360,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 		return opts, errors.New("--bearer-token-file and basic auth exclude each other: give one")
 	}
 	if f.bearerTokenFile != "" {
-		token, err := readSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
+		token, err := sidefile.ReadSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
 		if err != nil {
 			return opts, err
 		}
@@ -371,7 +372,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	case f.basicAuthUser == "" && f.basicAuthPassFile != "":
 		return opts, errors.New("--basic-auth-password-file needs --basic-auth-user")
 	case f.basicAuthUser != "":
-		password, err := readSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
+		password, err := sidefile.ReadSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
 		if err != nil {
 			return opts, err
 		}
@@ -393,20 +394,6 @@ func validHeaderName(name string) bool {
 	return true
 }
 
-// readSecret reads a token or password file, without the trailing newline
-// every editor adds (as Prometheus does).
-func readSecret(ctx context.Context, flag, path string) (string, error) {
-	data, err := readSideFile(ctx, flag, path, sideFileLimit)
-	if err != nil {
-		return "", err
-	}
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", fmt.Errorf("%s %s: is empty", flag, path)
-	}
-	return secret, nil
-}
-
 // tlsConfig builds the TLS configuration from the TLS flags, reading
 // their files through the bounded reader.
 func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
@@ -415,7 +402,7 @@ func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
 		if side.path == "" {
 			continue
 		}
-		data, err := readSideFile(ctx, side.flag, side.path, sideFileLimit)
+		data, err := sidefile.ReadFile(ctx, side.flag, side.path, sidefile.Limit)
 		if err != nil {
 			return nil, err
 		}

@@ -51,7 +51,7 @@ func TestExporterUsageErrors(t *testing.T) {
 		{[]string{"exporter", "--history", "0"}, "--history 0"},
 		{[]string{"exporter", "--timeout-margin", "0s"}, "--timeout-margin 0s"},
 		{[]string{"exporter", "--log-level", "loud"}, `--log-level "loud": want debug, info, warn or error`},
-		{[]string{"exporter", "--config", "/nonexistent.yml"}, "config: open /nonexistent.yml"},
+		{[]string{"exporter", "--config", "/nonexistent.yml"}, "config /nonexistent.yml: no such file or directory"},
 		{[]string{"exporter", "--listen", "127.0.0.1:99999"}, "listen on 127.0.0.1:99999"},
 	} {
 		r := promcheck(t, "", c.args...)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 // run checks every target, --parallel at a time, and returns the results
@@ -211,9 +212,9 @@ func (p *plan) readFile(ctx context.Context, path string, stdin io.Reader) ([]by
 		name = "stdin"
 	}
 	limit := p.flags.maxBytes
-	body, err := readBounded(ctx, path, stdin, limit)
+	body, err := sidefile.Read(ctx, path, stdin, limit)
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, sidefile.ErrTooLarge):
 		return nil, fmt.Errorf("read %s: larger than the limit of %d bytes (--max-bytes)", name, limit)
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", name, err)

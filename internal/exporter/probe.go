@@ -13,6 +13,7 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 // module is a ModuleConfig compiled: what a probe with it does.
@@ -30,21 +31,22 @@ type module struct {
 }
 
 // requestOptions returns the scrape options of one probe, reading the
-// credential files now so that a rotated secret is picked up.
-func (m *module) requestOptions(userAgent string) (scrape.Options, error) {
+// credential files now (within the probe's ctx) so that a rotated secret
+// is picked up.
+func (m *module) requestOptions(ctx context.Context, userAgent string) (scrape.Options, error) {
 	opts := m.scrape
 	opts.UserAgent = userAgent
 	switch {
 	case m.bearerTokenFile != "":
-		token, err := readSecretFile(m.bearerTokenFile)
+		token, err := sidefile.ReadSecret(ctx, "bearer_token_file", m.bearerTokenFile)
 		if err != nil {
-			return opts, fmt.Errorf("bearer_token_file: %w", err)
+			return opts, err
 		}
 		opts.BearerToken = token
 	case m.basicAuthUser != "":
-		password, err := readSecretFile(m.basicAuthPasswordFile)
+		password, err := sidefile.ReadSecret(ctx, "basic_auth.password_file", m.basicAuthPasswordFile)
 		if err != nil {
-			return opts, fmt.Errorf("basic_auth.password_file: %w", err)
+			return opts, err
 		}
 		opts.BasicAuthUser, opts.BasicAuthPassword = m.basicAuthUser, password
 	}
@@ -131,7 +133,7 @@ func (e *Exporter) probe(ctx context.Context, req *probeRequest) *probeRecord {
 	m := req.module
 	start := e.now()
 	rec := &probeRecord{Time: start, Module: m.name, Target: redactURL(req.target)}
-	opts, credErr := m.requestOptions(e.userAgent)
+	opts, credErr := m.requestOptions(ctx, e.userAgent)
 	for _, a := range m.accepts {
 		if credErr != nil {
 			rec.Scrapes = append(rec.Scrapes, scrapeRecord{Accept: a.name, Err: credErr.Error(), ErrKind: "credentials"})
