@@ -349,7 +349,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	for i, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
-		if !ok || !validHeaderName(name) {
+		if !ok || !scrape.ValidHeaderName(name) {
 			// Never echoed: "Authorization Bearer X", a missing colon,
 			// is a secret.
 			return opts, fmt.Errorf("--header number %d of %d: want \"Name: value\" with Name a header name, e.g. \"X-Tenant: blue\" (the header is not shown: it may hold a secret)", i+1, len(f.headers))
@@ -381,32 +381,13 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	return opts, nil
 }
 
-// validHeaderName reports whether name is an HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range []byte(name) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // tlsConfig builds the TLS configuration from the TLS flags, reading
 // their files through the bounded reader.
 func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
-	files := map[string][]byte{}
-	for _, side := range []struct{ flag, path string }{{"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
-		if side.path == "" {
-			continue
-		}
-		data, err := sidefile.ReadFile(ctx, side.flag, side.path, sidefile.Limit)
-		if err != nil {
-			return nil, err
-		}
-		files[side.path] = data
+	files, err := sidefile.ReadAll(ctx, sidefile.Limit,
+		sidefile.Named{What: "--ca-file", Path: f.caFile}, sidefile.Named{What: "--cert-file", Path: f.certFile}, sidefile.Named{What: "--key-file", Path: f.keyFile})
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := scrape.TLSFiles{
 		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -139,27 +138,13 @@ func withHint(err error, opts scrape.Options) error {
 	if !errors.As(err, &se) {
 		return err
 	}
-	hint := ""
-	switch se.Kind {
-	case scrape.KindTooLarge:
-		hint = "--max-bytes"
-	case scrape.KindTimeout:
-		hint = "--timeout"
-	case scrape.KindUnknownAuthority:
-		hint = "use --ca-file, or --insecure-skip-verify"
-	case scrape.KindTLS:
-		if strings.Contains(se.Detail, "certificate required") {
-			hint = "use --cert-file and --key-file"
-		}
-	case scrape.KindStatus:
-		switch {
-		case se.Status != 401 && se.Status != 403:
-		case opts.BearerToken != "" || opts.BasicAuthUser != "":
-			hint = "the credentials sent were refused: check --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
-		default:
-			hint = "send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
-		}
+	flags := scrape.Terms{
+		MaxBytes: "--max-bytes", Timeout: "--timeout",
+		CAFile: "--ca-file", InsecureSkipVerify: "--insecure-skip-verify",
+		ClientCert:  "--cert-file and --key-file",
+		Credentials: "--bearer-token-file, or --basic-auth-user and --basic-auth-password-file",
 	}
+	hint := se.Hint(flags, opts.BearerToken != "" || opts.BasicAuthUser != "")
 	if hint == "" {
 		return err
 	}

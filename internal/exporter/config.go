@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -315,11 +316,12 @@ func compileModule(ctx context.Context, name string, mc *ModuleConfig, dir strin
 	}
 
 	m.opts.Strict = mc.Strict
+	m.opts.MaxFindingsPerRule = maxFindingsPerRule
 	if err := check.ValidateRuleNames(mc.Disable); err != nil {
 		fail("disable: %w", err)
 	}
 	m.opts.Disabled = mc.Disable
-	for _, rule := range sortedKeys(mc.Severity) {
+	for _, rule := range slices.Sorted(maps.Keys(mc.Severity)) {
 		sev, err := check.ParseSeverity(mc.Severity[rule])
 		if err != nil {
 			fail("severity %s: %w", rule, err)
@@ -356,10 +358,12 @@ func compileModule(ctx context.Context, name string, mc *ModuleConfig, dir strin
 	if mc.MaxBytes < 0 {
 		fail("max_bytes %d: want a positive number of bytes", mc.MaxBytes)
 	}
-	m.scrape = scrape.Options{MaxBytes: mc.MaxBytes}
+	// A non-2xx answer cannot be checked, as Prometheus fails such a
+	// scrape (and promcheck check): its body is an error page.
+	m.scrape = scrape.Options{MaxBytes: mc.MaxBytes, RejectStatus: true}
 
-	for _, h := range sortedKeys(mc.Headers) {
-		if !validHeaderName(h) {
+	for _, h := range slices.Sorted(maps.Keys(mc.Headers)) {
+		if !scrape.ValidHeaderName(h) {
 			fail("headers: %q is not a header name", h)
 			continue
 		}
@@ -415,16 +419,10 @@ func compileTLS(ctx context.Context, t *TLSConfig, dir string) (*tls.Config, err
 		CAFile: resolve(dir, t.CAFile), CertFile: resolve(dir, t.CertFile), KeyFile: resolve(dir, t.KeyFile),
 		ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
 	}
-	read := map[string][]byte{}
-	for _, f := range []struct{ field, path string }{{"tls.ca_file", files.CAFile}, {"tls.cert_file", files.CertFile}, {"tls.key_file", files.KeyFile}} {
-		if f.path == "" {
-			continue
-		}
-		data, err := sidefile.ReadFile(ctx, f.field, f.path, sidefile.Limit)
-		if err != nil {
-			return nil, err
-		}
-		read[f.path] = data
+	read, err := sidefile.ReadAll(ctx, sidefile.Limit,
+		sidefile.Named{What: "tls.ca_file", Path: files.CAFile}, sidefile.Named{What: "tls.cert_file", Path: files.CertFile}, sidefile.Named{What: "tls.key_file", Path: files.KeyFile})
+	if err != nil {
+		return nil, err
 	}
 	files.ReadFile = func(path string) ([]byte, error) { return read[path], nil }
 	cfg, err := files.Config()
@@ -510,33 +508,10 @@ func resolveAccept(list AcceptList) ([]acceptChoice, error) {
 	return out, nil
 }
 
-// validHeaderName reports whether name is an HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range []byte(name) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // resolve makes a path from the config file relative to its directory.
 func resolve(dir, path string) string {
 	if path == "" || dir == "" || filepath.IsAbs(path) {
 		return path
 	}
 	return filepath.Join(dir, path)
-}
-
-// sortedKeys returns the keys of m in order, for deterministic errors.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -43,6 +43,27 @@ func ReadFile(ctx context.Context, what, path string, limit int64) ([]byte, erro
 	return data, nil
 }
 
+// A Named file is a path and what names it (a flag, a config field).
+type Named struct{ What, Path string }
+
+// ReadAll reads each file that is named (an empty Path is skipped) as
+// ReadFile does, and returns their contents by path, for a reader hook
+// such as scrape.TLSFiles.ReadFile. The first error is returned.
+func ReadAll(ctx context.Context, limit int64, files ...Named) (map[string][]byte, error) {
+	read := make(map[string][]byte, len(files))
+	for _, f := range files {
+		if f.Path == "" {
+			continue
+		}
+		data, err := ReadFile(ctx, f.What, f.Path, limit)
+		if err != nil {
+			return nil, err
+		}
+		read[f.Path] = data
+	}
+	return read, nil
+}
+
 // ReadSecret reads a token or password file named by what, within Limit,
 // without the trailing newline every editor adds (as Prometheus does). An
 // empty file, or one of more than one line, is an error: neither can be

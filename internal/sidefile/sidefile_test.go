@@ -22,14 +22,16 @@ func writeFile(t *testing.T, name, content string) string {
 
 // Every source is read within its limit, whatever it is: a file at the
 // limit is read, one byte more is refused, and an endless device or a
-// sparse gigabyte fails at once instead of filling memory.
+// sparse terabyte fails at once instead of filling memory.
 func TestReadFileBounds(t *testing.T) {
+	// A sparse terabyte takes no disk, and hours to read: the test ends
+	// only if it is refused from its size, unread.
 	sparse := filepath.Join(t.TempDir(), "big.pem")
 	f, err := os.Create(sparse)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Truncate(1 << 30); err != nil {
+	if err := f.Truncate(1 << 40); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -42,7 +44,7 @@ func TestReadFileBounds(t *testing.T) {
 		{"at the limit", writeFile(t, "ten", "0123456789"), 10, ""},
 		{"one byte over", writeFile(t, "eleven", "0123456789X"), 10, "--ca-file PATH: larger than 10 bytes: is this the right file?"},
 		{"an endless device", "/dev/zero", Limit, "--ca-file PATH: larger than 1 MiB: is this the right file?"},
-		{"a sparse gigabyte", sparse, Limit, "--ca-file PATH: larger than 1 MiB: is this the right file?"},
+		{"a sparse terabyte", sparse, Limit, "--ca-file PATH: larger than 1 MiB: is this the right file?"},
 		{"a directory", dir, Limit, "--ca-file PATH: is a directory, not a file"},
 		{"missing", filepath.Join(dir, "nope"), Limit, "--ca-file PATH: no such file or directory"},
 	} {
@@ -146,5 +148,19 @@ func TestSize(t *testing.T) {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// ReadAll reads every named file, skipping the unnamed, and stops at the
+// first that cannot be read, naming it.
+func TestReadAll(t *testing.T) {
+	ca, key := writeFile(t, "ca.pem", "CA"), writeFile(t, "key.pem", "KEY")
+	got, err := ReadAll(context.Background(), Limit, Named{"--ca-file", ca}, Named{"--cert-file", ""}, Named{"--key-file", key})
+	if err != nil || len(got) != 2 || string(got[ca]) != "CA" || string(got[key]) != "KEY" {
+		t.Errorf("ReadAll: %q, %v", got, err)
+	}
+	_, err = ReadAll(context.Background(), Limit, Named{"--ca-file", ca}, Named{"--key-file", "/dev/zero"})
+	if want := "--key-file /dev/zero: larger than 1 MiB: is this the right file?"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }
