@@ -12,6 +12,7 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 const checkUsage = `Usage: promcheck check [flags] TARGET...
@@ -285,7 +286,7 @@ func checkOptions(ctx context.Context, f *checkFlags) (check.Options, error) {
 	case "":
 		return opts, errors.New("--schema is empty: want deploy, none or a schema file")
 	default:
-		data, err := readSideFile(ctx, "--schema", f.schema, sideFileLimit)
+		data, err := sidefile.ReadFile(ctx, "--schema", f.schema, sidefile.Limit)
 		if err != nil {
 			return opts, err
 		}
@@ -348,7 +349,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	for i, h := range f.headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
-		if !ok || !validHeaderName(name) {
+		if !ok || !scrape.ValidHeaderName(name) {
 			// Never echoed: "Authorization Bearer X", a missing colon,
 			// is a secret.
 			return opts, fmt.Errorf("--header number %d of %d: want \"Name: value\" with Name a header name, e.g. \"X-Tenant: blue\" (the header is not shown: it may hold a secret)", i+1, len(f.headers))
@@ -359,7 +360,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 		return opts, errors.New("--bearer-token-file and basic auth exclude each other: give one")
 	}
 	if f.bearerTokenFile != "" {
-		token, err := readSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
+		token, err := sidefile.ReadSecret(ctx, "--bearer-token-file", f.bearerTokenFile)
 		if err != nil {
 			return opts, err
 		}
@@ -371,7 +372,7 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	case f.basicAuthUser == "" && f.basicAuthPassFile != "":
 		return opts, errors.New("--basic-auth-password-file needs --basic-auth-user")
 	case f.basicAuthUser != "":
-		password, err := readSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
+		password, err := sidefile.ReadSecret(ctx, "--basic-auth-password-file", f.basicAuthPassFile)
 		if err != nil {
 			return opts, err
 		}
@@ -380,46 +381,13 @@ func scrapeOptions(ctx context.Context, f *checkFlags) (scrape.Options, error) {
 	return opts, nil
 }
 
-// validHeaderName reports whether name is an HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range []byte(name) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// readSecret reads a token or password file, without the trailing newline
-// every editor adds (as Prometheus does).
-func readSecret(ctx context.Context, flag, path string) (string, error) {
-	data, err := readSideFile(ctx, flag, path, sideFileLimit)
-	if err != nil {
-		return "", err
-	}
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", fmt.Errorf("%s %s: is empty", flag, path)
-	}
-	return secret, nil
-}
-
 // tlsConfig builds the TLS configuration from the TLS flags, reading
 // their files through the bounded reader.
 func tlsConfig(ctx context.Context, f *checkFlags) (*tls.Config, error) {
-	files := map[string][]byte{}
-	for _, side := range []struct{ flag, path string }{{"--ca-file", f.caFile}, {"--cert-file", f.certFile}, {"--key-file", f.keyFile}} {
-		if side.path == "" {
-			continue
-		}
-		data, err := readSideFile(ctx, side.flag, side.path, sideFileLimit)
-		if err != nil {
-			return nil, err
-		}
-		files[side.path] = data
+	files, err := sidefile.ReadAll(ctx, sidefile.Limit,
+		sidefile.Named{What: "--ca-file", Path: f.caFile}, sidefile.Named{What: "--cert-file", Path: f.certFile}, sidefile.Named{What: "--key-file", Path: f.keyFile})
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := scrape.TLSFiles{
 		CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile,

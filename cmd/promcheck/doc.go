@@ -77,8 +77,9 @@
 // of it fails the check), one passing testcase per scrape without
 // findings, and an error testcase for a target that could not be checked.
 // Every URL in every report and error has its password redacted
-// ("https://user:xxxxx@host/metrics"), and header values are never
-// printed. A non-2xx answer cannot be checked (exit 2), as Prometheus fails
+// ("https://user:xxxxx@host/metrics"), and the values of query parameters
+// that look like credentials too ("?token=xxxxx"); header values are
+// never printed. A non-2xx answer cannot be checked (exit 2), as Prometheus fails
 // such a scrape; 401 and 403 name the credential flags. A redirect from
 // https to http is refused; the redirects followed are in every report.
 //

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -51,7 +49,7 @@ func TestExporterUsageErrors(t *testing.T) {
 		{[]string{"exporter", "--history", "0"}, "--history 0"},
 		{[]string{"exporter", "--timeout-margin", "0s"}, "--timeout-margin 0s"},
 		{[]string{"exporter", "--log-level", "loud"}, `--log-level "loud": want debug, info, warn or error`},
-		{[]string{"exporter", "--config", "/nonexistent.yml"}, "config: open /nonexistent.yml"},
+		{[]string{"exporter", "--config", "/nonexistent.yml"}, "config /nonexistent.yml: no such file or directory"},
 		{[]string{"exporter", "--listen", "127.0.0.1:99999"}, "listen on 127.0.0.1:99999"},
 	} {
 		r := promcheck(t, "", c.args...)
@@ -65,28 +63,7 @@ func TestExporterUsageErrors(t *testing.T) {
 func TestExporterRunsAndReloads(t *testing.T) {
 	target := server(t, scrapetest.Good()).URL + "/metrics"
 	config := writeFile(t, "modules.yml", "modules:\n  one: {}\n")
-	cmd := exec.Command(binary, "exporter", "--listen", "127.0.0.1:0", "--config", config)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the URL: %v (stderr: %s)", err, stderr.String())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	base := strings.TrimSpace(line)
+	base, cmd, stderr := startListening(t, "exporter", "--listen", "127.0.0.1:0", "--config", config)
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/") {
 		t.Fatalf("first line %q is not the exporter's URL", base)
 	}

@@ -17,7 +17,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
+
+// targetsFileLimit bounds a targets file: 32 MiB list about half a million
+// targets. Other files flags name are bounded by sidefile.Limit (1 MiB),
+// expositions by --max-bytes; all are read through package sidefile, which
+// also gives up when the run is interrupted (a named pipe nobody writes
+// to).
+const targetsFileLimit = 32 << 20
 
 // fileSDGroup is one group of a Prometheus file_sd file.
 type fileSDGroup struct {
@@ -32,7 +40,7 @@ type fileSDGroup struct {
 // Prometheus. Unknown keys are errors, so a typo is not silently a
 // different fleet.
 func loadTargetsFile(ctx context.Context, path string) ([]target, error) {
-	data, err := readSideFile(ctx, "--targets-file", path, targetsFileLimit)
+	data, err := sidefile.ReadFile(ctx, "--targets-file", path, targetsFileLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 // run checks every target, --parallel at a time, and returns the results
@@ -138,27 +138,13 @@ func withHint(err error, opts scrape.Options) error {
 	if !errors.As(err, &se) {
 		return err
 	}
-	hint := ""
-	switch se.Kind {
-	case scrape.KindTooLarge:
-		hint = "--max-bytes"
-	case scrape.KindTimeout:
-		hint = "--timeout"
-	case scrape.KindUnknownAuthority:
-		hint = "use --ca-file, or --insecure-skip-verify"
-	case scrape.KindTLS:
-		if strings.Contains(se.Detail, "certificate required") {
-			hint = "use --cert-file and --key-file"
-		}
-	case scrape.KindStatus:
-		switch {
-		case se.Status != 401 && se.Status != 403:
-		case opts.BearerToken != "" || opts.BasicAuthUser != "":
-			hint = "the credentials sent were refused: check --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
-		default:
-			hint = "send credentials with --bearer-token-file, or --basic-auth-user and --basic-auth-password-file"
-		}
+	flags := scrape.Terms{
+		MaxBytes: "--max-bytes", Timeout: "--timeout",
+		CAFile: "--ca-file", InsecureSkipVerify: "--insecure-skip-verify",
+		ClientCert:  "--cert-file and --key-file",
+		Credentials: "--bearer-token-file, or --basic-auth-user and --basic-auth-password-file",
 	}
+	hint := se.Hint(flags, opts.BearerToken != "" || opts.BasicAuthUser != "")
 	if hint == "" {
 		return err
 	}
@@ -212,9 +198,9 @@ func (p *plan) readFile(ctx context.Context, path string, stdin io.Reader) ([]by
 		name = "stdin"
 	}
 	limit := p.flags.maxBytes
-	body, err := readBounded(ctx, path, stdin, limit)
+	body, err := sidefile.Read(ctx, path, stdin, limit)
 	switch {
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, sidefile.ErrTooLarge):
 		return nil, fmt.Errorf("read %s: larger than the limit of %d bytes (--max-bytes)", name, limit)
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w", name, err)

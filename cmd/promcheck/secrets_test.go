@@ -60,6 +60,25 @@ func TestURLPasswordsNeverPrinted(t *testing.T) {
 	}
 }
 
+// Nor does a credential in the query string, as some exporters take a
+// token (?token=, ?api_key=): its value appears as "xxxxx", the rest of
+// the URL as given.
+func TestQuerySecretsNeverPrinted(t *testing.T) {
+	good := server(t, scrapetest.Good()).URL + "/metrics?module=x&token=s3cret"
+	dead := strings.TrimSuffix(deadURL(t), "/metrics") + "/metrics?api_key=s3cret"
+	for _, output := range []string{"text", "json", "junit", "github"} {
+		t.Run(output, func(t *testing.T) {
+			r := promcheck(t, "", "check", "--schema", "none", "--output", output, "--timeout", "2s", good, dead)
+			wantExit(t, r, exitCannotCheck)
+			wantNoSecret(t, r)
+			wantContains(t, r.output(), "/metrics?api_key=xxxxx")
+			if output != "github" { // which annotates only what did not pass
+				wantContains(t, r.output(), "token=xxxxx")
+			}
+		})
+	}
+}
+
 // Nor in the errors of --prometheus, --targets-file and the command line.
 func TestURLPasswordsNeverInErrors(t *testing.T) {
 	good, _ := fleetServers(t)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -59,15 +58,24 @@ func TestSelfCheckFlags(t *testing.T) {
 
 // startServe runs "promcheck serve" on a free port and returns its URL and
 // the running command.
-func startServe(t *testing.T, args ...string) (string, *exec.Cmd, *bytes.Buffer) {
+func startServe(t *testing.T, args ...string) (string, *exec.Cmd, *syncBuffer) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	return startListening(t, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// startListening runs promcheck with args, a command that serves HTTP and
+// writes its URL as its first line (serve, exporter), and returns that
+// line, the running command (killed at the end of the test if it is still
+// running) and its stderr.
+func startListening(t *testing.T, args ...string) (string, *exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +90,7 @@ func startServe(t *testing.T, args ...string) (string, *exec.Cmd, *bytes.Buffer)
 		t.Fatalf("reading the URL: %v (stderr: %s)", err, stderr.String())
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return strings.TrimSpace(line), cmd, &stderr
+	return strings.TrimSpace(line), cmd, stderr
 }
 
 // waitExit waits for cmd with a deadline and returns its exit code.

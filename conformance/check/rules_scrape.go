@@ -2,6 +2,8 @@ package check
 
 import (
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,13 +43,6 @@ var scrapeRules = []Rule{
 	{ID: "scrape.help-changed", Severity: Info, Description: "a family's HELP text changed between scrapes: allowed (OpenMetrics: \"Changing a MetricFamily's Help is not breaking\")"},
 }
 
-// prevSeries is one series of the previous scrape.
-type prevSeries struct {
-	s    *Sample
-	pos  int // index in the previous scrape's samples
-	seen bool
-}
-
 func checkScrape(p *pass) {
 	prev, cur := p.in.Previous, p.exp
 	if prev == nil || prev.ParseError != nil {
@@ -60,19 +55,7 @@ func checkScrape(p *pass) {
 	// exposed "until the process terminates").
 	sameProcess := r.restart == ""
 	judgeOrder := sameProcess && p.opts.Schema != nil
-	series := make(map[string]*prevSeries, len(prev.Samples))
-	entries := make([]prevSeries, len(prev.Samples))
-	prevKeys := make([]string, len(prev.Samples))
-	var kb []byte
-	for i, s := range prev.Samples {
-		kb = appendSeriesKey(kb[:0], s)
-		k := string(kb)
-		prevKeys[i] = k
-		if _, dup := series[k]; !dup {
-			entries[i] = prevSeries{s: s, pos: i}
-			series[k] = &entries[i]
-		}
-	}
+	series := newSeriesIndex(prev)
 	// Families pair by stored name. One exposition may hold several
 	// families with one stored name (an OpenMetrics counter a beside a
 	// gauge a_total, a name repeated after other families): the k-th of
@@ -84,6 +67,12 @@ func checkScrape(p *pass) {
 		families[name] = append(families[name], i)
 	}
 	seen := make(map[string]int, len(cur.Families))
+	// The schema's families in this scrape, to note which series keep
+	// their key label value judged (see vanished).
+	var keyed map[*Family]*schemaMatch
+	if schema := p.opts.Schema; sameProcess && schema != nil && schema.KeyLabel != "" {
+		keyed = bySchemaFamily(p.schemaView().matches)
+	}
 
 	t := newTally()
 	lastFamily, lastFamilyPos := (*Family)(nil), -1
@@ -103,12 +92,214 @@ func checkScrape(p *pass) {
 			lastFamily, lastFamilyPos = f, pos
 		}
 		compareMetadata(p, prev.Format, pf, f)
-		compareSeries(p, t, r, f, series, judgeOrder)
+		compareSeries(p, t, r, f, series, judgeOrder, keyed[f])
 	}
 	t.flush(p)
 	if sameProcess {
-		vanished(p, series, prevKeys)
+		vanished(p, series)
 	}
+}
+
+// seriesIndex finds the series of the previous scrape by metric name and
+// labels, the identity of a series across scrapes and formats. Building a
+// string key per series and looking it up in a map made the scrape rules
+// cost as much as the rest of a check; this costs a hash per series of the
+// previous scrape, and allocates nothing per series:
+//
+//   - Scrapes of one emitter mostly write the same series in the same
+//     order, so a series is first looked for just after the last one
+//     found, by comparing names and labels (strings of the two bodies).
+//   - Else its hash is looked for in a Bloom filter of the previous
+//     scrape's hashes: a new series is mostly told absent there. The
+//     filter takes 2 to 4 bytes a series, few enough to stay in a core's
+//     cache, where a hash table of 100k series does not.
+//   - Else it is looked for a few series on (one removed before it), and
+//     last in a hash table of the previous scrape's series, built on the
+//     first look-up that needs it.
+//
+// Every candidate is confirmed by comparing names and labels.
+type seriesIndex struct {
+	samples []*Sample // the previous scrape's
+	seed    maphash.Seed
+	hashes  []uint64 // hash of each sample's name and label values
+	filter  []uint64 // Bloom filter of hashes, 3 bits a hash
+	table   hashIndex
+	// first[i] says whether samples[i] is the first of its series (a
+	// repeat is a spec finding of the previous scrape; it is the first
+	// that is compared); seen[i] whether the current scrape has its
+	// series; keyKept[i] whether a sample of the current scrape that the
+	// schema judges has its series, and so its key label value.
+	first, seen, keyKept []bool
+	next                 int // the sample after the last one found
+	// lastName is the name hashed last, lastNameHash its hash.
+	lastName     string
+	lastNameHash uint64
+}
+
+// lookAhead is how many series after the expected one lookup compares
+// before it turns to the hash table: enough to step over a few series
+// removed since the previous scrape.
+const lookAhead = 8
+
+func newSeriesIndex(prev *Exposition) *seriesIndex {
+	n := len(prev.Samples)
+	bits := 512
+	for bits < 16*n {
+		bits *= 2
+	}
+	x := &seriesIndex{samples: prev.Samples, seed: maphash.MakeSeed(), hashes: make([]uint64, n),
+		filter: make([]uint64, bits/64), first: make([]bool, n), seen: make([]bool, n), keyKept: make([]bool, n)}
+	// A repeat of an earlier series finds its bits set; so do a few
+	// others, by chance, which are told apart below.
+	var suspects []int
+	for i, s := range prev.Samples {
+		h := x.hash(s)
+		x.hashes[i], x.first[i] = h, true
+		if x.addToFilter(h) {
+			suspects = append(suspects, i)
+		}
+	}
+	x.dropRepeats(suspects)
+	return x
+}
+
+// dropRepeats clears first for each suspect that repeats the name and
+// labels of an earlier sample, in one pass over the hashes.
+func (x *seriesIndex) dropRepeats(suspects []int) {
+	if len(suspects) == 0 {
+		return
+	}
+	// A set of 4096 bits of the suspects' hashes spares most samples a
+	// look-up in the map.
+	var quick [64]uint64
+	bySuspect := make(map[uint64][]int, len(suspects))
+	for _, j := range suspects {
+		h := x.hashes[j]
+		bySuspect[h] = append(bySuspect[h], j)
+		quick[h>>58] |= 1 << (h >> 52 & 63)
+	}
+	for i, h := range x.hashes[:suspects[len(suspects)-1]] {
+		if quick[h>>58]&(1<<(h>>52&63)) == 0 {
+			continue
+		}
+		for _, j := range bySuspect[h] {
+			if j > i && x.first[j] && sameSeries(x.samples[i], x.samples[j]) {
+				x.first[j] = false
+			}
+		}
+	}
+}
+
+// filterBits returns the three bits of the filter that stand for hash h
+// (double hashing: h1, h1+h2, h1+2*h2).
+func (x *seriesIndex) filterBits(h uint64) [3]uint64 {
+	mask := uint64(len(x.filter)*64 - 1)
+	h1, h2 := h&0xffffffff, h>>32|1
+	return [3]uint64{h1 & mask, (h1 + h2) & mask, (h1 + 2*h2) & mask}
+}
+
+// addToFilter sets the bits of h and reports whether they were all set.
+func (x *seriesIndex) addToFilter(h uint64) bool {
+	had := true
+	for _, b := range x.filterBits(h) {
+		w, bit := b/64, uint64(1)<<(b%64)
+		had = had && x.filter[w]&bit != 0
+		x.filter[w] |= bit
+	}
+	return had
+}
+
+// mayHold reports whether the filter holds h: false means no sample of
+// the previous scrape has its hash.
+func (x *seriesIndex) mayHold(h uint64) bool {
+	for _, b := range x.filterBits(h) {
+		if x.filter[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns the index of the first sample of the previous scrape
+// with the name and labels of s, -1 when it has none.
+func (x *seriesIndex) lookup(s *Sample) int {
+	if g := x.next; g < len(x.samples) && x.first[g] && sameSeries(x.samples[g], s) {
+		x.next = g + 1
+		return g
+	}
+	h := x.hash(s)
+	if !x.mayHold(h) {
+		return -1
+	}
+	for g := x.next + 1; g < min(x.next+lookAhead, len(x.samples)); g++ {
+		if x.hashes[g] == h && x.first[g] && sameSeries(x.samples[g], s) {
+			x.next = g + 1
+			return g
+		}
+	}
+	i := x.find(h, s)
+	if i >= 0 {
+		x.next = i + 1
+	}
+	return i
+}
+
+// find looks s, whose hash is h, up in the hash table, building it first
+// if need be; it returns the index of the sample found, -1 when none.
+func (x *seriesIndex) find(h uint64, s *Sample) int {
+	if x.table.slots == nil {
+		// Sized for every sample, the table never needs to grow.
+		x.table = newHashIndex(len(x.samples))
+		for i, hi := range x.hashes {
+			if !x.first[i] {
+				continue
+			}
+			// The first samples are distinct series: each takes the
+			// first free slot from its home.
+			pos := x.table.home(hi)
+			for {
+				if taken, _ := x.table.at(pos, hi); taken < 0 {
+					break
+				}
+				pos = x.table.step(pos)
+			}
+			x.table.set(pos, hi, int32(i))
+		}
+	}
+	for pos := x.table.home(h); ; pos = x.table.step(pos) {
+		i, maybe := x.table.at(pos, h)
+		if i < 0 {
+			return -1
+		}
+		if maybe && sameSeries(x.samples[i], s) {
+			return int(i)
+		}
+	}
+}
+
+// hash hashes the metric name and label values of s, each string on its
+// own (maphash of a string is one call), mixed in order. The label names
+// are left out: they seldom tell series apart, and series that differ
+// only by them are told apart by sameSeries.
+func (x *seriesIndex) hash(s *Sample) uint64 {
+	const mix = 0x9e3779b97f4a7c15 // odd: multiplying by it loses nothing
+	// Consecutive samples mostly share their name, and its string: that
+	// comparison costs no more than a pointer's.
+	if s.Name != x.lastName || x.lastName == "" {
+		x.lastName, x.lastNameHash = s.Name, maphash.String(x.seed, s.Name)
+	}
+	h := x.lastNameHash
+	for _, l := range s.Labels {
+		h = (h ^ maphash.String(x.seed, l.Value)) * mix
+	}
+	// The table's slot comes from the low bits: fold the high ones in.
+	return h ^ h>>32
+}
+
+// sameSeries reports whether a and b are one series: the same metric
+// name and the same labels (both sorted by name).
+func sameSeries(a, b *Sample) bool {
+	return a.Name == b.Name && slices.Equal(a.Labels, b.Labels)
 }
 
 // compareMetadata reports a TYPE or UNIT that differs from the previous
@@ -166,35 +357,45 @@ func helpText(f *Family) string {
 
 // compareSeries judges the samples of one family against the previous
 // scrape: counters that decreased, _created that moved back, series that
-// moved (when judgeOrder). It marks every series it finds as seen.
-func compareSeries(p *pass, t *tally, r *resets, f *Family, series map[string]*prevSeries, judgeOrder bool) {
-	var last, moved *Sample
-	var movedAfter *prevSeries
-	lastPos, count := -1, 0
-	var kb []byte
+// moved (when judgeOrder). It marks every series it finds as seen, and as
+// keyKept when keyed, the schema's match of f, judges the sample.
+func compareSeries(p *pass, t *tally, r *resets, f *Family, series *seriesIndex, judgeOrder bool, keyed *schemaMatch) {
+	var moved *Sample
+	movedAfter, lastPos, count := -1, -1, 0
+	// Consecutive samples mostly share their name (and its string), and
+	// so whether the schema judges them.
+	var roleName string
+	var judged bool
 	for _, s := range f.Samples {
-		kb = appendSeriesKey(kb[:0], s)
-		ps := series[string(kb)] // no allocation: the compiler converts for the lookup only
-		if ps == nil || ps.seen {
+		i := series.lookup(s)
+		if i < 0 || series.seen[i] {
 			// New, or a duplicate of a series already compared (a spec
 			// finding): nothing to compare.
 			continue
 		}
-		ps.seen = true
-		if s.Value < ps.s.Value {
-			compareDecrease(p, t, r, f, ps.s, s)
+		series.seen[i] = true
+		if keyed != nil {
+			if s.Name != roleName || roleName == "" {
+				roleName = s.Name
+				_, judged = roleOf(keyed.fs, keyed.fam, s)
+			}
+			series.keyKept[i] = judged
+		}
+		ps := series.samples[i]
+		if s.Value < ps.Value {
+			compareDecrease(p, t, r, f, ps, s)
 		}
 		if !judgeOrder {
 			continue
 		}
-		if ps.pos < lastPos {
+		if i < lastPos {
 			if moved == nil {
-				moved, movedAfter = s, series[string(appendSeriesKey(nil, last))]
+				moved, movedAfter = s, lastPos
 			}
 			count++
 			continue
 		}
-		last, lastPos = s, ps.pos
+		lastPos = i
 	}
 	if moved == nil {
 		return
@@ -205,7 +406,7 @@ func compareSeries(p *pass, t *tally, r *resets, f *Family, series map[string]*p
 	}
 	p.report("scrape.series-order", moved.Line, f.Name, moved.Series,
 		"%s is now written after %s; in the previous scrape it came before it: keep the series order stable%s",
-		moved.Series, movedAfter.s.Series, more)
+		moved.Series, series.samples[movedAfter].Series, more)
 }
 
 // compareDecrease judges sample s, whose value is below that of the same
@@ -238,44 +439,22 @@ func compareDecrease(p *pass, t *tally, r *resets, f *Family, ps, s *Sample) {
 // label values of the schema once each, other schema series per family
 // (errors), and counter-like series outside the schema per family
 // (warnings).
-func vanished(p *pass, series map[string]*prevSeries, prevKeys []string) {
+func vanished(p *pass, series *seriesIndex) {
 	prev := p.in.Previous
 	schema := p.opts.Schema
 	var schemaFamilies map[*Family]*schemaMatch
-	goneKeys := make(map[string]bool)
+	var goneKeys map[string]*Sample // the first sample of each
 	if schema != nil {
 		matches := matchSchema(prev, schema)
-		schemaFamilies = make(map[*Family]*schemaMatch, len(matches))
-		prevKeys, curKeys := make(map[string]*Sample), make(map[string]bool)
-		for i := range matches {
-			m := &matches[i]
-			if m.fam == nil {
-				continue
-			}
-			schemaFamilies[m.fam] = m
-			if schema.KeyLabel == "" {
-				continue
-			}
-			m.judged(func(s *Sample, _ sampleRole) {
-				if v, ok := s.Label(schema.KeyLabel); ok && prevKeys[v] == nil {
-					prevKeys[v] = s
-				}
-			})
+		schemaFamilies = bySchemaFamily(matches)
+		if schema.KeyLabel != "" {
+			goneKeys = goneKeyValues(p, series, matches, schemaFamilies)
 		}
-		for _, m := range matchSchema(p.exp, schema) {
-			m.judged(func(s *Sample, _ sampleRole) {
-				if v, ok := s.Label(schema.KeyLabel); ok {
-					curKeys[v] = true
-				}
-			})
-		}
-		for _, key := range sortedKeys(prevKeys) {
-			if !curKeys[key] {
-				goneKeys[key] = true
-				p.report("scrape.key-vanished", 0, prevKeys[key].Family.Name, prevKeys[key].Series,
-					"%s=%q was in the previous scrape (e.g. %s) and is gone from every %s family: once seen, a %s stays for the life of the process",
-					schema.KeyLabel, key, prevKeys[key].Series, schema.Name, schema.KeyLabel)
-			}
+		for _, key := range sortedKeys(goneKeys) {
+			first := goneKeys[key]
+			p.report("scrape.key-vanished", 0, first.Family.Name, first.Series,
+				"%s=%q was in the previous scrape (e.g. %s) and is gone from every %s family: once seen, a %s stays for the life of the process",
+				schema.KeyLabel, key, first.Series, schema.Name, schema.KeyLabel)
 		}
 	}
 	type gone struct {
@@ -286,8 +465,7 @@ func vanished(p *pass, series map[string]*prevSeries, prevKeys []string) {
 	var order []*Family
 	byFamily := make(map[*Family]*gone)
 	for i, s := range prev.Samples {
-		ps := series[prevKeys[i]]
-		if ps.s != s || ps.seen {
+		if !series.first[i] || series.seen[i] {
 			continue // a duplicate of an earlier series, or still there
 		}
 		m := schemaFamilies[s.Family]
@@ -299,7 +477,7 @@ func vanished(p *pass, series map[string]*prevSeries, prevKeys []string) {
 			continue
 		}
 		if judged && schema.KeyLabel != "" {
-			if v, _ := s.Label(schema.KeyLabel); goneKeys[v] {
+			if v, _ := s.Label(schema.KeyLabel); goneKeys[v] != nil {
 				continue // reported once as scrape.key-vanished
 			}
 		}
@@ -327,6 +505,126 @@ func vanished(p *pass, series map[string]*prevSeries, prevKeys []string) {
 			"%s was in the previous scrape and is gone, though the process did not restart: once exposed, a counter-like series should stay until the process ends (OpenMetrics), with its last value%s",
 			g.first.Series, more)
 	}
+}
+
+// goneKeyValues returns the values of the schema's key label that samples
+// the schema judges had in the previous scrape (prevMatches, by family
+// prevFamilies) and none has in this one, each with the first previous
+// sample that had it (in the order the schema judges them); nil when none
+// is gone. A series compareSeries found judged in this scrape (keyKept)
+// keeps its value: only the others are read. This scrape's values come
+// from the schema rules' reading of it (schemaView), which lists them.
+func goneKeyValues(p *pass, series *seriesIndex, prevMatches []schemaMatch, prevFamilies map[*Family]*schemaMatch) map[string]*Sample {
+	view := p.schemaView()
+	label := view.schema.KeyLabel
+	cur := keyLookup{values: view.keys}
+	// The view lists "" for a judged sample without the key label as well
+	// as for one with an empty value; only the latter has the value "".
+	var emptyKnown, emptyInCur bool // found on first need: seldom
+	var gone map[string]*Sample     // filled in below
+	var fam *Family
+	var m *schemaMatch
+	for i, s := range series.samples {
+		if series.keyKept[i] {
+			continue
+		}
+		if s.Family != fam {
+			fam, m = s.Family, prevFamilies[s.Family]
+		}
+		if m == nil {
+			continue
+		}
+		if _, judged := roleOf(m.fs, m.fam, s); !judged {
+			continue
+		}
+		v, ok := s.Label(label)
+		if !ok {
+			continue
+		}
+		if v == "" && !emptyKnown {
+			emptyKnown, emptyInCur = true, hasEmptyKey(view)
+		}
+		if v == "" && emptyInCur || v != "" && cur.has(v) {
+			continue
+		}
+		if gone == nil {
+			gone = make(map[string]*Sample)
+		}
+		gone[v] = nil
+	}
+	if gone == nil {
+		return nil
+	}
+	for i := range prevMatches {
+		prevMatches[i].judged(func(s *Sample, _ sampleRole) {
+			if v, ok := s.Label(label); ok {
+				if first, isGone := gone[v]; isGone && first == nil {
+					gone[v] = s
+				}
+			}
+		})
+	}
+	return gone
+}
+
+// bySchemaFamily maps each family of an exposition that matches a schema
+// family to its match.
+func bySchemaFamily(matches []schemaMatch) map[*Family]*schemaMatch {
+	byFamily := make(map[*Family]*schemaMatch, len(matches))
+	for i := range matches {
+		if m := &matches[i]; m.fam != nil {
+			byFamily[m.fam] = m
+		}
+	}
+	return byFamily
+}
+
+// hasEmptyKey reports whether a sample the schema judges has the key label
+// with an empty value.
+func hasEmptyKey(view *schemaView) bool {
+	found := false
+	for i := range view.matches {
+		view.matches[i].judged(func(s *Sample, _ sampleRole) {
+			if v, ok := s.Label(view.schema.KeyLabel); ok && v == "" {
+				found = true
+			}
+		})
+	}
+	return found
+}
+
+// keyLookup tells whether a value is among values. Each family of a
+// schema lists the same key values in the same order, so a value is looked
+// for just after the last one found before the map, which is built only
+// once a look-up needs it.
+type keyLookup struct {
+	values []string
+	index  map[string]int
+	last   int // the index of the last value found
+}
+
+func (k *keyLookup) has(value string) bool {
+	// After the last value found, the last value itself (a key with
+	// several series), the first value (the next family).
+	for _, guess := range [3]int{k.last + 1, k.last, 0} {
+		if guess < len(k.values) && k.values[guess] == value {
+			k.last = guess
+			return true
+		}
+	}
+	if k.index == nil {
+		k.index = make(map[string]int, len(k.values))
+		for i, v := range k.values {
+			if _, dup := k.index[v]; !dup {
+				k.index[v] = i
+			}
+		}
+	}
+	i, ok := k.index[value]
+	if ok {
+		k.last = i
+	}
+	return ok
 }
 
 // cumulative reports whether s is a sample Prometheus treats as a counter:
@@ -441,35 +739,22 @@ func createdKey(s *Sample) string {
 	return seriesKeyOf(base, s.Labels)
 }
 
-// seriesKeyOf is appendSeriesKey for a name and labels, without le and
-// quantile (a bucket's or quantile's _created is its metric's).
+// seriesKeyOf returns a key identifying a series by its metric name and
+// labels, without le and quantile (a bucket's or quantile's _created is
+// its metric's), each value prefixed by its length so that no value can
+// forge a separator.
 func seriesKeyOf(name string, labels []Label) string {
 	b := []byte(name)
 	for _, l := range labels {
 		if l.Name == "le" || l.Name == "quantile" {
 			continue
 		}
-		b = appendLabelKey(b, l)
+		b = append(b, 0)
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, int64(len(l.Value)), 10)
+		b = append(b, ':')
+		b = append(b, l.Value...)
 	}
 	return string(b)
-}
-
-// appendSeriesKey appends to b a key identifying s across scrapes and
-// formats: its metric name and its labels (sorted by name), each value
-// prefixed by its length so that no value can forge a separator.
-func appendSeriesKey(b []byte, s *Sample) []byte {
-	b = append(b, s.Name...)
-	for _, l := range s.Labels {
-		b = appendLabelKey(b, l)
-	}
-	return b
-}
-
-func appendLabelKey(b []byte, l Label) []byte {
-	b = append(b, 0)
-	b = append(b, l.Name...)
-	b = append(b, '=')
-	b = strconv.AppendInt(b, int64(len(l.Value)), 10)
-	b = append(b, ':')
-	return append(b, l.Value...)
 }

@@ -2,7 +2,9 @@ package check
 
 import (
 	"fmt"
+	"math/rand"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,28 +136,39 @@ func TestScrapeResetEvidence(t *testing.T) {
 	}
 }
 
-// BenchmarkCheck measures a full check of a deploy exposition with a
-// previous scrape (every rule group runs) at growing numbers of target
-// types; ns/op per target type stays flat when every rule is linear.
+// BenchmarkCheck measures a full check of a deploy exposition (8 series
+// per target type, every rule group running) alone and after a previous
+// scrape of the same series with lower values, which adds the scrape.*
+// rules: the cost of "promcheck check --scrapes N" and of an exporter
+// probe beside that of one check. ns/series stays flat when every rule is
+// linear:
+//
+//	go test -run='^$' -bench='^BenchmarkCheck$' -benchmem ./conformance/check/
 func BenchmarkCheck(b *testing.B) {
-	for _, n := range []int{100, 1000, 10000} {
-		targets := make([]string, n)
+	for _, series := range []int{1000, 10000, 100000} {
+		targets := make([]string, series/8)
 		for i := range targets {
 			targets[i] = fmt.Sprintf("target%06d", i)
 		}
 		prev := Check(Input{Body: []byte(deployBody(FormatText, DefaultNamespace, targets, 1)), ContentType: ContentTypeText}, NewOptions())
 		body := []byte(deployBody(FormatText, DefaultNamespace, targets, 2))
-		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				r := Check(Input{Body: body, ContentType: ContentTypeText, Previous: prev.Exposition}, NewOptions())
-				if r.Failed() {
-					b.Fatal(r)
-				}
+		for _, previous := range []*Exposition{nil, prev.Exposition} {
+			name := "none"
+			if previous != nil {
+				name = "yes"
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/target")
-		})
+			b.Run(fmt.Sprintf("series=%dk/previous=%s", series/1000, name), func(b *testing.B) {
+				b.SetBytes(int64(len(body)))
+				b.ReportAllocs()
+				for b.Loop() {
+					r := Check(Input{Body: body, ContentType: ContentTypeText, Previous: previous}, NewOptions())
+					if len(r.Findings) > 0 {
+						b.Fatal(r)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(series), "ns/series")
+			})
+		}
 	}
 }
 
@@ -195,6 +208,104 @@ func TestScrapeSelfCompareWithClashingNames(t *testing.T) {
 			if got := scrapes(t, opts, body, body).Rule("scrape.*"); len(got) > 0 {
 				t.Errorf("%q against itself: want no scrape findings, got %v", body, got)
 			}
+		}
+	}
+}
+
+// TestSeriesIndexFindsTheFirstOfEachSeries checks seriesIndex, which the
+// scrape.* rules find series with, against a plain search: for every
+// sample of a current scrape, lookup returns the first sample of the
+// previous scrape with the same name and labels, or -1. The scrapes are
+// built from few names and values, so that series repeat, move, vanish and
+// appear, and from label sets that differ only by label names, which hash
+// alike (the hash leaves names out): every path of lookup is taken, the
+// Bloom filter, the look-ahead and the hash table.
+func TestSeriesIndexFindsTheFirstOfEachSeries(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	series := func() *Sample {
+		s := &Sample{Name: []string{"a_total", "b", "c_bucket"}[r.Intn(3)]}
+		for _, name := range []string{"le", "target_type", "x"} {
+			if r.Intn(2) == 0 {
+				s.Labels = append(s.Labels, Label{Name: name, Value: []string{"", "1", "NGINX"}[r.Intn(3)]})
+			}
+		}
+		return s
+	}
+	for round := range 300 {
+		prev := make([]*Sample, r.Intn(60))
+		for i := range prev {
+			prev[i] = series()
+		}
+		// The current scrape: the previous one with some samples dropped,
+		// moved, repeated, and some new.
+		var cur []*Sample
+		for _, s := range prev {
+			switch r.Intn(8) {
+			case 0:
+			case 1:
+				cur = append(cur, series())
+			case 2:
+				cur = append(cur, s, s)
+			default:
+				cur = append(cur, s)
+			}
+		}
+		for range r.Intn(4) {
+			i, j := r.Intn(len(cur)+1), r.Intn(len(cur)+1)
+			if i < len(cur) && j < len(cur) {
+				cur[i], cur[j] = cur[j], cur[i]
+			}
+		}
+		x := newSeriesIndex(&Exposition{Samples: prev})
+		for i, s := range prev {
+			if want := slices.IndexFunc(prev, func(p *Sample) bool { return sameSeries(p, s) }) == i; x.first[i] != want {
+				t.Fatalf("round %d: first[%d] = %v, want %v", round, i, x.first[i], want)
+			}
+		}
+		for k, s := range cur {
+			want := slices.IndexFunc(prev, func(p *Sample) bool { return sameSeries(p, s) })
+			if got := x.lookup(s); got != want {
+				t.Fatalf("round %d: sample %d of the current scrape (%s %v) found at %d of the previous, want %d", round, k, s.Name, s.Labels, got, want)
+			}
+		}
+	}
+}
+
+// An empty key label value is a key like any other: it vanishes when no
+// series of the schema has it any longer, though a series without the key
+// label is left (the schema rules list both as "" among the keys).
+func TestScrapeEmptyKeyVanished(t *testing.T) {
+	withEmpty := deployBody(FormatText, DefaultNamespace, []string{"", "Apache"}, 1)
+	keyless := deployBody(FormatText, DefaultNamespace, []string{"Apache"}, 1) +
+		"# HELP certctl_deploy_idempotent_skip_total Skips.\n# TYPE certctl_deploy_idempotent_skip_total counter\ncertctl_deploy_idempotent_skip_total 7\n"
+	for _, c := range []struct {
+		name, after string
+		want        int
+	}{
+		{"still there", withEmpty, 0},
+		{"gone, a keyless series left", keyless, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := scrapes(t, NewOptions(), withEmpty, c.after).Rule("scrape.key-vanished")
+			if len(got) != c.want || c.want == 1 && !strings.Contains(got[0].Message, `target_type=""`) {
+				t.Errorf("want %d key-vanished finding for target_type=\"\", got %v", c.want, got)
+			}
+		})
+	}
+}
+
+// keyLookup finds a value after the last one found without its map, and
+// any other with it.
+func TestKeyLookup(t *testing.T) {
+	k := keyLookup{values: []string{"Apache", "HAProxy", "NGINX", "Traefik"}}
+	for _, c := range []struct {
+		value string
+		want  bool
+	}{
+		{"Apache", true}, {"HAProxy", true}, {"HAProxy", true}, {"Traefik", true}, {"Caddy", false}, {"Apache", true}, {"NGINX", true}, {"", false},
+	} {
+		if got := k.has(c.value); got != c.want {
+			t.Errorf("has(%q) = %v, want %v", c.value, got, c.want)
 		}
 	}
 }

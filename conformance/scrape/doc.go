@@ -10,8 +10,8 @@
 // carry the credentials in cleartext); Scrape reports every redirect
 // followed. gzip is requested and decoded here, not by net/http, so that
 // the facts say what the server actually sent. URLs in errors, redirects
-// and facts have their passwords redacted (Redact), since errors end up in
-// CI logs.
+// and facts are redacted (Redact: passwords, and query parameters that
+// look like credentials), since errors end up in CI logs.
 //
 //	client := scrape.NewClient(nil)
 //	in, err := scrape.Get(ctx, client, "http://127.0.0.1:9464/metrics/prometheus", scrape.Options{

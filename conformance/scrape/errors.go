@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -77,6 +78,52 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Terms name, in a caller's words (flags, config fields), the settings
+// that change the outcome of a failed scrape, for Error.Hint.
+type Terms struct {
+	// MaxBytes is the body limit, e.g. "--max-bytes".
+	MaxBytes string
+	// Timeout is the scrape's time limit, e.g. "--timeout".
+	Timeout string
+	// CAFile and InsecureSkipVerify trust the server's certificate, e.g.
+	// "--ca-file" and "--insecure-skip-verify".
+	CAFile, InsecureSkipVerify string
+	// ClientCert sends a client certificate, e.g. "--cert-file and
+	// --key-file".
+	ClientCert string
+	// Credentials send credentials, e.g. "--bearer-token-file".
+	Credentials string
+}
+
+// Hint says which setting changes the outcome of the failed scrape, in the
+// caller's terms, or "" when none does: a larger body limit or time limit,
+// a certificate authority or a client certificate, credentials for a 401
+// or 403 (refused when sentCredentials, else missing).
+func (e *Error) Hint(t Terms, sentCredentials bool) string {
+	switch e.Kind {
+	case KindTooLarge:
+		return t.MaxBytes
+	case KindTimeout:
+		return t.Timeout
+	case KindUnknownAuthority:
+		return "use " + t.CAFile + ", or " + t.InsecureSkipVerify
+	case KindTLS:
+		// crypto/tls says so only in words.
+		if strings.Contains(e.Detail, "certificate required") {
+			return "use " + t.ClientCert
+		}
+	case KindStatus:
+		switch {
+		case e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden:
+		case sentCredentials:
+			return "the credentials sent were refused: check " + t.Credentials
+		default:
+			return "send credentials with " + t.Credentials
+		}
+	}
+	return ""
+}
 
 // requestError words a failure of client.Do: no usable response arrived.
 func (s *scrape) requestError(err error) error {
@@ -160,13 +207,14 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// redactURLError words a URL that does not parse. url.Parse's error
-// quotes the offending part, which may be a piece of the password: then
-// only the fact is told.
-func redactURLError(err error) error {
+// RedactURLError words url.Parse's error for a message that names the URL
+// itself (redacted): without url.Error's "parse <url>:" prefix, and when
+// the URL holds something Redact hides, without the part at fault, which
+// may be a piece of a password or a token: then only the fact is told.
+func RedactURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && Redact(ue.URL) != ue.URL {
-		return errors.New("it does not parse (check the escapes and characters of its user information)")
+		return errors.New("it does not parse (check the escapes and characters of its user information and query; the part at fault is not shown, as it may be secret)")
 	}
 	return unwrapURLError(err)
 }

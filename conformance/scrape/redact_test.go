@@ -26,6 +26,23 @@ func TestRedact(t *testing.T) {
 		{"http://us er:s3cret@host/m", "http://xxxxx@host/m"},
 		{"http://user:s3@cret@host/m", "http://user:xxxxx@host/m"},
 		{"not a url", "not a url"},
+		{"http://us er:pa?ss@host/m", "http://xxxxx@host/m"},
+		// Query parameters that look like credentials, in their order,
+		// with the rest as written.
+		{"http://h/metrics?token=abc&module=x", "http://h/metrics?token=xxxxx&module=x"},
+		{"http://h/metrics?api_key=abc&Password=p&x=1%2F2", "http://h/metrics?api_key=xxxxx&Password=xxxxx&x=1%2F2"},
+		{"https://b.s3/o?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00d#part", "https://b.s3/o?X-Amz-Credential=xxxxx&X-Amz-Signature=xxxxx#part"},
+		{"http://user:pw@h/m?sig=abc", "http://user:xxxxx@h/m?sig=xxxxx"},
+		{"http://h/m?api%5Fkey=abc&access_token=t&apikey=k", "http://h/m?api%5Fkey=xxxxx&access_token=xxxxx&apikey=xxxxx"},
+		{"user:s3cret@host:9090?token=t", "xxxxx@host:9090?token=xxxxx"},
+		{"http://h/m?module=deploy&token=&flag", "http://h/m?module=deploy&token=&flag"},
+		// A URL in a query value, as an exporter's /probe URL carries its
+		// target, is redacted in turn.
+		{"http://exporter:9465/probe?target=http%3A%2F%2Fh%2Fm%3Ftoken%3Dabc&module=deploy",
+			"http://exporter:9465/probe?target=http%3A%2F%2Fh%2Fm%3Ftoken%3Dxxxxx&module=deploy"},
+		{"http://exporter:9465/probe?target=http%3A%2F%2Fu%3Apw%40h%2Fm&module=deploy",
+			"http://exporter:9465/probe?target=http%3A%2F%2Fu%3Axxxxx%40h%2Fm&module=deploy"},
+		{"http://exporter:9465/probe?target=http%3A%2F%2Fh%2Fm&module=deploy", "http://exporter:9465/probe?target=http%3A%2F%2Fh%2Fm&module=deploy"},
 	} {
 		if got := scrape.Redact(c.in); got != c.want {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)

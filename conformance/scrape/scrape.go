@@ -64,6 +64,23 @@ type Options struct {
 	RejectStatus bool
 }
 
+// ValidHeaderName reports whether name can name a header of
+// Options.Header: an HTTP token (RFC 9110), so printable ASCII without
+// blanks or separators. Header names come from users (a flag, a config);
+// check them before sending, as net/http only refuses them at request
+// time.
+func ValidHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // NewClient returns a client fit for Get: gzip is left to Get (net/http
 // would otherwise decode it silently and hide what the server sent), and
 // redirects stop after MaxRedirects or at the first loop. tlsConfig may be
@@ -72,10 +89,10 @@ func NewClient(tlsConfig *tls.Config) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.DisableCompression = true
 	transport.TLSClientConfig = tlsConfig
-	return &http.Client{Transport: transport, CheckRedirect: checkRedirect}
+	return &http.Client{Transport: transport, CheckRedirect: CheckRedirect}
 }
 
-// errRedirect is what checkRedirect returns; Get turns it into an *Error.
+// errRedirect is what CheckRedirect returns; Get turns it into an *Error.
 type errRedirect struct{ detail string }
 
 func (e *errRedirect) Error() string { return e.detail }
@@ -100,14 +117,17 @@ func redirectChain(redirects []Redirect) string {
 }
 
 // redirectLogKey is the context key of the *[]Redirect a Get records its
-// redirects in: the client, and so checkRedirect, is shared by concurrent
+// redirects in: the client, and so CheckRedirect, is shared by concurrent
 // scrapes, while each request carries its own context.
 type redirectLogKey struct{}
 
-// checkRedirect records each redirect in the request's log, refuses one
-// from https to http, stops a redirect loop at its first repetition,
-// naming the loop, and a redirect chain at MaxRedirects.
-func checkRedirect(req *http.Request, via []*http.Request) error {
+// CheckRedirect is the redirect policy of NewClient's clients (an
+// http.Client's CheckRedirect): it records each redirect where Scrape
+// reports it (Result.Redirects, Error.Redirects), refuses one from https
+// to http, stops a redirect loop at its first repetition, naming the loop,
+// and a redirect chain at MaxRedirects. A client with a policy of its own
+// (an allowlist) calls it first and adds its checks.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
 	next := Redact(req.URL.String())
 	if log, ok := req.Context().Value(redirectLogKey{}).(*[]Redirect); ok && req.Response != nil {
 		*log = append(*log, Redirect{Status: req.Response.StatusCode, URL: next})
@@ -168,7 +188,7 @@ func Scrape(ctx context.Context, client *http.Client, url string, opts Options) 
 		defer client.CloseIdleConnections()
 	} else if client.CheckRedirect == nil {
 		c := *client
-		c.CheckRedirect = checkRedirect
+		c.CheckRedirect = CheckRedirect
 		client = &c
 	}
 	limit := opts.MaxBytes
@@ -186,7 +206,7 @@ func Scrape(ctx context.Context, client *http.Client, url string, opts Options) 
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return Result{}, s.fail(KindRequest, "invalid URL: "+redactURLError(err).Error(), err)
+		return Result{}, s.fail(KindRequest, "invalid URL: "+RedactURLError(err).Error(), err)
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return Result{}, s.fail(KindRequest, fmt.Sprintf("unsupported scheme %q (want http or https)", req.URL.Scheme), nil)

@@ -514,3 +514,39 @@ func TestFeedsTheEngine(t *testing.T) {
 		t.Errorf("format %s:\n%s", report.Exposition.Format, report)
 	}
 }
+
+func TestValidHeaderName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"X-Tenant": true, "x_b.c~1!#$%&'*+^`|": true,
+		"": false, "a b": false, "Authorization:": false, "a\tb": false, "a\nb": false, "é": false, "a/b": false, "a\x7f": false,
+	} {
+		if got := scrape.ValidHeaderName(name); got != want {
+			t.Errorf("ValidHeaderName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// Hint names the setting that changes a failed scrape's outcome in the
+// caller's terms, and nothing where none does.
+func TestErrorHint(t *testing.T) {
+	terms := scrape.Terms{MaxBytes: "MB", Timeout: "T", CAFile: "CA", InsecureSkipVerify: "ISV", ClientCert: "CC", Credentials: "CRED"}
+	for _, c := range []struct {
+		err  scrape.Error
+		sent bool
+		want string
+	}{
+		{scrape.Error{Kind: scrape.KindTooLarge}, false, "MB"},
+		{scrape.Error{Kind: scrape.KindTimeout}, false, "T"},
+		{scrape.Error{Kind: scrape.KindUnknownAuthority}, false, "use CA, or ISV"},
+		{scrape.Error{Kind: scrape.KindTLS, Detail: "TLS: the server refused the handshake: tls: certificate required"}, false, "use CC"},
+		{scrape.Error{Kind: scrape.KindTLS, Detail: "TLS: x509: certificate has expired"}, false, ""},
+		{scrape.Error{Kind: scrape.KindStatus, Status: 401}, false, "send credentials with CRED"},
+		{scrape.Error{Kind: scrape.KindStatus, Status: 403}, true, "the credentials sent were refused: check CRED"},
+		{scrape.Error{Kind: scrape.KindStatus, Status: 500}, true, ""},
+		{scrape.Error{Kind: scrape.KindConnect}, false, ""},
+	} {
+		if got := c.err.Hint(terms, c.sent); got != c.want {
+			t.Errorf("%s %d %q (credentials sent: %v): hint %q, want %q", c.err.Kind, c.err.Status, c.err.Detail, c.sent, got, c.want)
+		}
+	}
+}

@@ -127,10 +127,9 @@ func (l *allowlist) String() string {
 	return strings.Join(parts, "; ")
 }
 
-// refusedError is a connection or redirect the exporter does not make:
-// kind is "refused" (the module does not allow it) or "redirect" (a loop,
-// or too many).
-type refusedError struct{ kind, detail string }
+// refusedError is a connection or redirect the exporter does not make
+// because the module does not allow it.
+type refusedError struct{ detail string }
 
 func (e *refusedError) Error() string { return e.detail }
 
@@ -141,42 +140,34 @@ func (e *refusedError) Error() string { return e.detail }
 func (m *module) controlDial(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return &refusedError{"refused", fmt.Sprintf("connection to %s refused: not an IP address and port", address)}
+		return &refusedError{fmt.Sprintf("connection to %s refused: not an IP address and port", address)}
 	}
 	if !m.allow.addrAllowed(ap.Addr()) {
-		return &refusedError{"refused", fmt.Sprintf("connection to %s refused: module %s allows %s", ap.Addr(), m.name, m.allow)}
+		return &refusedError{fmt.Sprintf("connection to %s refused: module %s allows %s", ap.Addr(), m.name, m.allow)}
 	}
 	return nil
 }
 
-// checkRedirect follows a redirect only to a target the module allows,
-// never to another origin when the module sends credentials (a redirect
-// must not carry them elsewhere, nor downgrade them to plain http), and at
-// most scrape.MaxRedirects times, stopping at the first loop.
-//
-// Local piece: the loop and limit handling repeats package scrape's
-// unexported checkRedirect; unify with the redirect handling of issue 16
-// once both are merged.
+// checkRedirect is package scrape's redirect policy (every redirect
+// recorded, none from https to http, no loop, at most scrape.MaxRedirects)
+// with the module's: a redirect is followed only to a target the module
+// allows, and never to another origin when the module sends credentials
+// (a redirect must not carry them elsewhere).
 func (m *module) checkRedirect(req *http.Request, via []*http.Request) error {
+	if err := scrape.CheckRedirect(req, via); err != nil {
+		return err
+	}
 	next := req.URL
 	if next.Scheme != "http" && next.Scheme != "https" {
-		return &refusedError{"refused", fmt.Sprintf("redirect to a %s: URL refused", next.Scheme)}
+		return &refusedError{fmt.Sprintf("redirect to a %s: URL refused", next.Scheme)}
 	}
 	if !m.allow.hostAllowed(next.Hostname()) {
-		return &refusedError{"refused", fmt.Sprintf("redirect to host %s refused: module %s allows %s", next.Hostname(), m.name, m.allow)}
+		return &refusedError{fmt.Sprintf("redirect to host %s refused: module %s allows %s", next.Hostname(), m.name, m.allow)}
 	}
 	first := via[0].URL
 	if m.sendsCredentials() && (next.Scheme != first.Scheme || next.Host != first.Host) {
-		return &refusedError{"refused", fmt.Sprintf("redirect from %s://%s to %s://%s refused: module %s sends credentials, which never follow a redirect to another origin",
+		return &refusedError{fmt.Sprintf("redirect from %s://%s to %s://%s refused: module %s sends credentials, which never follow a redirect to another origin",
 			first.Scheme, first.Host, next.Scheme, next.Host, m.name)}
-	}
-	for _, r := range via {
-		if r.URL.String() == next.String() {
-			return &refusedError{"redirect", "redirect loop back to " + redactURL(next)}
-		}
-	}
-	if len(via) > scrape.MaxRedirects {
-		return &refusedError{"redirect", fmt.Sprintf("stopped after %d redirects", scrape.MaxRedirects)}
 	}
 	return nil
 }
@@ -242,26 +233,29 @@ func parseTarget(raw string) (*url.URL, error) {
 	if len(raw) > maxTargetBytes {
 		return nil, bad("is %d bytes long: at most %d are accepted", len(raw), maxTargetBytes)
 	}
+	// Messages quote the target, which goes to the log and back to the
+	// client: without its secrets.
+	shown := quoteShort(scrape.Redact(raw))
 	for i, c := range []byte(raw) {
 		if c < ' ' || c == 0x7f {
-			return nil, bad("%s has a control character (byte %#02x at offset %d)", quoteShort(raw), c, i)
+			return nil, bad("%s has a control character (byte %#02x at offset %d)", shown, c, i)
 		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, bad("%s is not a URL: %v", quoteShort(raw), unwrapURLError(err))
+		return nil, bad("%s is not a URL: %v", shown, scrape.RedactURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, bad("%s: only http:// and https:// URLs can be probed", quoteShort(raw))
+		return nil, bad("%s: only http:// and https:// URLs can be probed", shown)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, bad("%s has no host", quoteShort(raw))
+		return nil, bad("%s has no host", shown)
 	}
 	if u.User != nil {
-		return nil, bad("%s carries credentials: they would show in logs, labels and the status page; use the module's bearer_token_file or basic_auth", quoteShort(redactURL(u)))
+		return nil, bad("%s carries credentials: they would show in logs, labels and the status page; use the module's bearer_token_file or basic_auth", shown)
 	}
 	if u.Fragment != "" {
-		return nil, bad("%s has a #fragment, which is never sent", quoteShort(raw))
+		return nil, bad("%s has a #fragment, which is never sent", shown)
 	}
 	return u, nil
 }
@@ -313,51 +307,3 @@ func quoteShort(s string) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
-
-// unwrapURLError strips url.Error's "parse <url>:" prefix; the message
-// quotes the URL once itself.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// secretParams are query parameter names whose values redactURL hides.
-var secretParams = []string{"token", "password", "passwd", "secret", "key", "auth", "credential", "signature", "sig"}
-
-// redactURL returns u as a string with its password and the values of
-// query parameters that look secret replaced by "xxxxx", for logs and the
-// status page.
-//
-// Local piece: replace with the URL redaction of cmd/promcheck (issue 16)
-// once both are merged.
-func redactURL(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if _, has := c.User.Password(); has {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		}
-	}
-	if c.RawQuery != "" {
-		q := c.Query()
-		changed := false
-		for name, values := range q {
-			lower := strings.ToLower(name)
-			for _, s := range secretParams {
-				if strings.Contains(lower, s) {
-					for i := range values {
-						values[i] = "xxxxx"
-					}
-					changed = true
-					break
-				}
-			}
-		}
-		if changed {
-			c.RawQuery = q.Encode()
-		}
-	}
-	return c.String()
-}

@@ -2,11 +2,13 @@ package exporter
 
 import (
 	"bytes"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 	"github.com/deploymetrics/deploymetrics/handler"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 // Config is a module file: the named ways the exporter may probe a target.
@@ -132,8 +135,11 @@ const (
 	// MaxTimeout bounds a module's timeout: a probe holds a slot of the
 	// concurrency limit for that long.
 	MaxTimeout = 10 * time.Minute
-	// maxConfigBytes bounds the module file read: a config is a few KiB.
-	maxConfigBytes = 1 << 20
+	// configReadTimeout bounds reading a module file and every file it
+	// names (schemas, TLS and credential files): one that never comes (a
+	// named pipe nobody writes to) fails the load rather than hanging it,
+	// or a SIGHUP reload.
+	configReadTimeout = 10 * time.Second
 )
 
 // defaultAllowedCIDRs returns the addresses a module may probe when it
@@ -155,7 +161,7 @@ func BuiltinConfig() *Config {
 	}
 	// The built-in modules are valid by construction; a failure here is a
 	// bug a test catches, not a user error.
-	if err := c.compile(""); err != nil {
+	if err := c.compile(context.Background(), ""); err != nil {
 		panic("exporter: built-in modules: " + err.Error())
 	}
 	return c
@@ -163,13 +169,16 @@ func BuiltinConfig() *Config {
 
 // LoadConfig reads and validates a module file. Relative paths in it
 // (schema files, credential and TLS files) are relative to the file's
-// directory, as in Prometheus's configuration.
+// directory, as in Prometheus's configuration. Every file is read within
+// sidefile.Limit (1 MiB), all of them within 10 seconds.
 func LoadConfig(path string) (*Config, error) {
-	data, err := readBounded(path, maxConfigBytes)
+	ctx, cancel := context.WithTimeout(context.Background(), configReadTimeout)
+	defer cancel()
+	data, err := sidefile.ReadFile(ctx, "config", path, sidefile.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
-	c, err := ParseConfig(data, filepath.Dir(path))
+	c, err := parseConfig(ctx, data, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -181,6 +190,14 @@ func LoadConfig(path string) (*Config, error) {
 // directory relative paths in it start from. Unknown fields are errors,
 // so a misspelt key is never silently ignored.
 func ParseConfig(data []byte, dir string) (*Config, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), configReadTimeout)
+	defer cancel()
+	return parseConfig(ctx, data, dir)
+}
+
+// parseConfig is ParseConfig reading the files the config names within
+// ctx.
+func parseConfig(ctx context.Context, data []byte, dir string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var c Config
@@ -194,7 +211,7 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("YAML: more than one document; a module file holds one")
 	}
-	if err := c.compile(dir); err != nil {
+	if err := c.compile(ctx, dir); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -210,9 +227,10 @@ func (c *Config) ModuleNames() []string {
 	return names
 }
 
-// compile validates every module and builds what probes use. All problems
-// are reported, each naming its module.
-func (c *Config) compile(dir string) error {
+// compile validates every module and builds what probes use, reading the
+// files modules name within ctx. All problems are reported, each naming
+// its module.
+func (c *Config) compile(ctx context.Context, dir string) error {
 	if len(c.Modules) == 0 {
 		return errors.New("no modules: want a modules: map with at least one module")
 	}
@@ -224,7 +242,7 @@ func (c *Config) compile(dir string) error {
 			mc = &ModuleConfig{}
 			c.Modules[name] = mc
 		}
-		m, err := compileModule(name, mc, dir)
+		m, err := compileModule(ctx, name, mc, dir)
 		if err != nil {
 			// One line per problem, each naming its module.
 			problems := []error{err}
@@ -256,8 +274,9 @@ func validModuleName(name string) error {
 }
 
 // compileModule fills mc's defaults and builds the module, reading every
-// file it names so that a broken path fails the load, not the first probe.
-func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
+// file it names (within ctx) so that a broken path fails the load, not the
+// first probe.
+func compileModule(ctx context.Context, name string, mc *ModuleConfig, dir string) (*module, error) {
 	if err := validModuleName(name); err != nil {
 		return nil, err
 	}
@@ -286,19 +305,23 @@ func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
 		if mc.Namespace != nil {
 			fail("namespace applies to schema deploy only; a schema file names its families in full")
 		}
-		s, err := check.LoadSchema(resolve(dir, mc.Schema))
+		path := resolve(dir, mc.Schema)
+		data, err := sidefile.ReadFile(ctx, "schema", path, sidefile.Limit)
+		if err == nil {
+			m.opts.Schema, err = check.ParseSchemaFile(path, data)
+		}
 		if err != nil {
 			fail("%w", err)
 		}
-		m.opts.Schema = s
 	}
 
 	m.opts.Strict = mc.Strict
+	m.opts.MaxFindingsPerRule = maxFindingsPerRule
 	if err := check.ValidateRuleNames(mc.Disable); err != nil {
 		fail("disable: %w", err)
 	}
 	m.opts.Disabled = mc.Disable
-	for _, rule := range sortedKeys(mc.Severity) {
+	for _, rule := range slices.Sorted(maps.Keys(mc.Severity)) {
 		sev, err := check.ParseSeverity(mc.Severity[rule])
 		if err != nil {
 			fail("severity %s: %w", rule, err)
@@ -335,10 +358,12 @@ func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
 	if mc.MaxBytes < 0 {
 		fail("max_bytes %d: want a positive number of bytes", mc.MaxBytes)
 	}
-	m.scrape = scrape.Options{MaxBytes: mc.MaxBytes}
+	// A non-2xx answer cannot be checked, as Prometheus fails such a
+	// scrape (and promcheck check): its body is an error page.
+	m.scrape = scrape.Options{MaxBytes: mc.MaxBytes, RejectStatus: true}
 
-	for _, h := range sortedKeys(mc.Headers) {
-		if !validHeaderName(h) {
+	for _, h := range slices.Sorted(maps.Keys(mc.Headers)) {
+		if !scrape.ValidHeaderName(h) {
 			fail("headers: %q is not a header name", h)
 			continue
 		}
@@ -360,20 +385,13 @@ func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
 		m.scrape.Header.Set(h, mc.Headers[h])
 	}
 
-	if err := m.compileCredentials(mc, dir); err != nil {
+	if err := m.compileCredentials(ctx, mc, dir); err != nil {
 		errs = append(errs, err)
 	}
 
-	tlsFiles := scrape.TLSFiles{}
-	if t := mc.TLS; t != nil {
-		tlsFiles = scrape.TLSFiles{
-			CAFile: resolve(dir, t.CAFile), CertFile: resolve(dir, t.CertFile), KeyFile: resolve(dir, t.KeyFile),
-			ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
-		}
-	}
-	tlsConfig, err := tlsFiles.Config()
+	tlsConfig, err := compileTLS(ctx, mc.TLS, dir)
 	if err != nil {
-		fail("tls: %w", err)
+		fail("%w", err)
 	}
 
 	allowed := mc.AllowedTargets
@@ -391,17 +409,40 @@ func compileModule(name string, mc *ModuleConfig, dir string) (*module, error) {
 	return m, nil
 }
 
+// compileTLS builds the TLS configuration of a module (t nil: none),
+// reading its files within ctx.
+func compileTLS(ctx context.Context, t *TLSConfig, dir string) (*tls.Config, error) {
+	if t == nil {
+		t = &TLSConfig{}
+	}
+	files := scrape.TLSFiles{
+		CAFile: resolve(dir, t.CAFile), CertFile: resolve(dir, t.CertFile), KeyFile: resolve(dir, t.KeyFile),
+		ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify,
+	}
+	read, err := sidefile.ReadAll(ctx, sidefile.Limit,
+		sidefile.Named{What: "tls.ca_file", Path: files.CAFile}, sidefile.Named{What: "tls.cert_file", Path: files.CertFile}, sidefile.Named{What: "tls.key_file", Path: files.KeyFile})
+	if err != nil {
+		return nil, err
+	}
+	files.ReadFile = func(path string) ([]byte, error) { return read[path], nil }
+	cfg, err := files.Config()
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	return cfg, nil
+}
+
 // compileCredentials checks the credential settings and that their files
-// can be read now; probes read them again each time.
-func (m *module) compileCredentials(mc *ModuleConfig, dir string) error {
+// can be read now (within ctx); probes read them again each time.
+func (m *module) compileCredentials(ctx context.Context, mc *ModuleConfig, dir string) error {
 	var errs []error
 	if mc.BearerTokenFile != "" && mc.BasicAuth != nil {
 		errs = append(errs, errors.New("bearer_token_file and basic_auth exclude each other: give one"))
 	}
 	if mc.BearerTokenFile != "" {
 		m.bearerTokenFile = resolve(dir, mc.BearerTokenFile)
-		if _, err := readSecretFile(m.bearerTokenFile); err != nil {
-			errs = append(errs, fmt.Errorf("bearer_token_file: %w", err))
+		if _, err := sidefile.ReadSecret(ctx, "bearer_token_file", m.bearerTokenFile); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if b := mc.BasicAuth; b != nil {
@@ -412,8 +453,8 @@ func (m *module) compileCredentials(mc *ModuleConfig, dir string) error {
 			errs = append(errs, errors.New("basic_auth: password_file is empty (passwords never go inline)"))
 		default:
 			m.basicAuthUser, m.basicAuthPasswordFile = b.Username, resolve(dir, b.PasswordFile)
-			if _, err := readSecretFile(m.basicAuthPasswordFile); err != nil {
-				errs = append(errs, fmt.Errorf("basic_auth: password_file: %w", err))
+			if _, err := sidefile.ReadSecret(ctx, "basic_auth.password_file", m.basicAuthPasswordFile); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
@@ -467,78 +508,10 @@ func resolveAccept(list AcceptList) ([]acceptChoice, error) {
 	return out, nil
 }
 
-// validHeaderName reports whether name is an HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range []byte(name) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // resolve makes a path from the config file relative to its directory.
 func resolve(dir, path string) string {
 	if path == "" || dir == "" || filepath.IsAbs(path) {
 		return path
 	}
 	return filepath.Join(dir, path)
-}
-
-// sortedKeys returns the keys of m in order, for deterministic errors.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// readBounded reads at most limit bytes of a file, failing when it is
-// larger, so a config or secret path pointing at a device or a huge file
-// cannot exhaust memory.
-//
-// Local piece: replace with the bounded side-file reader of cmd/promcheck
-// (issue 16) once both are merged.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
-}
-
-// maxSecretBytes bounds a token or password file.
-const maxSecretBytes = 64 << 10
-
-// readSecretFile reads a token or password file without the trailing
-// newline every editor adds (as Prometheus does).
-func readSecretFile(path string) (string, error) {
-	data, err := readBounded(path, maxSecretBytes)
-	if err != nil {
-		return "", err
-	}
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	if strings.ContainsAny(secret, "\r\n\x00") {
-		return "", fmt.Errorf("%s holds more than one line", path)
-	}
-	return secret, nil
 }

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 func TestBuiltinConfig(t *testing.T) {
@@ -101,7 +103,7 @@ modules:
 	if acme.config.Timeout != 3*time.Second || acme.scrape.MaxBytes != 1<<20 || acme.scrape.Header.Get("X-Tenant") != "blue" {
 		t.Errorf("timeout %s, max bytes %d, header %v", acme.config.Timeout, acme.scrape.MaxBytes, acme.scrape.Header)
 	}
-	opts, err := acme.requestOptions("ua")
+	opts, err := acme.requestOptions(context.Background(), "ua")
 	if err != nil || opts.BearerToken != "s3cret" {
 		t.Errorf("bearer token %q, %v: want it read from the file relative to the config", opts.BearerToken, err)
 	}
@@ -115,7 +117,7 @@ modules:
 	if len(queue.accepts) != 2 || queue.accepts[1].name != "text/plain;version=0.0.4" || queue.accepts[1].header != "text/plain;version=0.0.4" {
 		t.Errorf("accept list: %+v", queue.accepts)
 	}
-	opts, err = queue.requestOptions("ua")
+	opts, err = queue.requestOptions(context.Background(), "ua")
 	if err != nil || opts.BasicAuthUser != "prom" || opts.BasicAuthPassword != "hunter2" {
 		t.Errorf("basic auth %q:%q, %v", opts.BasicAuthUser, opts.BasicAuthPassword, err)
 	}
@@ -155,15 +157,21 @@ func TestParseConfigErrors(t *testing.T) {
 		{"accept header", "modules:\n  a: {headers: {Accept: x}}\n", "set by the exporter"},
 		{"bad header name", "modules:\n  a: {headers: {\"a b\": x}}\n", "not a header name"},
 		{"header line break", "modules:\n  a: {headers: {X-A: \"a\\nb\"}}\n", "line break"},
-		{"missing token file", "modules:\n  a: {bearer_token_file: nope}\n", "bearer_token_file: open"},
+		{"missing token file", "modules:\n  a: {bearer_token_file: nope}\n", "bearer_token_file DIR/nope: no such file or directory"},
 		{"empty token file", "modules:\n  a: {bearer_token_file: empty}\n", "is empty"},
 		{"two-line token file", "modules:\n  a: {bearer_token_file: two-lines}\n", "more than one line"},
-		{"token file is a directory", "modules:\n  a: {bearer_token_file: .}\n", "not a regular file"},
+		{"token file is a directory", "modules:\n  a: {bearer_token_file: .}\n", "bearer_token_file DIR: is a directory, not a file"},
+		{"token file is a device", "modules:\n  a: {bearer_token_file: /dev/zero}\n", "bearer_token_file /dev/zero: larger than 1 MiB: is this the right file?"},
+		{"password file is a device", "modules:\n  a: {basic_auth: {username: u, password_file: /dev/zero}}\n", "basic_auth.password_file /dev/zero: larger than 1 MiB: is this the right file?"},
+		{"schema file is a device", "modules:\n  a: {schema: /dev/zero}\n", "schema /dev/zero: larger than 1 MiB: is this the right file?"},
+		{"CA file is a device", "modules:\n  a: {tls: {ca_file: /dev/zero}}\n", "tls.ca_file /dev/zero: larger than 1 MiB: is this the right file?"},
+		{"key file is a device", "modules:\n  a: {tls: {cert_file: token, key_file: /dev/zero}}\n", "tls.key_file /dev/zero: larger than 1 MiB: is this the right file?"},
 		{"token and basic auth", "modules:\n  a: {bearer_token_file: token, basic_auth: {username: u, password_file: token}}\n", "exclude each other"},
 		{"basic auth without password file", "modules:\n  a: {basic_auth: {username: u}}\n", "password_file is empty"},
 		{"basic auth without user", "modules:\n  a: {basic_auth: {password_file: token}}\n", "username is empty"},
 		{"cert without key", "modules:\n  a: {tls: {cert_file: token}}\n", "needs its key file"},
-		{"missing CA", "modules:\n  a: {tls: {ca_file: nope.pem}}\n", "CA file"},
+		{"missing CA", "modules:\n  a: {tls: {ca_file: nope.pem}}\n", "tls.ca_file DIR/nope.pem: no such file or directory"},
+		{"CA file without a certificate", "modules:\n  a: {tls: {ca_file: token}}\n", "tls: CA file DIR/token: no PEM certificate in it"},
 		{"empty allowed targets", "modules:\n  a: {allowed_targets: {}}\n", "lists neither hosts nor cidrs"},
 		{"bad cidr", "modules:\n  a: {allowed_targets: {cidrs: [10.0.0.0]}}\n", `"10.0.0.0" is not an address range`},
 		{"unmasked cidr", "modules:\n  a: {allowed_targets: {cidrs: [10.1.2.3/8]}}\n", "did you mean 10.0.0.0/8"},
@@ -176,8 +184,8 @@ func TestParseConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted:\n%s", c.yaml)
 			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Errorf("error %q does not say %q", err, c.want)
+			if want := strings.ReplaceAll(c.want, "DIR", dir); !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
 			}
 		})
 	}
@@ -197,7 +205,7 @@ func TestParseConfigReportsEveryProblem(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"m.yml": "modules:\n  x: {schema: none}\n", "big.yml": strings.Repeat("#", maxConfigBytes+1)})
+	dir := writeFiles(t, map[string]string{"m.yml": "modules:\n  x: {schema: none}\n", "big.yml": strings.Repeat("#", sidefile.Limit+1)})
 	c, err := LoadConfig(filepath.Join(dir, "m.yml"))
 	if err != nil {
 		t.Fatal(err)

@@ -50,6 +50,17 @@
 //	promcheck_probe_protocol_info{accept,content_type,format} 1
 //	promcheck_probe_error_info{accept,kind} 1    only when a scrape could not be checked
 //
+// A target that answers outside 2xx could not be checked (kind "status"),
+// as Prometheus fails such a scrape and promcheck check exits 2: its body
+// is an error page, not an exposition to judge. Its status is kept, and
+// for 401 and 403 the status page says which settings of the module to
+// look at. The status page lists, for each scrape, the redirects it
+// followed, the counts of every rule that fired and the first findings
+// (the engine keeps 20 of each rule, as promcheck check does, and counts
+// the rest), its texts cut to a readable length. The URLs it and the log
+// show go through scrape.Redact: no password, no value of a query
+// parameter that looks like a credential.
+//
 // A request the exporter refuses is answered 400 with a message naming
 // the problem, and logged: a missing or repeated target or module, an
 // unknown module, a target that is not an absolute http(s) URL with a
@@ -111,7 +122,8 @@
 // when it listens beyond loopback with the built-in modules.
 //
 // A module that sends credentials (bearer_token_file, basic_auth) never
-// follows a redirect to another origin, so a target cannot pass them on.
+// follows a redirect to another origin, so a target cannot pass them on;
+// no module follows one from https to http (package scrape's policy).
 //
 // # Its own metrics: written here, not with client_golang
 //

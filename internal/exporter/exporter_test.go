@@ -3,8 +3,10 @@ package exporter
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,10 +115,82 @@ func TestFailedScrapeKeepsThePrevious(t *testing.T) {
 	te.probe(t, target, "generic")
 	set(http.StatusInternalServerError, 99)
 	r := te.probe(t, target, "generic")
-	wantValue(t, r, `promcheck_probe_findings{rule="http.status",severity="error"}`, 1)
+	wantValue(t, r, "promcheck_probe_checked", 0)
+	wantValue(t, r, `promcheck_probe_error_info{accept="text",kind="status"}`, 1)
 	set(http.StatusOK, 5)
 	r = te.probe(t, target, "generic")
 	wantValue(t, r, `promcheck_probe_findings{rule="scrape.counter-decreased",severity="error"}`, 1)
+}
+
+// A target answering outside 2xx cannot be checked, as Prometheus fails
+// such a scrape and promcheck check exits 2: its body is an error page,
+// not an exposition. The status is kept, and for 401 and 403 the probe
+// says which settings of the module to look at.
+func TestNon2xxCannotBeChecked(t *testing.T) {
+	target := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("status"))
+		w.Header().Set("Content-Type", scrapetest.ContentTypeText)
+		w.WriteHeader(code)
+		fmt.Fprintln(w, "error page")
+	}))
+	dir := writeFiles(t, map[string]string{"token": "t0ken\n"})
+	cfg, err := ParseConfig([]byte("modules:\n  open: {schema: none}\n  auth: {schema: none, bearer_token_file: token}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te := startExporter(t, cfg, Options{})
+	for _, c := range []struct {
+		module string
+		status int
+		say    string
+	}{
+		{"open", 500, "status: server returned HTTP status 500 Internal Server Error"},
+		{"open", 404, "status: server returned HTTP status 404 Not Found"},
+		{"open", 401, "status: server returned HTTP status 401 Unauthorized (send credentials with the module's bearer_token_file or basic_auth)"},
+		{"auth", 403, "status: server returned HTTP status 403 Forbidden (the credentials sent were refused: check the module's bearer_token_file or basic_auth)"},
+	} {
+		t.Run(fmt.Sprintf("%s %d", c.module, c.status), func(t *testing.T) {
+			r := te.probe(t, fmt.Sprintf("%s/metrics?status=%d", target, c.status), c.module)
+			wantValue(t, r, "promcheck_probe_success", 0)
+			wantValue(t, r, "promcheck_probe_checked", 0)
+			wantValue(t, r, `promcheck_probe_error_info{accept="text",kind="status"}`, 1)
+			wantValue(t, r, `promcheck_probe_http_status_code{accept="text"}`, float64(c.status))
+			if got := seriesOf(r, "promcheck_probe_findings"); len(got) != 0 {
+				t.Errorf("findings about an error page: %v", got)
+			}
+			wantContains(t, "log", te.log.String(), c.say)
+			_, page, _ := get(t, http.MethodGet, te.url+"/", nil)
+			wantContains(t, "status page", page, html.EscapeString(c.say))
+		})
+	}
+}
+
+// An exposition of one line repeated 5000 times draws 4999 duplicate
+// series: /probe counts them all, while the engine makes only the first
+// 20 of the rule (check.Options.MaxFindingsPerRule, as promcheck check
+// does) and the status page keeps 20 findings (errors first) and says how
+// many more there are (a lint warning besides).
+func TestProbeCountsFindingsPastTheCap(t *testing.T) {
+	target := serve(t, scrapetest.Serve(http.StatusOK, scrapetest.ContentTypeText, strings.Repeat("a 1\n", 5000)))
+	te := startExporter(t, nil, Options{})
+	// The module's engine options keep 20 of the rule...
+	m := BuiltinConfig().modules["generic"]
+	report := check.Check(check.Input{Body: []byte(strings.Repeat("a 1\n", 5000))}, m.opts)
+	if n := len(report.Rule("spec.duplicate-series")); n != maxFindingsPerRule {
+		t.Errorf("the engine made %d findings of the rule, want %d", n, maxFindingsPerRule)
+	}
+	// ...and the probe counts them all, from Report.Omitted.
+	r := te.probe(t, target, "generic")
+	wantValue(t, r, `promcheck_probe_findings{rule="spec.duplicate-series",severity="error"}`, 4999)
+	rec := te.history.list()[0]
+	if n := len(rec.Scrapes[0].Findings); n != maxFindingsShown {
+		t.Errorf("the record keeps %d findings, want %d", n, maxFindingsShown)
+	}
+	if got := rec.Scrapes[0].Errors; got != 4999 {
+		t.Errorf("the record counts %d errors, want 4999", got)
+	}
+	_, page, _ := get(t, http.MethodGet, te.url+"/", nil)
+	wantContains(t, "status page", page, "spec.duplicate-series</a> (error): 4999", "and 4980 more, not kept here")
 }
 
 func TestProbeUnreachable(t *testing.T) {
@@ -319,7 +393,7 @@ modules:
 		name, target, module, kind, log string
 	}{
 		{"gzip bomb", bomb, "small", "too-large", "gzip-decoded body exceeds the limit of 65536 bytes"},
-		{"redirect loop", loop + "/metrics", "small", "redirect", "redirect loop back to"},
+		{"redirect loop", loop + "/metrics", "small", "redirect", "redirect: redirect loop: " + loop + "/a -> " + loop + "/b -> " + loop + "/a"},
 		{"redirect to a forbidden address", elsewhere, "small", "refused", "connection to 10.255.255.1 refused: module small allows addresses in 127.0.0.0/8, ::1/128"},
 		{"redirect to a forbidden host", byName, "named", "refused", "redirect to host 127.0.0.1 refused: module named allows hosts localhost"},
 	} {
@@ -363,6 +437,9 @@ func TestCredentials(t *testing.T) {
 	r := te.probe(t, origin+"/away", "auth")
 	wantValue(t, r, `promcheck_probe_error_info{accept="text",kind="refused"}`, 1)
 	wantContains(t, "log", te.log.String(), "module auth sends credentials, which never follow a redirect to another origin")
+	// The status page names every redirect, followed or refused.
+	_, page, _ := get(t, http.MethodGet, te.url+"/", nil)
+	wantContains(t, "status page", page, "redirected (302 to "+origin+"/metrics)", "redirected (302 to "+other+"/metrics);")
 	mu.Lock()
 	defer mu.Unlock()
 	want := []string{"origin Bearer first", "origin Bearer first", "origin Bearer second"}

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
+	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
 // probeRecord is what one probe found: what /probe writes and what the
-// status page shows. It holds no exposition and at most maxFindingsKept
+// status page shows. It holds no exposition and at most maxFindingsShown
 // findings per scrape, so that the history's memory is bounded whatever
 // the targets serve.
 type probeRecord struct {
@@ -34,9 +35,12 @@ type scrapeRecord struct {
 	ContentType string // as served, cut to maxContentTypeBytes
 	Format      string // text, openmetrics or unknown, as the engine parsed it
 	StatusCode  int
-	Samples     int
-	Families    int
-	BodyBytes   int
+	// Redirects are the redirects the scrape followed (or refused), their
+	// URLs redacted and cut to maxFindingText.
+	Redirects []scrape.Redirect
+	Samples   int
+	Families  int
+	BodyBytes int
 	// Compared is true when the scrape was judged against the previous
 	// probe's (the scrape.* rules ran).
 	Compared bool
@@ -46,11 +50,13 @@ type scrapeRecord struct {
 	Err, ErrKind string
 	// Failed is true when the check failed (Report.Failed).
 	Failed bool
-	// Counts are the findings by rule and severity, every rule that fired.
+	// Counts are the findings by rule and severity, every rule that fired,
+	// those past the engine's cap included.
 	Counts []ruleCount
-	// Findings are the first maxFindingsKept findings, errors first.
+	// Findings are the first maxFindingsShown findings, errors first.
 	Findings []check.Finding
-	// Errors, Warnings and Infos count all findings by severity.
+	// Errors, Warnings and Infos count all findings by severity, those
+	// past the engine's cap included.
 	Errors, Warnings, Infos int
 }
 
@@ -61,15 +67,19 @@ type ruleCount struct {
 	N        int
 }
 
-// Bounds of a record.
+// Bounds of the findings.
 const (
-	// maxFindingsKept bounds the findings a record keeps for the status
-	// page: enough to see what is wrong, not a copy of a broken exposition.
-	//
-	// Local piece: unify with the findings cap of cmd/promcheck (issue 16)
-	// once both are merged.
-	maxFindingsKept = 20
-	// maxFindingText bounds each text of a kept finding.
+	// maxFindingsPerRule is the engine's cap (check.Options.
+	// MaxFindingsPerRule), promcheck check's default: a rule that fires on
+	// every line of a broken exposition costs 20 findings, not millions,
+	// and the rest are counted (Report.Omitted).
+	maxFindingsPerRule = 20
+	// maxFindingsShown bounds the findings a record keeps for the status
+	// page: enough to see what is wrong, not a copy of a broken
+	// exposition; the counts say how many there are of each rule.
+	maxFindingsShown = 20
+	// maxFindingText bounds each text the status page keeps: a finding
+	// quotes the target's series, which may be a line of megabytes.
 	maxFindingText = 400
 	// maxContentTypeBytes bounds the Content-Type kept and written as a
 	// label value: a hostile target chooses it.
@@ -93,17 +103,13 @@ func newScrapeRecord(accept string, in check.Input, report *check.Report) scrape
 		sr.Format = e.Format.String()
 		sr.Samples, sr.Families = len(e.Samples), len(e.Families)
 	}
+	sr.Errors, sr.Warnings, sr.Infos = report.Count(check.Error), report.Count(check.Warning), report.Count(check.Info)
 	counts := map[ruleCount]int{}
 	for _, f := range report.Findings {
 		counts[ruleCount{Rule: f.Rule, Severity: f.Severity}]++
-		switch f.Severity {
-		case check.Error:
-			sr.Errors++
-		case check.Warning:
-			sr.Warnings++
-		default:
-			sr.Infos++
-		}
+	}
+	for _, o := range report.Omitted {
+		counts[ruleCount{Rule: o.Rule, Severity: o.Severity}] += o.Count
 	}
 	for k, n := range counts {
 		k.N = n
@@ -112,13 +118,10 @@ func newScrapeRecord(accept string, in check.Input, report *check.Report) scrape
 	sortCounts(sr.Counts)
 	// Errors first, then warnings, then info, each in line order (the
 	// report's order): the first few say why the probe failed.
-	kept := slices.Clone(report.Findings)
-	slices.SortStableFunc(kept, func(a, b check.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
-	if len(kept) > maxFindingsKept {
-		kept = kept[:maxFindingsKept]
-	}
-	// A message quotes the target's series, which may be a line of
-	// megabytes: keep what a person reads.
+	sorted := slices.Clone(report.Findings)
+	slices.SortStableFunc(sorted, func(a, b check.Finding) int { return cmp.Compare(b.Severity, a.Severity) })
+	// A copy of the first few, so that the record holds no more.
+	kept := slices.Clone(sorted[:min(len(sorted), maxFindingsShown)])
 	for i := range kept {
 		kept[i].Message = truncateText(kept[i].Message, maxFindingText)
 		kept[i].Series = truncateText(kept[i].Series, maxFindingText)

@@ -7,12 +7,14 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/internal/sidefile"
 )
 
 // module is a ModuleConfig compiled: what a probe with it does.
@@ -30,21 +32,22 @@ type module struct {
 }
 
 // requestOptions returns the scrape options of one probe, reading the
-// credential files now so that a rotated secret is picked up.
-func (m *module) requestOptions(userAgent string) (scrape.Options, error) {
+// credential files now (within the probe's ctx) so that a rotated secret
+// is picked up.
+func (m *module) requestOptions(ctx context.Context, userAgent string) (scrape.Options, error) {
 	opts := m.scrape
 	opts.UserAgent = userAgent
 	switch {
 	case m.bearerTokenFile != "":
-		token, err := readSecretFile(m.bearerTokenFile)
+		token, err := sidefile.ReadSecret(ctx, "bearer_token_file", m.bearerTokenFile)
 		if err != nil {
-			return opts, fmt.Errorf("bearer_token_file: %w", err)
+			return opts, err
 		}
 		opts.BearerToken = token
 	case m.basicAuthUser != "":
-		password, err := readSecretFile(m.basicAuthPasswordFile)
+		password, err := sidefile.ReadSecret(ctx, "basic_auth.password_file", m.basicAuthPasswordFile)
 		if err != nil {
-			return opts, fmt.Errorf("basic_auth.password_file: %w", err)
+			return opts, err
 		}
 		opts.BasicAuthUser, opts.BasicAuthPassword = m.basicAuthUser, password
 	}
@@ -89,7 +92,7 @@ type probeRequest struct {
 func (e *Exporter) parseProbeRequest(r *http.Request, cfg *Config) (*probeRequest, error) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		return nil, &badRequest{reasonBadTarget, fmt.Sprintf("the query string is malformed (%v): URL-encode the target, as Prometheus does", unwrapURLError(err))}
+		return nil, &badRequest{reasonBadTarget, fmt.Sprintf("the query string is malformed (%v): URL-encode the target, as Prometheus does", err)}
 	}
 	targets, modules := q["target"], q["module"]
 	switch {
@@ -130,8 +133,8 @@ func storeKey(target, module, accept string) string {
 func (e *Exporter) probe(ctx context.Context, req *probeRequest) *probeRecord {
 	m := req.module
 	start := e.now()
-	rec := &probeRecord{Time: start, Module: m.name, Target: redactURL(req.target)}
-	opts, credErr := m.requestOptions(e.userAgent)
+	rec := &probeRecord{Time: start, Module: m.name, Target: scrape.Redact(req.raw)}
+	opts, credErr := m.requestOptions(ctx, e.userAgent)
 	for _, a := range m.accepts {
 		if credErr != nil {
 			rec.Scrapes = append(rec.Scrapes, scrapeRecord{Accept: a.name, Err: credErr.Error(), ErrKind: "credentials"})
@@ -144,16 +147,20 @@ func (e *Exporter) probe(ctx context.Context, req *probeRequest) *probeRecord {
 		scraped := e.now()
 		o := opts
 		o.Accept = a.header
-		in, err := scrape.Get(ctx, m.client, req.target.String(), o)
+		res, err := scrape.Scrape(ctx, m.client, req.target.String(), o)
+		in := res.Input
 		if err != nil {
-			kind, detail := describeScrapeError(err)
+			kind, detail := m.describeScrapeError(err)
 			rec.Scrapes = append(rec.Scrapes, scrapeRecord{Accept: a.name, Err: detail, ErrKind: kind,
-				ContentType: truncateUTF8(in.ContentType, maxContentTypeBytes), StatusCode: statusOf(in)})
+				ContentType: truncateUTF8(in.ContentType, maxContentTypeBytes), StatusCode: statusOf(in),
+				Redirects: keptRedirects(res.Redirects)})
 			continue
 		}
 		in.Previous = previous
 		report := check.Check(in, m.opts)
-		rec.Scrapes = append(rec.Scrapes, newScrapeRecord(a.name, in, report))
+		sr := newScrapeRecord(a.name, in, report)
+		sr.Redirects = keptRedirects(res.Redirects)
+		rec.Scrapes = append(rec.Scrapes, sr)
 		if ingested(in, report) {
 			e.store.put(key, report.Exposition, scraped)
 		}
@@ -184,17 +191,45 @@ func statusOf(in check.Input) int {
 }
 
 // describeScrapeError returns the kind of a scrape failure and what to
-// say about it, without the URL (the record names the target, redacted).
-func describeScrapeError(err error) (kind, detail string) {
+// say about it, without the URL (the record names the target, redacted),
+// with the setting of the module that changes the outcome, if one does.
+func (m *module) describeScrapeError(err error) (kind, detail string) {
 	var refused *refusedError
 	if errors.As(err, &refused) {
-		return refused.kind, refused.detail
+		return "refused", refused.detail
 	}
 	var se *scrape.Error
-	if errors.As(err, &se) {
-		return string(se.Kind), se.Detail
+	if !errors.As(err, &se) {
+		return "error", err.Error()
 	}
-	return "error", err.Error()
+	settings := scrape.Terms{
+		MaxBytes: "the module's max_bytes", Timeout: "the module's timeout, and Prometheus's scrape_timeout",
+		CAFile: "the module's tls.ca_file", InsecureSkipVerify: "tls.insecure_skip_verify",
+		ClientCert:  "the module's tls.cert_file and tls.key_file",
+		Credentials: "the module's bearer_token_file or basic_auth",
+	}
+	if hint := se.Hint(settings, m.sendsCredentials()); hint != "" {
+		return string(se.Kind), se.Detail + " (" + hint + ")"
+	}
+	return string(se.Kind), se.Detail
+}
+
+// maxRedirectsKept bounds the redirects a record keeps: scrape stops at
+// scrape.MaxRedirects, but a record outlives the probe.
+const maxRedirectsKept = scrape.MaxRedirects + 1
+
+// keptRedirects returns the redirects of a scrape as the status page
+// keeps them: their URLs, which the target chose, cut to a readable
+// length.
+func keptRedirects(redirects []scrape.Redirect) []scrape.Redirect {
+	if len(redirects) == 0 {
+		return nil
+	}
+	kept := slices.Clone(redirects[:min(len(redirects), maxRedirectsKept)])
+	for i := range kept {
+		kept[i].URL = truncateText(kept[i].URL, maxFindingText)
+	}
+	return kept
 }
 
 // HELP texts of the /probe families.

@@ -52,12 +52,13 @@ modules from {{.Source}}, loaded {{ts .Loaded}}.</p>
 <td>{{if .Success}}<span class="ok">conforms</span>{{else if .Checked}}<span class="fail">fails</span>{{else}}<span class="error">could not check</span>{{end}}</td>
 <td>{{duration .Duration}}</td>
 <td>{{range .Scrapes}}<div><b>{{.Accept}}</b>:
-{{if .Err}}<span class="error">{{.ErrKind}}: {{.Err}}</span>
+{{if .Redirects}}redirected ({{range $i, $r := .Redirects}}{{if $i}}, {{end}}{{$r}}{{end}});
+{{end}}{{if .Err}}<span class="error">{{.ErrKind}}: {{.Err}}</span>
 {{else}}HTTP {{.StatusCode}}, {{.Format}}, {{.Samples}} samples{{if .Compared}}, compared with the previous probe{{end}};
 {{if .Total}}<details><summary>{{.Errors}} errors, {{.Warnings}} warnings, {{.Infos}} info</summary>
 <ul>{{range .Counts}}<li><a href="/rules#{{.Rule}}">{{.Rule}}</a> ({{.Severity}}): {{.N}}</li>{{end}}</ul>
 <ol>{{range .Findings}}<li>{{.Severity}} <a href="/rules#{{.Rule}}">{{.Rule}}</a>{{if .Line}} line {{.Line}}{{end}}: {{.Message}}</li>{{end}}</ol>
-{{if .Hidden}}<p>and {{.Hidden}} more, not kept here: promcheck check of the target lists them all.</p>{{end}}
+{{if .Hidden}}<p>and {{.Hidden}} more, not kept here: promcheck check of the target lists them (--max-findings 0: all of them).</p>{{end}}
 </details>{{else}}no findings{{end}}{{end}}</div>{{end}}</td>
 </tr>
 {{end}}</table>{{end}}
