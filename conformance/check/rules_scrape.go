@@ -31,9 +31,9 @@ import (
 // Prometheus stores their samples under, so a text scrape followed by an
 // OpenMetrics one (or the reverse) is compared like two of one format.
 var scrapeRules = []Rule{
-	{ID: "scrape.counter-decreased", Severity: Error, Description: "no counter (nor histogram bucket or count, nor summary count) decreases between scrapes unless the exposition shows a reset: its _created or process_start_time_seconds moves forward (OpenMetrics: a Total MAY reset to 0, the Created time MUST then be set to the reset)"},
-	{ID: "scrape.counter-reset", Severity: Info, Description: "a counter decreased and the exposition shows the reset (its _created or process_start_time_seconds moved forward): legal, OpenMetrics: \"A MetricPoint in a Metric's Counter's Total MAY reset to 0\""},
-	{ID: "scrape.created-backwards", Severity: Error, Description: "OpenMetrics: a series' _created never moves backwards between scrapes (it is the time of its creation or last reset)"},
+	{ID: "scrape.counter-decreased", Severity: Error, Description: "no counter (nor histogram bucket or count, nor summary count) decreases between scrapes unless the exposition shows a reset: its _created, its start time (OpenMetrics 2.0 st@, protobuf created_timestamp) or process_start_time_seconds moves forward (OpenMetrics: a Total MAY reset to 0, the Created time MUST then be set to the reset)"},
+	{ID: "scrape.counter-reset", Severity: Info, Description: "a counter decreased and the exposition shows the reset (its _created, its start time or process_start_time_seconds moved forward): legal, OpenMetrics: \"A MetricPoint in a Metric's Counter's Total MAY reset to 0\""},
+	{ID: "scrape.created-backwards", Severity: Error, Description: "OpenMetrics: a series' _created (or start time: OpenMetrics 2.0 st@, protobuf created_timestamp) never moves backwards between scrapes (it is the time of its creation or last reset)"},
 	{ID: "scrape.series-vanished", Severity: Error, Description: "no series of a schema family disappears between scrapes of one process"},
 	{ID: "scrape.counter-vanished", Severity: Warning, Description: "no counter, histogram or summary series outside the schema disappears between scrapes (OpenMetrics: \"once a counter-like Metric is exposed it should continue to be exposed until the process terminates\")"},
 	{ID: "scrape.key-vanished", Severity: Error, Description: "no key label value (target type) of the schema disappears between scrapes"},
@@ -382,6 +382,7 @@ func compareSeries(p *pass, t *tally, r *resets, f *Family, series *seriesIndex,
 			series.keyKept[i] = judged
 		}
 		ps := series.samples[i]
+		compareStart(p, f, ps, s)
 		if s.Value < ps.Value {
 			compareDecrease(p, t, r, f, ps, s)
 		}
@@ -409,6 +410,25 @@ func compareSeries(p *pass, t *tally, r *resets, f *Family, series *seriesIndex,
 		moved.Series, series.samples[movedAfter].Series, more)
 }
 
+// compareStart judges the start time sample s carries (OpenMetrics 2.0
+// st@, protobuf created_timestamp) against that of the same series in the
+// previous scrape (ps): like a _created sample, it is when the series was
+// created or last reset, which never goes back.
+func compareStart(p *pass, f *Family, ps, s *Sample) {
+	if ps.StartTimestamp == 0 || s.StartTimestamp == 0 || s.StartTimestamp >= ps.StartTimestamp || !cumulative(f, s) {
+		return
+	}
+	// The front ends also give OpenMetrics 1.0 samples the value of their
+	// _created sample, which compareDecrease judges as a sample: report
+	// the start time only where no _created sample carries it.
+	if p.exp.Format == FormatOpenMetrics || p.exp.Format == FormatText {
+		return
+	}
+	p.report("scrape.created-backwards", s.Line, f.Name, s.Series,
+		"the start time of %s moved backwards from %s to %s since the previous scrape: it is the time the series was created or last reset, which never goes back",
+		s.Series, formatMillis(ps.StartTimestamp), formatMillis(s.StartTimestamp))
+}
+
 // compareDecrease judges sample s, whose value is below that of the same
 // series in the previous scrape (ps).
 func compareDecrease(p *pass, t *tally, r *resets, f *Family, ps, s *Sample) {
@@ -429,7 +449,7 @@ func compareDecrease(p *pass, t *tally, r *resets, f *Family, ps, s *Sample) {
 		return
 	}
 	t.add("scrape.counter-decreased", f.Name, s, "dec", func() string {
-		return fmt.Sprintf("counter %s went from %s to %s since the previous scrape, and nothing shows a reset (no later _created, no later process_start_time_seconds): "+
+		return fmt.Sprintf("counter %s went from %s to %s since the previous scrape, and nothing shows a reset (no later _created or start time, no later process_start_time_seconds): "+
 			"within one process a counter never decreases; if the process restarted, expose process_start_time_seconds or _created so that a restart can be told from lost counts",
 			s.Series, formatValue(ps.Value), formatValue(s.Value))
 	})
@@ -680,18 +700,22 @@ func newResets(prev, cur *Exposition) *resets {
 // evidence returns what shows that the cumulative sample s, lower than
 // the same series' sample ps of the previous scrape, was reset; "" when
 // nothing does. It is the one place that knows the kinds of evidence
-// DESIGN.md §2 accepts: a later _created of the series (OpenMetrics), a
-// later process_start_time_seconds. A start time carried by the sample
-// itself (OpenMetrics 2.0 st@, protobuf created_timestamp) is the third,
-// to be read here once the model carries it.
+// DESIGN.md §2 accepts: a later start time carried by the sample itself
+// (OpenMetrics 2.0 st@, protobuf created_timestamp, which the front ends
+// put in Sample.StartTimestamp), a later _created of the series
+// (OpenMetrics 1.0, also written as a gauge family of its own in the text
+// format by client_python), a later process_start_time_seconds.
 func (r *resets) evidence(ps, s *Sample) string {
 	if r.prevCreated == nil {
 		r.prevCreated, r.curCreated = createdIndex(r.prev), createdIndex(r.cur)
 	}
 	before, okBefore := r.prevCreated[createdKey(ps)]
 	after, okAfter := r.curCreated[createdKey(s)]
-	if okBefore && okAfter && after > before {
+	switch {
+	case okBefore && okAfter && after > before:
 		return fmt.Sprintf("its _created moved forward from %s to %s", formatValue(before), formatValue(after))
+	case ps.StartTimestamp != 0 && s.StartTimestamp > ps.StartTimestamp:
+		return fmt.Sprintf("its start time moved forward from %s to %s", formatMillis(ps.StartTimestamp), formatMillis(s.StartTimestamp))
 	}
 	return r.restart
 }
