@@ -4,7 +4,7 @@
 # benchstat tables, the ratios against the targets (computed by
 # bench/internal/ratios from the raw results) and the race slowdown factors.
 #
-#   bench/run.sh                      # defaults: about 12 minutes on 2 idle cores
+#   bench/run.sh                      # defaults: about 15 minutes on 2 idle cores
 #   COUNT=10 BENCHTIME=500ms bench/run.sh
 #
 # Environment:
@@ -83,10 +83,19 @@ machine_facts() {
 # bench/, as go test would run them.
 tick_args=(-test.run='^$' -test.bench='^BenchmarkTick$' -test.cpu=1,2)
 rest_args=(-test.run='^$' -test.bench='^Benchmark(Scrape|ScrapeUnderTicks|Check)$')
+# A probe of 100k series takes a tenth of a second: it gets 2 s a run, or
+# it would run a handful of times. Only without -race, where its ratio to
+# a check is a target; the exporter's memory is measured once, over the
+# 10k distinct targets issue 17 names.
+probe_args=(-test.run='^$' -test.bench='^BenchmarkProbe$' -test.benchtime=2s)
+probe_memory_args=(-test.run='^$' -test.bench='^BenchmarkProbeMemory$' -test.benchtime=10000x)
 
-round() { # binary benchtime output
+round() { # binary benchtime output [probe]
 	(cd bench && "$1" "${tick_args[@]}" -test.benchtime="$2") >>"$3"
 	(cd bench && "$1" "${rest_args[@]}" -test.benchtime="$2") >>"$3"
+	if [[ ${4:-} == probe ]]; then
+		(cd bench && "$1" "${probe_args[@]}") >>"$3"
+	fi
 }
 
 if [[ ${REPORT_ONLY:-} == 1 ]]; then
@@ -115,13 +124,16 @@ else
 	for ((i = 1; i <= rounds; i++)); do
 		if ((i <= COUNT)); then
 			log "round $i/$COUNT without -race"
-			round "$OUT/bench.test" "$BENCHTIME" "$normal"
+			round "$OUT/bench.test" "$BENCHTIME" "$normal" probe
 		fi
 		if ((i <= RACE_COUNT)); then
 			log "round $i/$RACE_COUNT with -race"
 			round "$OUT/bench.race.test" "$RACE_BENCHTIME" "$race"
 		fi
 	done
+
+	log "exporter memory with 10k distinct targets"
+	(cd bench && "$OUT/bench.test" "${probe_memory_args[@]}") >>"$normal"
 
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 	minutes=$((($(date +%s) - start_s + 59) / 60))
@@ -174,8 +186,11 @@ go test -race -c -o \$OUT/bench.race.test ./bench
 # $COUNT rounds (and $RACE_COUNT with -race), interleaved; each round runs, in bench/:
 \$OUT/bench.test ${tick_args[*]} -test.benchtime=$BENCHTIME
 \$OUT/bench.test ${rest_args[*]} -test.benchtime=$BENCHTIME
+\$OUT/bench.test ${probe_args[*]}
 \$OUT/bench.race.test ${tick_args[*]} -test.benchtime=$RACE_BENCHTIME
 \$OUT/bench.race.test ${rest_args[*]} -test.benchtime=$RACE_BENCHTIME
+# then once, without -race, in bench/:
+\$OUT/bench.test ${probe_memory_args[*]}
 # then
 go run $BENCHSTAT_PKG -col /impl -filter '.name:<Benchmark>' normal.txt
 go run ./bench/internal/ratios -normal normal.txt -race race.txt
@@ -193,6 +208,8 @@ on its own, \`mixed16\` each cycling through 16. Scrape: \`handler\` the referen
 fmt.Fprintf exposer, \`promhttp\` client_golang's handler over six CounterVecs with the same values.
 Check: \`textparse\` a bare textparse pass (Next to EOF, Series and Labels per series),
 \`check-none\` check.Check with no schema, \`check-deploy\` check.Check with the deploy schema.
+Probe: \`check\` scrape.Get and check.Check with the deploy schema, \`check-previous\` the same
+against the previous scrape, \`probe\` GET /probe on promcheck exporter's handler.
 
 ## Ratios against the targets
 
@@ -210,6 +227,8 @@ EOF
 	table '.name:ScrapeUnderTicks' "$normal"
 	printf '\n### Check\n'
 	table '.name:Check' "$normal"
+	printf '\n### Probe\n'
+	table '.name:Probe OR .name:ProbeMemory' "$normal"
 	printf '\n## benchstat tables (with -race)\n\n<details><summary>Tick, Scrape, Scrape under ticks, Check</summary>\n\n'
 	table '.name:Tick -.unit:(B/op OR allocs/op)' "$race"
 	table '.name:Scrape' "$race"

@@ -58,6 +58,8 @@ const (
 	bytesPerOp  = "B/op"
 	nsPerSeries = "ns/series"
 	ticksPerSec = "ticks/s"
+	// probesPerSec is BenchmarkProbe's throughput.
+	probesPerSec = "probes/s"
 )
 
 // key names one benchmark at one GOMAXPROCS.
@@ -309,6 +311,7 @@ func report(w io.Writer, n, race results) {
 	reportSpread(w, n)
 	reportScrape(w, n)
 	reportCheck(w, n)
+	reportProbe(w, n)
 	if race != nil {
 		reportRace(w, n, race)
 	}
@@ -469,8 +472,18 @@ func reportSpread(w io.Writer, n results) {
 
 var (
 	scrapeTypes   = []string{"1", "16", "256", "4096"}
-	scrapeFormats = []string{"text", "openmetrics"}
+	scrapeFormats = []string{"text", "openmetrics", "protobuf"}
 )
+
+// promhttpTarget is how many times faster than promhttp the handler must
+// be in a format: 30× in the text formats, 10× in protobuf, which
+// client_golang encodes without the text formats' string work.
+func promhttpTarget(format string) comparison {
+	if format == "protobuf" {
+		return comparison{true, 10}
+	}
+	return comparison{true, 30}
+}
 
 func scrapeName(types, format, impl string) string {
 	return "BenchmarkScrape/types=" + types + "/format=" + format + "/impl=" + impl
@@ -499,8 +512,8 @@ func reportScrape(w io.Writer, n results) {
 	}
 	fmt.Fprintf(w, "\n%s\n\n", tl)
 
-	fp, ph := comparison{true, 10}, comparison{true, 30}
-	fmt.Fprintf(w, "**Reference handler vs the fmt.Fprintf exposer (target %s) and promhttp (target %s): baseline ÷ handler, both through ServeHTTP**\n\n", fp, ph)
+	fp := comparison{true, 10}
+	fmt.Fprintf(w, "**Reference handler vs the fmt.Fprintf exposer (target %s) and promhttp (target %s in the text formats, %s in protobuf, which the fmt.Fprintf exposer does not write): baseline ÷ handler, both through ServeHTTP**\n\n", fp, promhttpTarget("text"), promhttpTarget("protobuf"))
 	fmt.Fprintln(w, "| types | format | handler | fprintf | ratio | target | by CPU time | target | promhttp | ratio | target | by CPU time | target |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	var tlF, tlP tally
@@ -515,7 +528,7 @@ func reportScrape(w io.Writer, n results) {
 			cP, okCP := n.ratio(scrapeName(t, f, "promhttp"), scrapeName(t, f, "handler"), 0, cpuNsPerOp)
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", t, f, dur(h, okH),
 				dur(a, okA), cells(&tlF, fp, rF, okF, cF, okCF),
-				dur(p, okP), cells(&tlP, ph, rP, okPr, cP, okCP))
+				dur(p, okP), cells(&tlP, promhttpTarget(f), rP, okPr, cP, okCP))
 		}
 	}
 	fmt.Fprintf(w, "\nfprintf: %s promhttp: %s\n\n", tlF, tlP)
@@ -744,4 +757,58 @@ func (s spread) String() string {
 		return "n/a | n/a | n/a"
 	}
 	return fmt.Sprintf("%.1f× | %.1f× | %.1f×", math.Exp(s.logSum/float64(s.n)), s.min, s.max)
+}
+
+var probeSizes = []string{"1k", "100k"}
+
+func probeName(size, impl string) string {
+	return "BenchmarkProbe/series=" + size + "/impl=" + impl
+}
+
+// reportProbe judges promcheck exporter's probes against a promcheck check
+// of the same target (BenchmarkProbe), and the exporter's memory with 10k
+// distinct targets (BenchmarkProbeMemory).
+func reportProbe(w io.Writer, n results) {
+	fmt.Fprintln(w, "### Probe path (promcheck exporter)")
+	fmt.Fprintln(w)
+	cmp := comparison{false, 1.2}
+	fmt.Fprintf(w, "**A probe vs a promcheck check of the same target: probe ÷ check** (target %s; check: scrape and check.Check with the deploy schema; check-previous: the same against the previous scrape, which every probe but a target's first is)\n\n", cmp)
+	fmt.Fprintln(w, "| series | check | check-previous | probe | probes/s | ratio | target | by CPU time | target |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	var tl tally
+	for _, size := range probeSizes {
+		c, okC := n.get(probeName(size, "check"), 0, nsPerOp)
+		cp, okCP := n.get(probeName(size, "check-previous"), 0, nsPerOp)
+		p, okP := n.get(probeName(size, "probe"), 0, nsPerOp)
+		pps, okPPS := n.get(probeName(size, "probe"), 0, probesPerSec)
+		ppsCell := "n/a"
+		if okPPS {
+			ppsCell = fmt.Sprintf("%.3g", pps)
+		}
+		r, okR := n.ratio(probeName(size, "probe"), probeName(size, "check"), 0, nsPerOp)
+		rc, okRC := n.ratio(probeName(size, "probe"), probeName(size, "check"), 0, cpuNsPerOp)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", size, dur(c, okC), dur(cp, okCP), dur(p, okP), ppsCell, cells(&tl, cmp, r, okR, rc, okRC))
+	}
+	fmt.Fprintf(w, "\n%s\n\n", tl)
+
+	fmt.Fprintln(w, "**Memory with distinct targets** (BenchmarkProbeMemory: one probe each of as many distinct targets as the run's -benchtime says; the live heap at its peak, sampled after a GC every 500 probes)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| store | targets probed | peak live heap | store's estimate | entries kept |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, impl := range []string{"bounded", "unbounded"} {
+		name := "BenchmarkProbeMemory/impl=" + impl
+		mib := func(unit string) string {
+			v, ok := n.get(name, 0, unit)
+			if !ok {
+				return "n/a"
+			}
+			return fmt.Sprintf("%.1f MiB", v)
+		}
+		count := func(unit string) string {
+			v, ok := n.get(name, 0, unit)
+			return num(v, ok)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", impl, count("targets"), mib("peak-live-MiB"), mib("store-MiB"), count("store-entries"))
+	}
+	fmt.Fprintln(w)
 }
