@@ -50,7 +50,8 @@ apply to the Prometheus API too; credentials and headers go only to the
 targets).
 
 Memory follows --max-bytes and --parallel, not the fleet: each target in
-flight holds its exposition (and the previous one with --scrapes), reports
+flight holds its exposition (and with --scrapes the previous one of each
+--accept), reports
 hold findings only, and at most --max-findings findings of a rule per
 target are listed. promcheck sets the Go runtime's soft memory limit to
 about 5 x --max-bytes per exposition held, plus 64 MiB, and at least
@@ -127,7 +128,7 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "auto", "files and stdin: parse as this `format`: auto (sniffed, or as --content-type says), text, openmetrics, protobuf or openmetrics2 (experimental)")
 	fs.StringVar(&f.contentType, "content-type", "", "files and stdin: the Content-Type the exposition was served with, e.g. 'text/plain; version=1.0.0; escaping=allow-utf-8': it says the format, protocol and escaping scheme it is judged by")
 	fs.BoolVar(&f.sequence, "sequence", false, "files and stdin: check them as successive scrapes of one target, in order")
-	fs.Var(&f.accept, "accept", "URLs: what to ask for: text (the default), openmetrics, both (the two), a Prometheus server's Accept header (prometheus2, prometheus3, prometheus3-proto), or protocol names in order of preference (PrometheusProto,OpenMetricsText1.0.0,PrometheusText0.0.4); repeatable: every round of scrapes asks each way")
+	fs.Var(&f.accept, "accept", "URLs: the Accept `choice`: text (the default), openmetrics, both (the two), a Prometheus server's Accept header (prometheus2, prometheus3, prometheus3-proto), or protocol names in order of preference (PrometheusProto,OpenMetricsText1.0.0,PrometheusText0.0.4); repeatable: every round of scrapes asks each way")
 	fs.IntVar(&f.scrapes, "scrapes", 1, "URLs: `number` of successive scrapes, checked against each other")
 	fs.DurationVar(&f.interval, "interval", time.Second, "URLs: `duration` between successive scrapes")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "URLs: bound on each scrape, headers and body (`duration`)")
@@ -171,6 +172,15 @@ type acceptChoice struct {
 // acceptFromHeader names the choice of an Accept header given with
 // --header, sent as given.
 const acceptFromHeader = "header"
+
+// acceptOpenMetrics is what --accept openmetrics sends: OpenMetrics in both
+// versions Prometheus asks for, 1.0.0 then 0.0.1 (what Python's
+// prometheus_client serves, and Prometheus 2 and 3 ingest), and text 0.0.4
+// as the fallback, with Prometheus 2's q-values. scrape.AcceptOpenMetrics
+// names 1.0.0 alone, which would make a target serving 0.0.1 refuse the
+// request (http.negotiation) where every Prometheus takes its answer. No
+// */*: the answer must be a format the header names.
+const acceptOpenMetrics = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5"
 
 func runCheck(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("check", e)
@@ -334,10 +344,10 @@ func acceptChoices(values []string) ([]acceptChoice, error) {
 		case "text":
 			add("text", scrape.AcceptText)
 		case "openmetrics":
-			add("openmetrics", scrape.AcceptOpenMetrics)
+			add("openmetrics", acceptOpenMetrics)
 		case "both":
 			add("text", scrape.AcceptText)
-			add("openmetrics", scrape.AcceptOpenMetrics)
+			add("openmetrics", acceptOpenMetrics)
 		default:
 			header, err := check.ParseAcceptList(v)
 			if err != nil {

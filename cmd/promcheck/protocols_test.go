@@ -47,7 +47,7 @@ func TestAcceptChoices(t *testing.T) {
 		{"prometheus3-proto", prometheus3ProtoAccept},
 		{"PrometheusProto,OpenMetricsText1.0.0,PrometheusText0.0.4", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,text/plain;version=0.0.4;q=0.5,*/*;q=0.4"},
 		{"text", "text/plain;version=0.0.4"},
-		{"openmetrics", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"},
+		{"openmetrics", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5"},
 	}
 	h := rec.headers()
 	scrapes := decodeJSON(t, r).Targets[0].Scrapes
@@ -457,4 +457,38 @@ func TestPrometheus3ViolationsCaught(t *testing.T) {
 	// The same quoted names, served under Prometheus 3's header, pass.
 	r := promcheck(t, "", "check", "--schema", "none", "--accept", "prometheus3", quoted)
 	wantExit(t, r, exitConforms)
+}
+
+// openMetrics001Target negotiates as Python's prometheus_client does:
+// OpenMetrics 0.0.1 whenever Accept names OpenMetrics, else text 0.0.4.
+func openMetrics001Target() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "application/openmetrics-text") {
+			scrapetest.Serve(200, "application/openmetrics-text; version=0.0.1; charset=utf-8", openMetrics001).ServeHTTP(w, r)
+			return
+		}
+		scrapetest.Serve(200, "text/plain; version=0.0.4; charset=utf-8", "# HELP jobs_total Jobs processed.\n# TYPE jobs_total counter\njobs_total{queue=\"a\"} 3\n").ServeHTTP(w, r)
+	})
+}
+
+// OpenMetrics 0.0.1 is what Prometheus 2 and 3 ask for after 1.0.0, and so
+// does --accept openmetrics: a target that serves only 0.0.1 conforms,
+// strictly, however promcheck asks.
+func TestOpenMetrics001Target(t *testing.T) {
+	url := server(t, openMetrics001Target()).URL
+	r := promcheck(t, "", "check", "--schema", "none", "--strict", "--output", "json",
+		"--accept", "both", "--accept", "prometheus2", "--accept", "prometheus3", url)
+	wantExit(t, r, exitConforms)
+	var protocols []string
+	for _, s := range decodeJSON(t, r).Targets[0].Scrapes {
+		protocols = append(protocols, s.Protocol)
+		for _, f := range s.Findings {
+			if f.Rule != "http.content-encoding-preference" {
+				t.Errorf("%s (%s): %+v", s.Name, s.Accept, f)
+			}
+		}
+	}
+	if got, want := strings.Join(protocols, " "), "PrometheusText0.0.4 OpenMetricsText0.0.1 OpenMetricsText0.0.1 OpenMetricsText0.0.1"; got != want {
+		t.Errorf("served %s, want %s", got, want)
+	}
 }
