@@ -400,7 +400,7 @@ func checkContentEncodingPreference(p *pass, h *HTTPFacts) {
 	if !ok {
 		return
 	}
-	p.report("http.content-encoding-preference", 0, "", "", "the body (%d bytes) is not compressed, though the request's Accept-Encoding %q takes gzip (q=%s) at least as gladly as no encoding (q=%s): DESIGN.md §1 has an emitter gzip when Accept-Encoding allows, and Prometheus asks for gzip on every scrape; compress the body and send Content-Encoding: gzip (client_golang's promhttp and Python's prometheus_client do)",
+	p.report("http.content-encoding-preference", 0, "", "", "the body (%d bytes) is not compressed, though the request's Accept-Encoding %q takes gzip (q=%s) at least as gladly as no encoding (q=%s): DESIGN.md §1 has an emitter gzip when Accept-Encoding allows, and Prometheus asks for gzip on every scrape; compress the body and send Content-Encoding: gzip (client_golang's promhttp and Python's prometheus_client do when Accept-Encoding names gzip)",
 		len(p.in.Body), h.AcceptEncoding, formatValue(gzipQ), formatValue(identityQ))
 }
 
