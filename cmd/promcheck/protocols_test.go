@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape/scrapetest"
+	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/handler"
 )
 
 // The Accept headers of Prometheus servers, written out from DESIGN §3a
@@ -345,15 +349,19 @@ func utf8Emitter(t *testing.T) string {
 	return server(t, promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})).URL + "/metrics"
 }
 
-// fetch GETs url with accept, uncompressed, and returns the body and its
-// Content-Type.
+// fetch GETs url, uncompressed, with accept unless it is empty, within 5
+// seconds, and returns the body and its Content-Type.
 func fetch(t *testing.T, url, accept string) ([]byte, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Accept", accept)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -490,5 +498,45 @@ func TestOpenMetrics001Target(t *testing.T) {
 	}
 	if got, want := strings.Join(protocols, " "), "PrometheusText0.0.4 OpenMetricsText0.0.1 OpenMetricsText0.0.1 OpenMetricsText0.0.1"; got != want {
 		t.Errorf("served %s, want %s", got, want)
+	}
+}
+
+// OpenMetrics 2.0 (rc, experimental) over HTTP: judged when the request
+// named version=2.0.0 and the answer says so, a broken native histogram in
+// its composite values caught; served to a request that did not name it,
+// it is an error (Prometheus parses it only when it asked).
+func TestOpenMetrics2OverHTTP(t *testing.T) {
+	dc := counters.NewDeployCounters()
+	for _, tt := range []string{"Apache", "NGINX"} {
+		dc.Record(tt, counters.OutcomeSucceeded)
+		dc.Record(tt, counters.OutcomeSkipped)
+	}
+	reference := handler.NewMetricsHandler(handler.WithOpenMetrics2())
+	reference.SetDeployCounters(dc)
+	const om2 = "application/openmetrics-text; version=2.0.0; charset=utf-8"
+	for _, c := range []struct {
+		name    string
+		h       http.Handler
+		args    []string
+		code    int
+		pattern string
+	}{
+		{"the reference emitter", reference, []string{"--schema", "none", "--accept", "OpenMetricsText2.0.0"}, exitConforms,
+			`scrape \(Accept OpenMetricsText2.0.0\): OpenMetricsText2.0.0 escaping=allow-utf-8, HTTP 200, 16 samples in 6 families: no findings\n`},
+		{"native histogram and quoted names", scrapetest.Serve(200, om2, openMetrics2), []string{"--schema", "none", "--accept", "OpenMetricsText2.0.0"}, exitConforms,
+			`scrape \(Accept OpenMetricsText2.0.0\): OpenMetricsText2.0.0, HTTP 200, 2 samples in 2 families: conforms, 0 errors`},
+		{"broken native histogram", scrapetest.Serve(200, om2, strings.Replace(openMetrics2, "count:59", "count:60", 1)), []string{"--schema", "none", "--accept", "OpenMetricsText2.0.0"}, exitViolations,
+			`error format.rejected: `},
+		{"not asked for", scrapetest.Serve(200, om2, openMetrics2), []string{"--schema", "none", "--accept", "prometheus3"}, exitViolations,
+			`error http.content-type: Content-Type "application/openmetrics-text; version=2.0.0; charset=utf-8" is OpenMetrics 2.0`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			url := server(t, c.h).URL
+			r := promcheck(t, "", append(append([]string{"check"}, c.args...), url)...)
+			wantExit(t, r, c.code)
+			if !regexp.MustCompile(c.pattern).MatchString(r.stdout) {
+				t.Errorf("report does not match %q:\n%s", c.pattern, r.stdout)
+			}
+		})
 	}
 }
