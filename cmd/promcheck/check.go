@@ -51,11 +51,10 @@ targets).
 
 Memory follows --max-bytes and --parallel, not the fleet: each target in
 flight holds its exposition (and with --scrapes the previous one of each
---accept), reports
-hold findings only, and at most --max-findings findings of a rule per
-target are listed. promcheck sets the Go runtime's soft memory limit to
-about 5 x --max-bytes per exposition held, plus 64 MiB, and at least
-512 MiB, unless GOMEMLIMIT is set.
+--accept), reports hold findings only, and at most --max-findings findings
+of a rule per target are listed. promcheck sets the Go runtime's soft
+memory limit to about 5 x --max-bytes per exposition held, plus 64 MiB,
+and at least 512 MiB, unless GOMEMLIMIT is set.
 
 Secrets never go on the command line: --bearer-token-file and
 --basic-auth-password-file read them from files. Files that flags name are
