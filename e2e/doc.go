@@ -49,7 +49,11 @@
 //     classic series; its names arrive escaped to underscores, because
 //     Prometheus 3 names no escaping scheme for protobuf and client_golang
 //     then escapes. With the defaults (OpenMetrics 1.0.0,
-//     escaping=allow-utf-8) the UTF-8 names are stored as they are.
+//     escaping=allow-utf-8) the UTF-8 names are stored as they are;
+//   - promcheck: "promcheck check --schema none" checks the client_golang
+//     emitter with --accept prometheus3-proto (protobuf, the native
+//     histogram), with --accept prometheus3 (OpenMetrics 1.0.0, quoted UTF-8
+//     names), and with both in one run, and finds no error.
 //
 // # Prometheus 2.42
 //

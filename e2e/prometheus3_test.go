@@ -182,6 +182,7 @@ func TestPrometheus3EndToEnd(t *testing.T) {
 	bin := prometheus3Binary(t)
 	began := time.Now()
 	t.Cleanup(func() { t.Logf("Prometheus 3 end to end: %s", time.Since(began).Round(time.Millisecond)) })
+	promcheck := buildPromcheck(t, t.TempDir())
 
 	// The reference emitter runs in the test, so the test can stop its
 	// traffic and read its table directly.
@@ -238,6 +239,7 @@ func TestPrometheus3EndToEnd(t *testing.T) {
 	t.Run("ingestion", func(t *testing.T) { testP3Ingestion(t, f) })
 	t.Run("negotiation", func(t *testing.T) { testP3Negotiation(t, f) })
 	t.Run("clientgolang", func(t *testing.T) { testP3ClientGolang(t, f) })
+	t.Run("promcheck", func(t *testing.T) { testP3Promcheck(t, f, promcheck) })
 }
 
 // startPrometheus3 writes a configuration with a job per scrape protocol
@@ -605,4 +607,58 @@ func testP3ClientGolang(t *testing.T, f *p3Fleet) {
 		t.Errorf("%s: client_golang answered %q to %q, want UTF-8 names allowed", jobClientGolangText, recs[0].contentType, recs[0].accept)
 	}
 	t.Logf("%s: Accept %s; Content-Type %s", jobClientGolangText, recs[0].accept, recs[0].contentType)
+}
+
+// testP3Promcheck checks the client_golang emitter with promcheck, asking
+// as Prometheus 3 asks: with its protobuf-first header (native
+// histograms, names escaped) and its default one (OpenMetrics 1.0.0, UTF-8
+// names quoted). Either way, and both in one run (where each scrape is
+// evidence of what the emitter serves for the other), promcheck finds no
+// error, and names the protocol Prometheus 3 ingested.
+func testP3Promcheck(t *testing.T, f *p3Fleet, promcheck string) {
+	url := "http://" + f.addr + "/metrics/clientgolang"
+	for _, c := range []struct {
+		accept    []string
+		protocols []string // served, in order
+	}{
+		{[]string{"prometheus3-proto"}, []string{"PrometheusProto"}},
+		{[]string{"prometheus3"}, []string{"OpenMetricsText1.0.0"}},
+		{[]string{"prometheus3-proto", "prometheus3"}, []string{"PrometheusProto", "OpenMetricsText1.0.0"}},
+	} {
+		args := []string{"check", "--schema", "none", "--output", "json"}
+		for _, a := range c.accept {
+			args = append(args, "--accept", a)
+		}
+		out, err := exec.Command(promcheck, append(args, url)...).Output()
+		if code, waitErr := exitCode(err); waitErr != nil || code != 0 {
+			t.Errorf("promcheck %s: exit %d (%v)\n%s", strings.Join(args, " "), code, waitErr, out)
+		}
+		var report struct {
+			Targets []struct {
+				Scrapes []struct {
+					Protocol string `json:"protocol"`
+					Escaping string `json:"escaping"`
+					Findings []struct {
+						Rule, Severity, Message string
+					} `json:"findings"`
+				} `json:"scrapes"`
+			} `json:"targets"`
+		}
+		if err := json.Unmarshal(out, &report); err != nil || len(report.Targets) != 1 {
+			t.Fatalf("promcheck %s: report %v:\n%s", strings.Join(args, " "), err, out)
+		}
+		var served []string
+		for _, s := range report.Targets[0].Scrapes {
+			served = append(served, s.Protocol)
+			for _, finding := range s.Findings {
+				if finding.Severity == "error" {
+					t.Errorf("--accept %s: false error on client_golang (%s): %s %s", strings.Join(c.accept, " --accept "), s.Protocol, finding.Rule, finding.Message)
+				}
+			}
+		}
+		if strings.Join(served, " ") != strings.Join(c.protocols, " ") {
+			t.Errorf("--accept %s: served %v, want %v", strings.Join(c.accept, " --accept "), served, c.protocols)
+		}
+		t.Logf("promcheck --accept %s: served %v", strings.Join(c.accept, " --accept "), served)
+	}
 }

@@ -24,11 +24,24 @@ each is reported; the worst verdict sets the exit status:
 0 conforms (warnings allowed unless --strict), 1 violations found,
 2 could not check (bad usage, unreachable, unreadable, timed out).
 
-URLs are scraped --scrapes times, --interval apart, in the format(s) of
---accept; successive scrapes are checked against each other (scrape.* rules:
+URLs are scraped --scrapes times, --interval apart, asking as each --accept
+says; successive scrapes are checked against each other (scrape.* rules:
 counters never decrease, series never vanish, order never changes). Files
 are checked one by one, or with --sequence as successive scrapes of one
 target, in the order given.
+
+Protocols (content_negotiation.md; promcheck rules lists what is judged):
+--accept takes text, openmetrics or both, the Accept header of a Prometheus
+server (prometheus2, prometheus3, or prometheus3-proto: Prometheus 3 with
+native histograms, protobuf first), or the protocols to ask for in order of
+preference, as Prometheus 3 would ask (PrometheusProto, PrometheusText0.0.4,
+PrometheusText1.0.0, OpenMetricsText0.0.1, OpenMetricsText1.0.0,
+OpenMetricsText2.0.0). Repeat it to ask each way in every round of
+scrapes; the reports name the protocol each scrape was served in. A
+--header 'Accept: ...' is sent as given instead (and 'Accept-Encoding: ...'
+instead of gzip). A file is parsed as its --content-type says (the
+protocol and escaping scheme it was served with, judged as over HTTP),
+as --format says, or as its content looks (quoted UTF-8 names allowed).
 
 Fleets: --targets-file reads Prometheus file_sd targets (JSON or YAML:
 [{"targets": ["host:port"], "labels": {"job": "...", "__metrics_path__":
@@ -38,11 +51,11 @@ apply to the Prometheus API too; credentials and headers go only to the
 targets).
 
 Memory follows --max-bytes and --parallel, not the fleet: each target in
-flight holds its exposition (and the previous one with --scrapes), reports
-hold findings only, and at most --max-findings findings of a rule per
-target are listed. promcheck sets the Go runtime's soft memory limit to
-about 5 x --max-bytes per exposition held, plus 64 MiB, and at least
-512 MiB, unless GOMEMLIMIT is set.
+flight holds its exposition (and with --scrapes the previous one of each
+--accept), reports hold findings only, and at most --max-findings findings
+of a rule per target are listed. promcheck sets the Go runtime's soft
+memory limit to about 5 x --max-bytes per exposition held, plus 64 MiB,
+and at least 512 MiB, unless GOMEMLIMIT is set.
 
 Secrets never go on the command line: --bearer-token-file and
 --basic-auth-password-file read them from files. Files that flags name are
@@ -52,6 +65,11 @@ read up to 1 MiB (a targets file up to 32 MiB), so a wrong path such as
 Examples:
   promcheck check http://127.0.0.1:9464/metrics/prometheus
   promcheck check --accept both --scrapes 3 --interval 5s https://host:9443/metrics/prometheus
+  promcheck check --accept prometheus3 --accept prometheus3-proto --schema none http://host:8080/metrics
+  promcheck check --accept PrometheusProto,OpenMetricsText1.0.0,PrometheusText0.0.4 http://host:8080/metrics
+  promcheck check --header 'Accept: text/plain;version=1.0.0;escaping=allow-utf-8' --schema none http://host:8080/metrics
+  promcheck check --schema none --content-type 'text/plain; version=1.0.0; escaping=allow-utf-8' utf8.prom
+  promcheck check --schema none --format protobuf metrics.pb
   promcheck check --schema none --disable lint node-exporter.prom
   promcheck check --sequence scrape1.prom scrape2.prom scrape3.prom
   curl -s http://host:9100/metrics | promcheck check --schema none -
@@ -68,8 +86,9 @@ type checkFlags struct {
 	severity           multiFlag
 	strict             bool
 	format             string
+	contentType        string
 	sequence           bool
-	accept             string
+	accept             multiFlag
 	scrapes            int
 	interval, timeout  time.Duration
 	maxBytes           int64
@@ -106,14 +125,15 @@ func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.target-type-sorted)")
 	fs.Var(&f.severity, "severity", "`RULE=LEVEL`: override a rule's or group's severity (info, warning, error); repeatable")
 	fs.BoolVar(&f.strict, "strict", false, "warnings fail the check (and invariant.* findings become errors)")
-	fs.StringVar(&f.format, "format", "auto", "files and stdin: `format` auto (sniffed), text or openmetrics")
+	fs.StringVar(&f.format, "format", "auto", "files and stdin: parse as this `format`: auto (sniffed, or as --content-type says), text, openmetrics, protobuf or openmetrics2 (experimental)")
+	fs.StringVar(&f.contentType, "content-type", "", "files and stdin: the Content-Type the exposition was served with, e.g. 'text/plain; version=1.0.0; escaping=allow-utf-8': it says the format, protocol and escaping scheme it is judged by")
 	fs.BoolVar(&f.sequence, "sequence", false, "files and stdin: check them as successive scrapes of one target, in order")
-	fs.StringVar(&f.accept, "accept", "text", "URLs: format to ask for: `text`, openmetrics, or both (each scrape asks for each)")
+	fs.Var(&f.accept, "accept", "URLs: the Accept `choice`: text (the default), openmetrics, both (the two), a Prometheus server's Accept header (prometheus2, prometheus3, prometheus3-proto), or protocol names in order of preference (PrometheusProto,OpenMetricsText1.0.0,PrometheusText0.0.4); repeatable: every round of scrapes asks each way")
 	fs.IntVar(&f.scrapes, "scrapes", 1, "URLs: `number` of successive scrapes, checked against each other")
 	fs.DurationVar(&f.interval, "interval", time.Second, "URLs: `duration` between successive scrapes")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "URLs: bound on each scrape, headers and body (`duration`)")
 	fs.Int64Var(&f.maxBytes, "max-bytes", scrape.DefaultMaxBytes, "largest body accepted, in `bytes`, on the wire and after gzip decoding (files too)")
-	fs.Var(&f.headers, "header", "URLs: extra request header `Name: value`; repeatable")
+	fs.Var(&f.headers, "header", "URLs: extra request header `Name: value`; repeatable. 'Accept: ...' is sent as given instead of --accept, 'Accept-Encoding: ...' instead of gzip")
 	fs.StringVar(&f.bearerTokenFile, "bearer-token-file", "", "URLs: send the bearer token read from `file`")
 	fs.StringVar(&f.basicAuthUser, "basic-auth-user", "", "URLs: basic auth `user` (with --basic-auth-password-file)")
 	fs.StringVar(&f.basicAuthPassFile, "basic-auth-password-file", "", "URLs: basic auth password read from `file`")
@@ -142,10 +162,25 @@ type plan struct {
 	progress bool
 }
 
-// acceptChoice is one format --accept asks for.
+// acceptChoice is one way --accept (or --header 'Accept: ...') asks:
+// name is how reports name it (text, openmetrics, a preset, the protocol
+// list, or header), header the Accept header sent.
 type acceptChoice struct {
 	name, header string
 }
+
+// acceptFromHeader names the choice of an Accept header given with
+// --header, sent as given.
+const acceptFromHeader = "header"
+
+// acceptOpenMetrics is what --accept openmetrics sends: OpenMetrics in both
+// versions Prometheus asks for, 1.0.0 then 0.0.1 (what Python's
+// prometheus_client serves, and Prometheus 2 and 3 ingest), and text 0.0.4
+// as the fallback, with Prometheus 2's q-values. scrape.AcceptOpenMetrics
+// names 1.0.0 alone, which would make a target serving 0.0.1 refuse the
+// request (http.negotiation) where every Prometheus takes its answer. No
+// */*: the answer must be a format the header names.
+const acceptOpenMetrics = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5"
 
 func runCheck(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("check", e)
@@ -180,21 +215,19 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	default:
 		return nil, fmt.Errorf("--output %q: want text, json, junit or github", f.output)
 	}
-	switch f.format {
-	case "auto", "text", "openmetrics":
-	default:
-		return nil, fmt.Errorf("--format %q: want auto, text or openmetrics", f.format)
+	if f.format != "auto" {
+		if _, err := check.ParseFormat(f.format); err != nil {
+			return nil, fmt.Errorf("--format %q: want auto, text, openmetrics, protobuf or openmetrics2", f.format)
+		}
 	}
-	switch f.accept {
-	case "text":
-		p.accepts = []acceptChoice{{"text", scrape.AcceptText}}
-	case "openmetrics":
-		p.accepts = []acceptChoice{{"openmetrics", scrape.AcceptOpenMetrics}}
-	case "both":
-		p.accepts = []acceptChoice{{"text", scrape.AcceptText}, {"openmetrics", scrape.AcceptOpenMetrics}}
-	default:
-		return nil, fmt.Errorf("--accept %q: want text, openmetrics or both", f.accept)
+	if err := validContentType(f.contentType); err != nil {
+		return nil, err
 	}
+	accepts, err := acceptChoices(f.accept)
+	if err != nil {
+		return nil, err
+	}
+	p.accepts = accepts
 	if f.scrapes < 1 {
 		return nil, fmt.Errorf("--scrapes %d: want at least 1", f.scrapes)
 	}
@@ -223,6 +256,11 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 	p.scrape, err = scrapeOptions(ctx, f)
 	if err != nil {
 		return nil, err
+	}
+	if lines := p.scrape.Header.Values("Accept"); len(lines) > 0 {
+		// Sent as given (package scrape sends the lines themselves); the
+		// facts, and the reports, join them as one list.
+		p.accepts = []acceptChoice{{acceptFromHeader, strings.Join(lines, ", ")}}
 	}
 	tlsConfig, err := tlsConfig(ctx, f)
 	if err != nil {
@@ -254,13 +292,71 @@ func newPlan(ctx context.Context, f *checkFlags, positional []string, e env) (*p
 		}
 		return nil, errors.New("no targets: give URLs, files or - (stdin), or --targets-file or --prometheus")
 	}
+	files := false
 	for _, t := range p.targets {
 		for _, file := range t.Files {
 			p.stdin = p.stdin || file == "-"
+			files = true
 		}
+	}
+	if f.contentType != "" && !files {
+		// A URL's Content-Type is the server's to say.
+		return nil, fmt.Errorf("--content-type %q: applies to files and stdin, and every target is a URL", f.contentType)
 	}
 	p.progress = e.stderrIsTerminal && !f.quiet
 	return p, nil
+}
+
+// validContentType checks a --content-type value: a media type the engine
+// parses, with a known escaping scheme if it names one.
+func validContentType(contentType string) error {
+	if contentType == "" {
+		return nil
+	}
+	ct, err := check.ParseContentType(contentType)
+	if err != nil {
+		return fmt.Errorf("--content-type: %w", err)
+	}
+	if ct.Format == check.FormatUnknown {
+		return fmt.Errorf("--content-type %q names no exposition format: want text/plain, application/openmetrics-text or application/vnd.google.protobuf, e.g. %q", contentType, check.PrometheusText1_0_0.ContentType(check.EscapingAllowUTF8))
+	}
+	return nil
+}
+
+// acceptChoices turns the --accept values into the Accept headers to send
+// in every round of scrapes, in order, once each: text when none is given.
+func acceptChoices(values []string) ([]acceptChoice, error) {
+	if len(values) == 0 {
+		values = []string{"text"}
+	}
+	var choices []acceptChoice
+	add := func(name, header string) {
+		for _, c := range choices {
+			if c.name == name {
+				return
+			}
+		}
+		choices = append(choices, acceptChoice{name, header})
+	}
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		switch v {
+		case "text":
+			add("text", scrape.AcceptText)
+		case "openmetrics":
+			add("openmetrics", acceptOpenMetrics)
+		case "both":
+			add("text", scrape.AcceptText)
+			add("openmetrics", acceptOpenMetrics)
+		default:
+			header, err := check.ParseAcceptList(v)
+			if err != nil {
+				return nil, fmt.Errorf("--accept: %w; or text, openmetrics, both", err)
+			}
+			add(v, header)
+		}
+	}
+	return choices, nil
 }
 
 // discoveryError is a failure to ask Prometheus for its targets: the

@@ -41,9 +41,20 @@
 //	    "error": "scrape http://...: timed out ...",           // only when verdict is "error"
 //	    "scrapes": [{                // every exposition checked, in order (also those before an error)
 //	      "name": "scrape 1/3",      // or the file name, or "stdin"
-//	      "accept": "openmetrics",   // URLs: the format asked for ("text" or "openmetrics")
-//	      "content_type": "application/openmetrics-text; version=1.0.0; charset=utf-8",
-//	      "format": "openmetrics",   // how it was parsed: "text" or "openmetrics"
+//	      "accept": "prometheus3",   // URLs: how --accept asked: "text", "openmetrics", a preset ("prometheus2",
+//	                                 // "prometheus3", "prometheus3-proto"), the protocol list as given, or
+//	                                 // "header" for an Accept header given with --header
+//	      "accept_header": "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,...",
+//	                                 // URLs: the Accept header sent (several --header lines joined with ", ")
+//	      "content_type": "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+//	                                 // as served; for a file, --content-type ("" without it)
+//	      "format": "openmetrics",   // how it was parsed: "text", "openmetrics", "protobuf" or "openmetrics2"
+//	      "protocol": "OpenMetricsText1.0.0", // the content-negotiation protocol the Content-Type named
+//	                                 // (content_negotiation.md: PrometheusProto, PrometheusText0.0.4,
+//	                                 // PrometheusText1.0.0, OpenMetricsText0.0.1, OpenMetricsText1.0.0;
+//	                                 // OpenMetricsText2.0.0, experimental); absent when it named none
+//	                                 // (a file without --content-type, a Content-Type of no known version)
+//	      "escaping": "allow-utf-8", // the escaping scheme the Content-Type named; absent when none
 //	      "status_code": 200,        // URLs only
 //	      "redirects": [{"status": 302, "url": "https://..."}], // redirects followed to it; absent when none
 //	      "verdict": "fail",         // "pass" or "fail"
@@ -52,6 +63,8 @@
 //	        "family": "certctl_deploy_attempts_total",          // omitted when empty
 //	        "series": "certctl_deploy_attempts_total{...}",     // omitted when empty
 //	        "line": 12, "column": 5,                           // each omitted when 0 (unknown, or the whole exposition)
+//	        "message_index": 3,      // protobuf, which has no lines: the 1-based length-delimited message
+//	                                 // the finding is about; omitted in the text formats
 //	        "message": "..."
 //	      }],
 //	      "omitted": [{              // findings past --max-findings, counted by rule; absent when none
@@ -64,9 +77,14 @@
 // # Other reports
 //
 // --output text (the default) is for people: per target and scrape, the
-// findings grouped by family with their lines (identical findings on
-// several lines as one, listing the lines), a verdict per target and a
-// summary line.
+// protocol it was served in ("scrape 1/3 (Accept prometheus3):
+// OpenMetricsText1.0.0 escaping=allow-utf-8, HTTP 200, ..."; the format
+// for a file without --content-type), the findings grouped by family with
+// their lines, or in protobuf their messages (identical findings in
+// several places as one, listing them), a verdict per target and a summary
+// line. JUnit names each scrape's protocol in a "protocol" property of its
+// target's testsuite, GitHub annotations in brackets after the scrape
+// ("[PrometheusProto] message 2: ...").
 //
 // Every format reports at most --max-findings (default 20) findings of one
 // rule per target with their lines, and counts the rest: "and N more like

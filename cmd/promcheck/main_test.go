@@ -253,24 +253,28 @@ type docReport struct {
 		Verdict string            `json:"verdict"`
 		Error   string            `json:"error"`
 		Scrapes []struct {
-			Name        string `json:"name"`
-			Accept      string `json:"accept"`
-			ContentType string `json:"content_type"`
-			Format      string `json:"format"`
-			StatusCode  int    `json:"status_code"`
-			Redirects   []struct {
+			Name         string `json:"name"`
+			Accept       string `json:"accept"`
+			AcceptHeader string `json:"accept_header"`
+			ContentType  string `json:"content_type"`
+			Format       string `json:"format"`
+			Protocol     string `json:"protocol"`
+			Escaping     string `json:"escaping"`
+			StatusCode   int    `json:"status_code"`
+			Redirects    []struct {
 				Status int    `json:"status"`
 				URL    string `json:"url"`
 			} `json:"redirects"`
 			Verdict  string `json:"verdict"`
 			Findings []struct {
-				Rule     string `json:"rule"`
-				Severity string `json:"severity"`
-				Family   string `json:"family"`
-				Series   string `json:"series"`
-				Line     int    `json:"line"`
-				Column   int    `json:"column"`
-				Message  string `json:"message"`
+				Rule         string `json:"rule"`
+				Severity     string `json:"severity"`
+				Family       string `json:"family"`
+				Series       string `json:"series"`
+				Line         int    `json:"line"`
+				Column       int    `json:"column"`
+				MessageIndex int    `json:"message_index"`
+				Message      string `json:"message"`
 			} `json:"findings"`
 			Omitted []struct {
 				Rule     string `json:"rule"`

@@ -8,7 +8,7 @@ import (
 
 // Memory: a check holds, per target in flight (--parallel of them), the
 // body being judged, its parsed model and, when successive scrapes are
-// compared, the previous exposition of each format; reports hold findings
+// compared, the previous exposition of each --accept; reports hold findings
 // only (scrapeResult). So the memory a run needs grows with --max-bytes
 // and --parallel, not with the size of the fleet.
 //
@@ -43,7 +43,7 @@ const minMemoryLimit = 512 << 20
 func memoryLimit(p *plan) int64 {
 	held := int64(1) // the exposition being judged
 	if p.flags.scrapes > 1 {
-		held += int64(len(p.accepts)) // the previous one of each format
+		held += int64(len(p.accepts)) // the previous one of each --accept
 	}
 	if p.flags.sequence {
 		held = 2

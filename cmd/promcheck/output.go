@@ -105,12 +105,30 @@ func (c severityCounts) String() string {
 	return fmt.Sprintf("%s, %s, %d info", plural(c.Errors, "error"), plural(c.Warnings, "warning"), c.Infos)
 }
 
-// scrapeTitle names a scrape in reports: "scrape 2/3 (Accept openmetrics)".
+// scrapeTitle names a scrape in reports: "scrape 2/3 (Accept openmetrics)",
+// "scrape (Accept from --header)".
 func scrapeTitle(s scrapeResult) string {
-	if s.AcceptName != "" {
-		return fmt.Sprintf("%s (Accept %s)", s.Name, s.AcceptName)
+	switch s.AcceptName {
+	case "":
+		return s.Name
+	case acceptFromHeader:
+		return s.Name + " (Accept from --header)"
 	}
-	return s.Name
+	return fmt.Sprintf("%s (Accept %s)", s.Name, s.AcceptName)
+}
+
+// servedAs names what a scrape was served as: its content-negotiation
+// protocol and escaping scheme ("OpenMetricsText1.0.0 escaping=allow-utf-8"),
+// or the format it was parsed as when its Content-Type named no protocol
+// ("text" for a file without --content-type).
+func servedAs(s scrapeResult) string {
+	if s.Protocol == "" {
+		return s.Format
+	}
+	if s.Escaping != "" {
+		return fmt.Sprintf("%s escaping=%s", s.Protocol, s.Escaping)
+	}
+	return string(s.Protocol)
 }
 
 // write is a writer that keeps its first error, so the output functions

@@ -12,8 +12,9 @@ import (
 // finding (error, warning or notice by severity) and per target that could
 // not be checked, then a plain summary line for the log.
 //
-//	::error title=order.series::http://host/metrics scrape 1/2 (Accept text) line 4: message
+//	::error title=order.series::http://host/metrics scrape 1/2 (Accept text) [PrometheusText0.0.4] line 4: message
 //	::error file=metrics.prom,line=4,title=order.series::metrics.prom line 4: message
+//	::error file=metrics.pb,title=spec.native-histogram::metrics.pb message 3: message
 //
 // Findings in files carry file= and line= so GitHub marks the line in the
 // pull request. An interrupted run starts with a notice saying the report
@@ -33,8 +34,14 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFind
 			if s.Name != r.Target.Name {
 				where += " " + scrapeTitle(s)
 			}
+			// The protocol it was served in, when the Content-Type (or
+			// --content-type) named one; the redirect notice needs no more.
+			notice := where
+			if s.Protocol != "" {
+				where += " [" + servedAs(s) + "]"
+			}
 			if len(s.Redirects) > 0 {
-				w.printf("::notice title=redirect::%s\n", escapeData(where+": "+redirectNote(s.Redirects)))
+				w.printf("::notice title=redirect::%s\n", escapeData(notice+": "+redirectNote(s.Redirects)))
 			}
 			for _, f := range s.Findings {
 				props := []string{}
@@ -49,8 +56,12 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFind
 				}
 				props = append(props, "title="+escapeProperty(f.Rule))
 				at := where
-				if f.Line > 0 {
+				switch {
+				case f.Line > 0:
 					at += fmt.Sprintf(" line %d", f.Line)
+				case f.MessageIndex > 0:
+					// Protobuf has no lines: the message the finding is about.
+					at += fmt.Sprintf(" message %d", f.MessageIndex)
 				}
 				msg := f.Message + seriesNote(f)
 				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(at+": "+msg))

@@ -50,14 +50,19 @@ type jsonTarget struct {
 }
 
 type jsonScrape struct {
-	Name        string          `json:"name"`
-	Accept      string          `json:"accept,omitempty"`
-	ContentType string          `json:"content_type"`
-	Format      string          `json:"format"`
-	StatusCode  int             `json:"status_code,omitempty"`
-	Redirects   []jsonRedirect  `json:"redirects,omitempty"`
-	Verdict     string          `json:"verdict"`
-	Findings    []check.Finding `json:"findings"`
+	Name         string `json:"name"`
+	Accept       string `json:"accept,omitempty"`
+	AcceptHeader string `json:"accept_header,omitempty"`
+	ContentType  string `json:"content_type"`
+	Format       string `json:"format"`
+	// Protocol and Escaping are what the Content-Type named; absent when
+	// it named no protocol.
+	Protocol   check.Protocol       `json:"protocol,omitempty"`
+	Escaping   check.EscapingScheme `json:"escaping,omitempty"`
+	StatusCode int                  `json:"status_code,omitempty"`
+	Redirects  []jsonRedirect       `json:"redirects,omitempty"`
+	Verdict    string               `json:"verdict"`
+	Findings   []check.Finding      `json:"findings"`
 	// Omitted counts by rule the findings past --max-findings, which
 	// Findings does not list; absent when there are none.
 	Omitted []check.Omission `json:"omitted,omitempty"`
@@ -106,15 +111,18 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 				redirects = append(redirects, jsonRedirect{Status: rd.Status, URL: rd.URL})
 			}
 			t.Scrapes = append(t.Scrapes, jsonScrape{
-				Redirects:   redirects,
-				Name:        s.Name,
-				Accept:      s.AcceptName,
-				ContentType: s.ContentType,
-				Format:      s.Format,
-				StatusCode:  s.StatusCode,
-				Verdict:     s.verdict().String(),
-				Findings:    findings,
-				Omitted:     s.Omitted,
+				Redirects:    redirects,
+				Name:         s.Name,
+				Accept:       s.AcceptName,
+				AcceptHeader: s.Accept,
+				ContentType:  s.ContentType,
+				Format:       s.Format,
+				Protocol:     s.Protocol,
+				Escaping:     s.Escaping,
+				StatusCode:   s.StatusCode,
+				Verdict:      s.verdict().String(),
+				Findings:     findings,
+				Omitted:      s.Omitted,
 			})
 		}
 		out.Targets = append(out.Targets, t)

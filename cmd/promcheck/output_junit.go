@@ -15,7 +15,9 @@ import (
 // findings fails the check, or one passing testcase when the scrape has no
 // findings; a target that could not be checked has a testcase with an
 // <error>, one an interrupted run did not check a <skipped> testcase.
-// Redirects a scrape followed are properties of its target's suite.
+// The protocol each scrape was served in (when its Content-Type named
+// one), and the redirects a scrape followed, are properties of its
+// target's suite.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -74,6 +76,9 @@ func writeJUnit(w io.Writer, results []*targetResult, maxFindings int) error {
 		}
 		for _, s := range r.Scrapes {
 			suite.Cases = append(suite.Cases, junitScrapeCases(r.Target.Name, s, maxFindings)...)
+			if s.Protocol != "" {
+				props = append(props, junitProperty{Name: "protocol", Value: scrapeTitle(s) + ": " + servedAs(s)})
+			}
 			if len(s.Redirects) > 0 {
 				props = append(props, junitProperty{Name: "redirect", Value: scrapeTitle(s) + ": " + redirectNote(s.Redirects)})
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape/scrapetest"
 )
 
@@ -169,8 +170,15 @@ func TestOutputJUnitURLs(t *testing.T) {
 	r := promcheck(t, "", "check", "--targets-file", path, "--accept", "both", "--scrapes", "2", "--interval", "0s", "--output", "junit")
 	wantExit(t, r, exitConforms)
 	doc := parseJUnit(t, r)
-	if doc.Tests != 4 || doc.Failures != 0 || len(doc.Suites[0].Properties) != 2 {
+	// The labels, then the protocol of each scrape.
+	if doc.Tests != 4 || doc.Failures != 0 || len(doc.Suites[0].Properties) != 6 {
 		t.Fatalf("%+v", doc)
+	}
+	if p := doc.Suites[0].Properties[2]; p.Name != "protocol" || p.Value != "scrape 1/2 (Accept text): PrometheusText0.0.4" {
+		t.Errorf("first protocol property: %+v", p)
+	}
+	if p := doc.Suites[0].Properties[3]; p.Name != "protocol" || p.Value != "scrape 1/2 (Accept openmetrics): OpenMetricsText1.0.0" {
+		t.Errorf("second protocol property: %+v", p)
 	}
 	want := []string{"scrape 1/2 (Accept text)", "scrape 1/2 (Accept openmetrics)", "scrape 2/2 (Accept text)", "scrape 2/2 (Accept openmetrics)"}
 	for i, c := range doc.Suites[0].Cases {
@@ -207,6 +215,10 @@ func TestOutputGitHub(t *testing.T) {
 	wantExit(t, r, exitConforms)
 	escaped := strings.NewReplacer(",", "%2C", ":", "%3A").Replace(warn)
 	wantContains(t, r.stdout, "::warning file="+escaped+",line=1,title=lint.help::"+warn+" line 1: ")
+	// A file given a --content-type names its protocol, as a scrape does.
+	r = promcheck(t, "", "check", "--output", "github", "--schema", "none", "--content-type", check.PrometheusText1_0_0.ContentType(check.EscapingUnderscores), warn)
+	wantExit(t, r, exitConforms)
+	wantContains(t, r.stdout, "::warning file="+escaped+",line=1,title=lint.help::"+warn+" [PrometheusText1.0.0 escaping=underscores] line 1: ")
 }
 
 func TestGitHubEscaping(t *testing.T) {
@@ -274,7 +286,7 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 	for _, c := range []struct {
 		terminal, quiet, want bool
 	}{{true, false, true}, {true, true, false}, {false, false, false}} {
-		f := checkFlags{schema: "none", output: "text", format: "auto", accept: "text", scrapes: 1, timeout: time.Second,
+		f := checkFlags{schema: "none", output: "text", format: "auto", accept: multiFlag{"text"}, scrapes: 1, timeout: time.Second,
 			maxBytes: 1, parallel: 1, quiet: c.quiet}
 		p, err := newPlan(t.Context(), &f, []string{"x.prom"}, env{stderrIsTerminal: c.terminal})
 		if err != nil {
@@ -302,4 +314,26 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Identical findings in several protobuf messages read as one line
+// listing the messages, as those on several lines list the lines.
+func TestGroupIdenticalProtobufMessages(t *testing.T) {
+	f := check.Finding{Rule: "spec.counter-value", Severity: check.Error, Family: "jobs_total", Message: "negative"}
+	var findings []check.Finding
+	for _, m := range []int{2, 5, 5, 9} {
+		g := f
+		g.MessageIndex = m
+		findings = append(findings, g)
+	}
+	groups := groupIdentical(findings)
+	if len(groups) != 1 {
+		t.Fatalf("%d groups, want 1", len(groups))
+	}
+	if got, want := groups[0].String(), "messages 2, 5, 9: error spec.counter-value: negative"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := groupIdentical(findings[:1])[0].String(), "message 2: error spec.counter-value: negative"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 }

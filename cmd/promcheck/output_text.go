@@ -10,16 +10,16 @@ import (
 )
 
 // writeText writes the report for people: per target, per scrape, the
-// findings grouped by family with their lines, a verdict per target and a
-// summary line.
+// protocol it was served in and the findings grouped by family with their
+// lines (or protobuf messages), a verdict per target and a summary line.
 //
 //	http://127.0.0.1:9464/metrics/prometheus
-//	  scrape 1/2 (Accept text): text, HTTP 200, 96 samples in 6 families: FAILS, 1 error, 0 warnings, 0 info
+//	  scrape 1/2 (Accept text): PrometheusText0.0.4, HTTP 200, 96 samples in 6 families: FAILS, 1 error, 0 warnings, 0 info
 //	    certctl_deploy_attempts_total
 //	      line 4: error order.series: ...
 //	      lines 7:12, 9:12: error spec.escape-go-quote: ...
 //	    and 12 more like this: error spec.escape-go-quote (--max-findings 20: ...)
-//	  scrape 2/2 (Accept text): text, HTTP 200, 96 samples in 6 families: no findings
+//	  scrape 2/2 (Accept text): PrometheusText0.0.4, HTTP 200, 96 samples in 6 families: no findings
 //	  FAIL: 1 error, 0 warnings, 0 info in 2 scrapes
 //
 //	promcheck: FAIL: 1 target: 0 pass, 1 fail, 0 could not be checked; 1 error, 0 warnings, 0 info (schema deploy)
@@ -74,7 +74,7 @@ func writeTextScrape(w *write, t target, s scrapeResult, maxFindings int) {
 		// A single file: its name is already the heading.
 		title = "exposition"
 	}
-	w.printf("  %s: %s", title, s.Format)
+	w.printf("  %s: %s", title, servedAs(s))
 	if s.StatusCode != 0 {
 		w.printf(", HTTP %d", s.StatusCode)
 	}
@@ -135,11 +135,12 @@ func groupByFamily(findings []check.Finding) []familyGroup {
 }
 
 // identicalFindings are findings that differ only in where they are: the
-// same rule, severity, family, series and message on several lines.
+// same rule, severity, family, series and message on several lines (or,
+// in protobuf, in several messages).
 type identicalFindings struct {
 	first check.Finding
-	// lines and columns locate every one of them, in order.
-	lines, columns []int
+	// lines, columns and messages locate every one of them, in order.
+	lines, columns, messages []int
 }
 
 // groupIdentical merges identical findings into one, in the order of the
@@ -165,24 +166,42 @@ func groupIdentical(findings []check.Finding) []*identicalFindings {
 		}
 		g.lines = append(g.lines, f.Line)
 		g.columns = append(g.columns, f.Column)
+		g.messages = append(g.messages, f.MessageIndex)
 	}
 	return groups
 }
 
 // String is the finding as check.Finding writes it, with every location:
-// "lines 3-5, 9: error rule: message".
+// "lines 3-5, 9: error rule: message", "messages 2, 7: ..." in protobuf.
 func (g *identicalFindings) String() string {
 	if len(g.lines) == 1 {
 		return g.first.String()
 	}
 	f := g.first
-	f.Line, f.Column = 0, 0
-	locations := locationList(g.lines, g.columns)
-	if locations == "" {
-		// Lines unknown (the whole exposition): say how often instead.
-		return fmt.Sprintf("%s (%d times)", f, len(g.lines))
+	f.Line, f.Column, f.MessageIndex = 0, 0, 0
+	if locations := locationList(g.lines, g.columns); locations != "" {
+		return "lines " + locations + ": " + f.String()
 	}
-	return "lines " + locations + ": " + f.String()
+	if messages := messageList(g.lines, g.messages); messages != "" {
+		return "messages " + messages + ": " + f.String()
+	}
+	// Lines unknown (the whole exposition): say how often instead.
+	return fmt.Sprintf("%s (%d times)", f, len(g.lines))
+}
+
+// messageList writes the protobuf message indices of findings without a
+// line, ascending and each once: "2, 7".
+func messageList(lines, messages []int) string {
+	var parts []string
+	last := 0
+	for i, m := range messages {
+		if m == 0 || lines[i] > 0 || m == last {
+			continue
+		}
+		parts = append(parts, strconv.Itoa(m))
+		last = m
+	}
+	return strings.Join(parts, ", ")
 }
 
 // locationList writes lines (ascending) as "3-5, 9", or with columns as

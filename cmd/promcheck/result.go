@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
@@ -44,19 +45,29 @@ type targetResult struct {
 type scrapeResult struct {
 	// Name says which exposition this is: "scrape 2/3", or a file path.
 	Name string
-	// Accept is the Accept header sent, for HTTP scrapes.
+	// Accept is the Accept header sent, for HTTP scrapes (several lines
+	// joined with ", ").
 	Accept string
-	// AcceptName is "text" or "openmetrics", the --accept choice.
+	// AcceptName names the --accept choice: "text", "openmetrics", a
+	// preset ("prometheus3"), the protocol list as given, or "header" for
+	// an Accept header given with --header.
 	AcceptName string
-	// ContentType is the Content-Type served, or the one --format chose.
+	// ContentType is the Content-Type served, or --content-type for a
+	// file ("" when not given).
 	ContentType string
 	// StatusCode is the HTTP status, 0 for files.
 	StatusCode int
 	// Redirects are the redirects followed to the exposition.
 	Redirects []scrape.Redirect
-	// Format is how the exposition was parsed ("text", "openmetrics"), or
-	// "unknown" when there was no body to parse.
+	// Format is how the exposition was parsed ("text", "openmetrics",
+	// "protobuf", "openmetrics2"), or "unknown" when there was no body to
+	// parse.
 	Format string
+	// Protocol is the content-negotiation protocol the Content-Type named
+	// (check.Exposition.Protocol), and Escaping its escaping scheme; both
+	// empty when it named none (a file without --content-type).
+	Protocol check.Protocol
+	Escaping check.EscapingScheme
 	// Parsed is whether there was an exposition to judge; Samples and
 	// Families count what was judged.
 	Parsed            bool
@@ -71,6 +82,9 @@ type scrapeResult struct {
 	// Failed is whether the exposition fails the check; Strict whether
 	// warnings fail it.
 	Failed, Strict bool
+	// facts keeps, for URLs, what http.negotiation-preference is judged on
+	// (rejudgePreference); nil for files.
+	facts *check.HTTPFacts
 }
 
 // judged completes s with the verdict of report, keeping only what the
@@ -80,6 +94,7 @@ func (s scrapeResult) judged(report *check.Report, limit *findingsCap) scrapeRes
 	s.Format = "unknown"
 	if exp := report.Exposition; exp != nil {
 		s.Format = exp.Format.String()
+		s.Protocol, s.Escaping = exp.Protocol, exp.Escaping
 		s.Parsed, s.Samples, s.Families = true, len(exp.Samples), len(exp.Families)
 	}
 	s.Findings, s.Omitted = limit.apply(report)
@@ -133,6 +148,37 @@ func (c *findingsCap) apply(report *check.Report) ([]check.Finding, []check.Omis
 		out = append(out, omitted[rule])
 	}
 	return kept, out
+}
+
+// add adds a finding made after the scrape was judged to it, or counts it
+// as omitted when the cap is reached, and updates the scrape's counts and
+// verdict.
+func (c *findingsCap) add(s *scrapeResult, f check.Finding) {
+	switch f.Severity {
+	case check.Error:
+		s.Counts.Errors++
+	case check.Warning:
+		s.Counts.Warnings++
+	default:
+		s.Counts.Infos++
+	}
+	s.Failed = s.Failed || fails(f.Severity, s.Strict)
+	if c.max <= 0 || c.shown[f.Rule] < c.max {
+		c.shown[f.Rule]++
+		// Findings are sorted by where they are; this one is about the
+		// response, at line 0, before the first that has a place.
+		at := slices.IndexFunc(s.Findings, func(g check.Finding) bool { return g.Line > 0 || g.MessageIndex > 0 })
+		if at < 0 {
+			at = len(s.Findings)
+		}
+		s.Findings = slices.Insert(s.Findings, at, f)
+		return
+	}
+	i, found := slices.BinarySearchFunc(s.Omitted, f.Rule, func(o check.Omission, rule string) int { return strings.Compare(o.Rule, rule) })
+	if !found {
+		s.Omitted = slices.Insert(s.Omitted, i, check.Omission{Rule: f.Rule, Severity: f.Severity})
+	}
+	s.Omitted[i].Count++
 }
 
 // verdict of a target or a whole run.

@@ -76,16 +76,18 @@ func interrupted(ctx context.Context, err error) bool {
 	return err != nil && errors.Is(ctx.Err(), context.Canceled)
 }
 
-// checkURL scrapes a URL --scrapes times in each --accept format, checking
-// each scrape against the previous one in the same format. The first scrape
-// that fails ends the target: later ones would fail the same way, and the
-// user waits --timeout for each.
+// checkURL scrapes a URL --scrapes times in each --accept way, checking
+// each scrape against the previous one asked the same way. The first
+// scrape that fails ends the target: later ones would fail the same way,
+// and the user waits --timeout for each.
 func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
 	limit := newFindingsCap(p.flags.maxFindings)
-	// Only the previous exposition in each format is kept: the scrape.*
-	// rules compare a scrape with the one before it, nothing older.
+	// Only the previous exposition of each way of asking is kept: the
+	// scrape.* rules compare a scrape with the one before it, nothing older.
 	previous := make(map[string]*check.Exposition, len(p.accepts))
+	served := &servedProtocols{}
+	defer func() { p.rejudgePreference(r, served, limit) }()
 	n := p.flags.scrapes
 	for i := range n {
 		if i > 0 && p.flags.interval > 0 {
@@ -112,6 +114,8 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 			}
 			in := res.Input
 			in.Previous = previous[a.name]
+			served.add(in.ContentType)
+			in.HTTP.ServedProtocols = served.list()
 			report := check.Check(in, p.opts)
 			previous[a.name] = report.Exposition
 			name := "scrape"
@@ -120,11 +124,12 @@ func (p *plan) checkURL(ctx context.Context, t target, prog *progress) *targetRe
 			}
 			r.Scrapes = append(r.Scrapes, scrapeResult{
 				Name:        name,
-				Accept:      a.header,
+				Accept:      in.HTTP.Accept,
 				AcceptName:  a.name,
 				ContentType: in.ContentType,
 				StatusCode:  in.HTTP.StatusCode,
 				Redirects:   res.Redirects,
+				facts:       factsForRejudging(in.HTTP),
 			}.judged(report, limit))
 		}
 	}
@@ -155,13 +160,13 @@ func withHint(err error, opts scrape.Options) error {
 // as successive scrapes.
 func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) *targetResult {
 	r := &targetResult{Target: t}
-	contentType := ""
-	switch p.flags.format {
-	case "text":
-		contentType = check.ContentTypeText
-	case "openmetrics":
-		contentType = check.ContentTypeOpenMetrics
+	// --format picks the parser; --content-type says what the file was
+	// served as (protocol, escaping), which the rules judge it by.
+	format := check.FormatUnknown
+	if p.flags.format != "auto" {
+		format, _ = check.ParseFormat(p.flags.format) // validated by newPlan
 	}
+	contentType := p.flags.contentType
 	limit := newFindingsCap(p.flags.maxFindings)
 	var previous *check.Exposition
 	for _, file := range t.Files {
@@ -180,7 +185,7 @@ func (p *plan) checkFiles(ctx context.Context, t target, e env, prog *progress) 
 			return r
 		}
 		// Each file is read into a buffer of its own: the engine may borrow it.
-		report := check.Check(check.Input{Body: body, ContentType: contentType, Previous: previous, BorrowBody: true}, p.opts)
+		report := check.Check(check.Input{Body: body, ContentType: contentType, Format: format, Previous: previous, BorrowBody: true}, p.opts)
 		previous = report.Exposition
 		name := file
 		if file == "-" {

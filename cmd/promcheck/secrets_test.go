@@ -153,7 +153,7 @@ func TestRedirectsInReports(t *testing.T) {
 	url := front.URL + "/metrics"
 	note := "after 302 to " + target.URL + "/metrics/prometheus"
 	for _, c := range []struct{ output, want string }{
-		{"text", "  scrape (Accept text): text, HTTP 200 " + note + ", 16 samples in 6 families: no findings\n"},
+		{"text", "  scrape (Accept text): PrometheusText0.0.4, HTTP 200 " + note + ", 16 samples in 6 families: no findings\n"},
 		{"junit", `<property name="redirect" value="scrape (Accept text): ` + note + `"></property>`},
 		{"github", "::notice title=redirect::" + url + " scrape (Accept text): " + note + "\n"},
 	} {

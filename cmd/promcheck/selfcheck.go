@@ -14,10 +14,13 @@ const selfCheckUsage = `Usage: promcheck [selfcheck [flags]]
 
 The self-check: starts the reference emitter on a loopback port with
 simulated deploy traffic across the known target types, scrapes it over HTTP
---scrapes times in both formats (text and OpenMetrics, gzipped), checks every
-scrape with the deploy schema and against the previous one, under --strict,
-and prints the report. Exit status 0 means the reference emitter conforms.
-"promcheck" with no arguments runs it with the defaults.
+--scrapes times with each of four Accept headers (text, OpenMetrics, and
+Prometheus 3's own: its default and its protobuf-first one, which ask for
+UTF-8 names), gzipped, checks every scrape with the deploy schema and
+against the previous one asked the same way, under --strict, and prints the
+report. An uncompressed answer fails it too: DESIGN.md §1 has the emitter
+gzip when Accept-Encoding allows. Exit status 0 means the reference emitter
+conforms. "promcheck" with no arguments runs it with the defaults.
 
 Examples:
   promcheck
@@ -29,7 +32,7 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("selfcheck", e)
 	var f emitterFlags
 	f.register(fs)
-	scrapes := fs.Int("scrapes", 3, "`number` of scrapes in each format")
+	scrapes := fs.Int("scrapes", 3, "`number` of scrapes with each Accept header")
 	interval := fs.Duration("interval", 250*time.Millisecond, "`duration` between scrapes")
 	output := fs.String("output", "text", "report `format`: text, json, junit or github")
 	// The reference emitter is held to the strictest reading: warnings
@@ -63,19 +66,28 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 			types = len(strings.Split(f.targetTypes, ","))
 		}
 		fmt.Fprintf(e.stdout, "promcheck self-check: the reference emitter at %s, simulated deploys across %d target types (%g/s, seed %d),\n"+
-			"scraped %s in each format, %s apart, checked with the deploy schema (namespace %q) and across scrapes%s.\n\n",
-			em.url, types, f.rate, f.seed, plural(*scrapes, "time"), *interval, f.namespace, map[bool]string{true: ", strictly (warnings fail)"}[*strict])
+			"scraped %s with each of %s, %s apart, checked with the deploy schema (namespace %q) and across scrapes%s.\n\n",
+			em.url, types, f.rate, f.seed, plural(*scrapes, "time"), strings.Join(selfCheckAccepts, ", "), *interval, f.namespace, map[bool]string{true: ", strictly (warnings fail)"}[*strict])
 	}
 	// The self-check is a check of the emitter's URL: the same command,
 	// flags and report a user gets for their own endpoint.
 	checkArgs := []string{
-		"--accept", "both",
 		"--scrapes", strconv.Itoa(*scrapes),
 		"--interval", interval.String(),
 		"--namespace", f.namespace,
 		"--output", *output,
 		"--strict=" + strconv.FormatBool(*strict),
-		"--", em.url,
+		// DESIGN.md §1: the emitter gzips when Accept-Encoding allows,
+		// which for any other exporter is only worth knowing (info).
+		"--severity", "http.content-encoding-preference=error",
 	}
-	return runCheck(ctx, checkArgs, e)
+	for _, a := range selfCheckAccepts {
+		checkArgs = append(checkArgs, "--accept", a)
+	}
+	return runCheck(ctx, append(checkArgs, "--", em.url), e)
 }
+
+// selfCheckAccepts are the --accept values of the self-check: the two
+// Prometheus 2 era formats, and the Accept headers Prometheus 3 sends by
+// default and when it scrapes native histograms.
+var selfCheckAccepts = []string{"text", "openmetrics", "prometheus3", "prometheus3-proto"}

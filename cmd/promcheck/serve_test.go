@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -11,18 +10,24 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 )
 
-// The README's main command: no arguments, a passing report, exit 0.
+// The README's main command: no arguments, a passing report, exit 0. It
+// asks as Prometheus 2 era scrapers and as Prometheus 3 does, and gets
+// each protocol it asks for first.
 func TestSelfCheck(t *testing.T) {
 	r := promcheck(t, "")
 	wantExit(t, r, exitConforms)
 	wantContains(t, r.stdout,
 		"promcheck self-check: the reference emitter at http://127.0.0.1:",
-		"scrape 1/3 (Accept text): text, HTTP 200",
-		"scrape 3/3 (Accept openmetrics): openmetrics, HTTP 200",
+		"scrape 1/3 (Accept text): PrometheusText0.0.4, HTTP 200",
+		"scrape 3/3 (Accept openmetrics): OpenMetricsText1.0.0 escaping=underscores, HTTP 200",
+		"scrape 2/3 (Accept prometheus3): OpenMetricsText1.0.0 escaping=allow-utf-8, HTTP 200",
+		"scrape 3/3 (Accept prometheus3-proto): PrometheusProto, HTTP 200",
 		"PASS: 0 errors",
-		"in 6 scrapes",
+		"in 12 scrapes",
 		"promcheck: PASS: 1 target: 1 pass, 0 fail, 0 could not be checked",
 		"(schema deploy, strict)")
 	if strings.Contains(r.stdout, " 0 samples") {
@@ -35,14 +40,23 @@ func TestSelfCheckFlags(t *testing.T) {
 		"--namespace", "acme", "--output", "json")
 	wantExit(t, r, exitConforms)
 	rep := decodeJSON(t, r)
-	if rep.Verdict != "pass" || !rep.Strict || len(rep.Targets) != 1 || len(rep.Targets[0].Scrapes) != 8 {
+	if rep.Verdict != "pass" || !rep.Strict || len(rep.Targets) != 1 || len(rep.Targets[0].Scrapes) != 16 {
 		t.Fatalf("%+v", rep)
 	}
 	for i, s := range rep.Targets[0].Scrapes {
-		want := []string{"text", "openmetrics"}[i%2]
-		if s.Format != want || s.StatusCode != 200 || len(s.Findings) != 0 {
-			t.Errorf("scrape %d: %+v", i, s)
+		want := []struct{ accept, format, protocol, escaping string }{
+			{"text", "text", "PrometheusText0.0.4", ""},
+			{"openmetrics", "openmetrics", "OpenMetricsText1.0.0", "underscores"},
+			{"prometheus3", "openmetrics", "OpenMetricsText1.0.0", "allow-utf-8"},
+			{"prometheus3-proto", "protobuf", "PrometheusProto", ""},
+		}[i%4]
+		if s.Accept != want.accept || s.Format != want.format || s.Protocol != want.protocol || s.Escaping != want.escaping ||
+			s.StatusCode != 200 || len(s.Findings) != 0 {
+			t.Errorf("scrape %d: %+v, want %+v", i, s, want)
 		}
+	}
+	if h := rep.Targets[0].Scrapes[2].AcceptHeader; h != check.AcceptPrometheus3 {
+		t.Errorf("prometheus3 sent Accept %q, want %q", h, check.AcceptPrometheus3)
 	}
 	// The namespace reached the emitter and the schema alike.
 	r = promcheck(t, "", "selfcheck", "--scrapes", "1", "--namespace", "acme")
@@ -193,20 +207,6 @@ func TestServeStatic(t *testing.T) {
 
 func fetchBody(t *testing.T, url string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	body, _ := fetch(t, url, "")
 	return string(body)
 }

@@ -45,9 +45,12 @@ type Input struct {
 type HTTPFacts struct {
 	// URL is the address scraped.
 	URL string
-	// Accept is the Accept header the request sent.
+	// Accept is the Accept header the request sent. A request that sent
+	// several Accept lines is given them joined with ", " in the order
+	// sent: RFC 9110 §5.3 reads them as one list.
 	Accept string
-	// AcceptEncoding is the Accept-Encoding header the request sent.
+	// AcceptEncoding is the Accept-Encoding header the request sent,
+	// several lines joined with ", " as Accept's are.
 	AcceptEncoding string
 	// StatusCode is the response status.
 	StatusCode int

@@ -15,28 +15,47 @@ import (
 // Negotiation follows content_negotiation.md: the target serves the
 // protocol with the highest q among those it supports, q=0 meaning "not
 // acceptable", and falls back to PrometheusText0.0.4 when it supports none
-// of those asked for. Matching follows RFC 9110 §12.5.1 on the media type
-// and its version (for protobuf, its proto and encoding); other parameters
-// (charset, escaping) are not part of the match, and a response without a
-// version is taken as the version textparse assumes. So it is judged in
-// two steps. Serving a protocol the Accept header does not allow (q=0, or
-// matched by no range) is an error, http.negotiation, except for the text
-// 0.0.4 fallback, which every target may serve unless text was refused
-// outright. Serving an allowed protocol while Accept preferred another is
-// legal, and a target that only speaks text must do just that, so it is a
-// warning, http.negotiation-preference, and only when the target showed
-// it can serve the preferred protocol: HTTPFacts.ServedProtocols lists what
-// it served in other scrapes of the same run.
+// of those asked for ("Selection of Format", step 3: "If no fallback is
+// specified, the target MUST use PrometheusText0.0.4 as a last resort").
+// Matching follows RFC 9110 §12.5.1 on the media type and its version (for
+// protobuf, its proto and encoding); other parameters (charset, escaping)
+// are not part of the match, and a response without a version is taken as
+// the version textparse assumes. So it is judged in two steps. Serving a
+// protocol the Accept header does not allow (q=0, or matched by no range)
+// is an error, http.negotiation, except for text 0.0.4: that is the last
+// resort, which the spec requires of a target that supports nothing the
+// header allows, even when the header refused text itself
+// (text/plain;q=0) or named only formats no target serves
+// (application/json). Serving an allowed protocol while Accept preferred
+// another, or the last resort while Accept allowed another, breaks step 1
+// only if the target supports that other protocol, and a target that only
+// speaks text must do just what it did; so it is a warning,
+// http.negotiation-preference, and only when the target showed it can
+// serve the preferred protocol: HTTPFacts.ServedProtocols lists what it
+// served in other scrapes of the same run. Wildcard ranges (*/*,
+// application/*) count: a target that served OpenMetrics elsewhere and
+// answers "application/*;q=0.9, text/plain;q=0.5" with text missed a
+// preference.
+//
+// Compression follows RFC 9110 §12.5.3 and DESIGN.md §1 ("gzip when
+// Accept-Encoding allows"): an encoding the request did not allow is an
+// error, http.content-encoding; an uncompressed answer to a request that
+// preferred gzip is http.content-encoding-preference, only info by
+// default: it is legal HTTP, no Prometheus spec asks a target to compress,
+// and real exporters that do not (handlers writing VictoriaMetrics/metrics'
+// WritePrometheus, promcheck exporter's own endpoints) are correct. The
+// self-check raises it, holding the reference emitter to DESIGN.md §1.
 var httpRules = []Rule{
 	{ID: "http.status", Severity: Error, Description: "the response status is 200 OK (Prometheus fails a scrape with any other)"},
 	{ID: "http.content-type-missing", Severity: Error, Description: "the response has a Content-Type (Prometheus 3 fails a scrape without one)"},
 	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses: text/plain, application/openmetrics-text (version 2.0.0 only when the request asked for it: Prometheus parses OpenMetrics 2.0 only behind a feature flag), or application/vnd.google.protobuf with encoding=delimited; an escaping parameter names a scheme of escaping_schemes.md"},
-	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for the 1.0.0 text formats the escaping scheme used when the request named one (content_negotiation.md: MUST); Prometheus parses the response without them"},
+	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for text formats of version 1.0.0 and above (OpenMetrics 2.0 included) the escaping scheme used when the request named one (content_negotiation.md: MUST); Prometheus parses the response without them"},
 	{ID: "http.charset", Severity: Error, Description: "a charset parameter on the Content-Type, when given, is utf-8"},
-	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or the text 0.0.4 fallback (content_negotiation.md)"},
-	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run); a text-only target is never warned"},
+	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or text 0.0.4, the last resort a target MUST use when it supports nothing the header allows (content_negotiation.md, Selection of Format)"},
+	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers, wildcards included, among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run), and the text 0.0.4 last resort is used only when it can serve nothing Accept allows (content_negotiation.md: it MUST use the supported protocol with the highest weighting); a text-only target is never warned"},
 	{ID: "http.escaping", Severity: Error, Description: "quoted (UTF-8) names, and in protobuf names outside [a-zA-Z_:][a-zA-Z0-9_:]*, only when the Accept range of the served protocol said escaping=allow-utf-8 (a scraper that did not, Prometheus 2 among them, fails the scrape); OpenMetrics 2.0 names are UTF-8 by definition"},
 	{ID: "http.content-encoding", Severity: Error, Description: "Content-Encoding matches the body and is one Accept-Encoding allows"},
+	{ID: "http.content-encoding-preference", Severity: Info, Description: "the body is gzip-compressed when Accept-Encoding allows gzip (or x-gzip, or * when neither is named) at a q at least that of identity (DESIGN.md §1: a deploy emitter gzips when Accept-Encoding allows; Prometheus asks for gzip unless its enable_compression is off); no Prometheus spec requires a target to compress, so info: raise it with --severity to hold an emitter to DESIGN.md §1"},
 	{ID: "http.too-large", Severity: Error, Description: "the body fits the scraper's size limit (Prometheus fails scrapes over body_size_limit)"},
 }
 
@@ -53,6 +72,7 @@ func checkHTTP(p *pass) {
 	}
 	checkContentType(p, h)
 	checkContentEncoding(p, h)
+	checkContentEncodingPreference(p, h)
 	if h.TooLarge {
 		limit := "its limit"
 		if h.Limit > 0 {
@@ -138,7 +158,7 @@ func checkContentType(p *pass, h *HTTPFacts) {
 
 // checkContentTypeParams judges the parameters content_negotiation.md
 // requires on the response: a version, and the escaping scheme of the
-// 1.0.0 text formats when the request named one.
+// text formats of version 1.0.0 and above when the request named one.
 func checkContentTypeParams(p *pass, h *HTTPFacts, sv *served) {
 	parsed := sv.parsed
 	if parsed.Format != FormatProtobuf && parsed.Version == "" {
@@ -146,7 +166,7 @@ func checkContentTypeParams(p *pass, h *HTTPFacts, sv *served) {
 	}
 	if parsed.Protocol.escaped() && parsed.Escaping == "" {
 		if r, ok := sv.match(); ok && r.escaping != "" {
-			p.report("http.content-type-params", 0, "", "", "Content-Type %q does not say which escaping scheme the names were written in, though the request asked for escaping=%s (Accept %q): content_negotiation.md requires the escaping parameter on 1.0.0 text formats; add escaping=%s (or the scheme used)", sv.ct, r.escaping, h.Accept, r.escaping)
+			p.report("http.content-type-params", 0, "", "", "Content-Type %q does not say which escaping scheme the names were written in, though the request asked for escaping=%s (Accept %q): content_negotiation.md requires the escaping parameter on text formats of version 1.0.0 and above; add escaping=%s (or the scheme used)", sv.ct, r.escaping, h.Accept, r.escaping)
 		}
 	}
 }
@@ -158,42 +178,41 @@ func checkNegotiation(p *pass, h *HTTPFacts, sv *served) {
 		return
 	}
 	q, _ := sv.q(sv.parsed.MediaType, sv.version, false)
-	if q <= 0 && !sv.fallback() {
-		p.report("http.negotiation", 0, "", "", "served %q, which the request's Accept header %q does not allow: serve a protocol it lists with q>0, or text 0.0.4 (%q), the fallback every scraper takes",
+	lastResort := q <= 0 && sv.parsed.Protocol == PrometheusText0_0_4
+	if q <= 0 && !lastResort {
+		p.report("http.negotiation", 0, "", "", "served %q, which the request's Accept header %q does not allow: serve a protocol it lists with q>0, or text 0.0.4 (%q), the last resort for a target that supports none of them",
 			sv.ct, h.Accept, ContentTypeText)
 		return
 	}
-	var better Protocol
-	best := q
-	for _, c := range h.ServedProtocols {
-		m, ok := protocolMedia[c]
-		if !ok || c == sv.parsed.Protocol {
-			continue
-		}
-		if cq, named := sv.q(m.mediaType, m.version, true); named && cq > best {
-			better, best = c, cq
-		}
-	}
-	if better != "" {
+	better, best := sv.preferred(h.ServedProtocols, q)
+	switch {
+	case better == "":
+	case lastResort:
+		p.report("http.negotiation-preference", 0, "", "", "served %q, the last resort for a target that supports none of the protocols the request's Accept header %q allows, but it allows %s (q=%s), which this target served in another scrape: content_negotiation.md has a target use the supported protocol with the highest weighting, and text 0.0.4 only when it supports none",
+			sv.ct, h.Accept, better, formatValue(best))
+	default:
 		p.report("http.negotiation-preference", 0, "", "", "served %q (q=%s), but the request's Accept header %q prefers %s (q=%s), which this target served in another scrape: content_negotiation.md has a target serve the protocol with the highest q among those it supports",
 			sv.ct, formatValue(q), h.Accept, better, formatValue(best))
 	}
 }
 
-// fallback reports whether the response is text 0.0.4, which
-// content_negotiation.md has a target serve when it supports nothing the
-// Accept header asks for, and the request did not refuse text outright
-// (text/plain;q=0).
-func (sv *served) fallback() bool {
-	if sv.parsed.MediaType != mediaText || sv.version != "0.0.4" {
-		return false
-	}
-	for _, r := range sv.ranges {
-		if r.mediaType == mediaText && (r.version == "" || r.version == "0.0.4") && r.q <= 0 {
-			return false
+// preferred returns the protocol among served, other than the one served
+// now, that the Accept header gives the highest q above q, wildcard
+// ranges included; "" when none beats q. OpenMetrics 2.0 counts only
+// where the header names version=2.0.0, as Prometheus parses it only then.
+func (sv *served) preferred(served []Protocol, q float64) (Protocol, float64) {
+	var better Protocol
+	best := q
+	for _, c := range served {
+		m, ok := protocolMedia[c]
+		if !ok || c == sv.parsed.Protocol || c.Experimental() && !sv.named(m.mediaType, m.version) {
+			continue
+		}
+		if cq, matched := sv.q(m.mediaType, m.version, false); matched && cq > best {
+			better, best = c, cq
 		}
 	}
-	return true
+	return better, best
 }
 
 // checkEscaping judges UTF-8 names against the Accept range that allowed
@@ -355,8 +374,8 @@ func checkContentEncoding(p *pass, h *HTTPFacts) {
 	if encoding != "" && encoding != "identity" && h.AcceptEncoding != "" && !codingAllowed(h.AcceptEncoding, encoding) {
 		p.report("http.content-encoding", 0, "", "", "Content-Encoding %q, which the request's Accept-Encoding %q does not allow: send the body unencoded", encoding, h.AcceptEncoding)
 	}
-	if b := p.in.Body; len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		if encoding == "gzip" {
+	if isGzip(p.in.Body) {
+		if canonicalCoding(encoding) == "gzip" {
 			p.report("http.content-encoding", 0, "", "", "the body is still gzip data after decoding Content-Encoding gzip: it was compressed twice; compress once")
 		} else {
 			p.report("http.content-encoding", 0, "", "", "the body is gzip data but the response does not say Content-Encoding: gzip; send the header with the compressed body")
@@ -364,12 +383,69 @@ func checkContentEncoding(p *pass, h *HTTPFacts) {
 	}
 }
 
+// isGzip reports whether body starts with the gzip magic bytes.
+func isGzip(body []byte) bool {
+	return len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b
+}
+
+// checkContentEncodingPreference warns of an uncompressed body sent to a
+// request that preferred gzip.
+func checkContentEncodingPreference(p *pass, h *HTTPFacts) {
+	encoding := strings.ToLower(strings.TrimSpace(h.Header.Get("Content-Encoding")))
+	if h.DecodeError != "" || (encoding != "" && encoding != "identity") || isGzip(p.in.Body) {
+		// Compressed, or falsely announced: http.content-encoding's case.
+		return
+	}
+	gzipQ, identityQ, ok := gzipPreferred(h.AcceptEncoding)
+	if !ok {
+		return
+	}
+	p.report("http.content-encoding-preference", 0, "", "", "the body (%d bytes) is not compressed, though the request's Accept-Encoding %q takes gzip (q=%s) at least as gladly as no encoding (q=%s): DESIGN.md §1 has an emitter gzip when Accept-Encoding allows, and Prometheus asks for gzip on every scrape; compress the body and send Content-Encoding: gzip (client_golang's promhttp and Python's prometheus_client do when Accept-Encoding names gzip)",
+		len(p.in.Body), h.AcceptEncoding, formatValue(gzipQ), formatValue(identityQ))
+}
+
+// gzipPreferred returns the q an Accept-Encoding header gives gzip and the
+// one it gives identity (no encoding), and whether gzip is acceptable at a
+// q at least identity's (RFC 9110 §12.5.3). Codings are case-insensitive,
+// and x-gzip is gzip (§8.4.1.3). gzip takes the q of its own range, else
+// that of "*"; identity the q of its own range, else that of "*", else 1:
+// it is acceptable unless refused.
+func gzipPreferred(acceptEncoding string) (gzipQ, identityQ float64, ok bool) {
+	if acceptEncoding == "" {
+		return 0, 0, false
+	}
+	gzipNamed, identityNamed := false, false
+	anyQ, anyNamed := 0.0, false
+	identityQ = 1
+	for _, r := range parseAccept(acceptEncoding) {
+		switch r.mediaType {
+		case "gzip", "x-gzip":
+			// Both named: the more willing one, as either coding does.
+			gzipQ = max(gzipQ, r.q)
+			gzipNamed = true
+		case "identity":
+			identityQ, identityNamed = r.q, true
+		case "*":
+			anyQ, anyNamed = r.q, true
+		}
+	}
+	if !gzipNamed && anyNamed {
+		gzipQ = anyQ
+	}
+	if !identityNamed && anyNamed {
+		identityQ = anyQ
+	}
+	return gzipQ, identityQ, gzipQ > 0 && gzipQ >= identityQ
+}
+
 // codingAllowed reports whether an Accept-Encoding header allows coding.
+// x-gzip and gzip are one coding (RFC 9110 §8.4.1.3).
 func codingAllowed(acceptEncoding, coding string) bool {
+	coding = canonicalCoding(coding)
 	ranges := parseAccept(acceptEncoding)
 	q, found := 0.0, false
 	for _, r := range ranges {
-		if r.mediaType == coding {
+		if canonicalCoding(r.mediaType) == coding {
 			return r.q > 0
 		}
 		if r.mediaType == "*" {
@@ -377,4 +453,13 @@ func codingAllowed(acceptEncoding, coding string) bool {
 		}
 	}
 	return found && q > 0
+}
+
+// canonicalCoding names x-gzip gzip, as RFC 9110 §8.4.1.3 has a recipient
+// read it.
+func canonicalCoding(coding string) string {
+	if coding == "x-gzip" {
+		return "gzip"
+	}
+	return coding
 }

@@ -47,7 +47,7 @@ func TestHTTPScraperFacts(t *testing.T) {
 }
 
 func TestHTTPGoodResponse(t *testing.T) {
-	r := httpCheck(t, HTTPFacts{Accept: "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.9", AcceptEncoding: "gzip"},
+	r := httpCheck(t, HTTPFacts{Accept: "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.9", AcceptEncoding: "identity"},
 		"Content-Type", ContentTypeText)
 	if got := r.Rule("http.*"); len(got) != 0 {
 		t.Errorf("text preferred and served: want no http findings, got %v", got)
@@ -101,10 +101,144 @@ func TestCodingAllowed(t *testing.T) {
 		{"*", "br", true},
 		{"*;q=0, gzip", "gzip", true},
 		{"*;q=0, gzip", "br", false},
+		{"gzip", "x-gzip", true},
+		{"x-gzip", "gzip", true},
+		{"GZIP;Q=0", "gzip", false},
 	}
 	for _, tt := range tests {
 		if got := codingAllowed(tt.acceptEncoding, tt.coding); got != tt.want {
 			t.Errorf("codingAllowed(%q, %q) = %v, want %v", tt.acceptEncoding, tt.coding, got, tt.want)
+		}
+	}
+}
+
+// content_negotiation.md, Selection of Format, step 3: "If no fallback is
+// specified, the target MUST use PrometheusText0.0.4 as a last resort."
+// Text 0.0.4 answering a header that allows nothing the target supports is
+// that last resort, never http.negotiation; it is a missed preference only
+// where the target served an allowed protocol in another scrape.
+func TestNegotiationLastResort(t *testing.T) {
+	tests := []struct {
+		accept      string
+		served      []Protocol
+		contentType string
+		want        string // the http.negotiation* rule reported, "" for none
+	}{
+		{"application/json", nil, ContentTypeText, ""},
+		{"text/plain;q=0", nil, ContentTypeText, ""},
+		{"text/plain;version=0.0.4;q=0", nil, "text/plain; version=0.0.4", ""},
+		{"application/openmetrics-text;version=1.0.0, text/plain;q=0", []Protocol{PrometheusText0_0_4}, ContentTypeText, ""},
+		{"application/openmetrics-text;version=1.0.0, text/plain;q=0", []Protocol{OpenMetricsText1_0_0}, ContentTypeText, "http.negotiation-preference"},
+		{"text/plain;q=0, */*;q=0.3", []Protocol{OpenMetricsText1_0_0}, ContentTypeText, "http.negotiation-preference"},
+		{"application/json", []Protocol{OpenMetricsText1_0_0}, ContentTypeText, ""}, // nothing it serves is allowed
+		// Only text 0.0.4 is the last resort: anything else unasked is refused.
+		{"text/plain;q=0", nil, ContentTypeOpenMetrics, "http.negotiation"},
+		{"application/json", nil, PrometheusText1_0_0.ContentType(EscapingUnderscores), "http.negotiation"},
+		{"application/json", nil, ContentTypeProtobuf, "http.negotiation"},
+	}
+	for _, tt := range tests {
+		r := httpCheck(t, HTTPFacts{Accept: tt.accept, ServedProtocols: tt.served}, "Content-Type", tt.contentType)
+		got := append(r.Rule("http.negotiation"), r.Rule("http.negotiation-preference")...)
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("Accept %q served %q (served elsewhere: %v): want no negotiation finding, got %v", tt.accept, tt.contentType, tt.served, got)
+		case tt.want != "" && (len(got) != 1 || got[0].Rule != tt.want):
+			t.Errorf("Accept %q served %q (served elsewhere: %v): want one %s, got %v", tt.accept, tt.contentType, tt.served, tt.want, got)
+		}
+	}
+}
+
+// Wildcard ranges count for the protocols a target showed it serves.
+func TestNegotiationPreferenceWildcards(t *testing.T) {
+	om := []Protocol{OpenMetricsText1_0_0, PrometheusText0_0_4}
+	tests := []struct {
+		accept string
+		served []Protocol
+		want   bool
+	}{
+		{"application/*;q=0.9, text/plain;q=0.5", om, true},
+		{"application/*;q=0.9, text/plain;q=0.5", []Protocol{PrometheusText0_0_4}, false},
+		{"*/*;q=0.9, text/plain;q=0.5", om, true},
+		{"text/plain;q=0.5, */*;q=0.1", om, false},
+		{"application/*;q=0.5, text/plain;q=0.5", om, false},                                     // a tie is no preference
+		{"application/*;q=0.9, application/openmetrics-text;q=0.1, text/plain;q=0.5", om, false}, // the named range wins
+		{"application/*;q=0.9, text/plain;q=0.5", []Protocol{PrometheusProto}, true},
+		// OpenMetrics 2.0 counts only where asked for by version.
+		{"application/*;q=0.9, text/plain;q=0.5", []Protocol{OpenMetricsText2_0_0}, false},
+		{"application/openmetrics-text;version=2.0.0;q=0.9, text/plain;q=0.5", []Protocol{OpenMetricsText2_0_0}, true},
+	}
+	for _, tt := range tests {
+		r := httpCheck(t, HTTPFacts{Accept: tt.accept, ServedProtocols: tt.served}, "Content-Type", ContentTypeText)
+		if got := r.Rule("http.negotiation-preference"); (len(got) > 0) != tt.want {
+			t.Errorf("Accept %q, text served, %v served elsewhere: want a preference warning %v, got %v", tt.accept, tt.served, tt.want, got)
+		}
+		if got := r.Rule("http.negotiation"); len(got) > 0 {
+			t.Errorf("Accept %q: text is allowed, want no http.negotiation, got %v", tt.accept, got)
+		}
+	}
+}
+
+func TestGzipPreferred(t *testing.T) {
+	tests := []struct {
+		acceptEncoding string
+		gzipQ, idQ     float64
+		want           bool
+	}{
+		{"gzip", 1, 1, true}, // Prometheus's
+		{"gzip, identity", 1, 1, true},
+		{"GZip", 1, 1, true},
+		{"x-gzip", 1, 1, true},
+		{"gzip;q=0.5", 0.5, 1, false}, // identity, unnamed, stays acceptable at 1
+		{"gzip;q=0.5, identity;q=0.5", 0.5, 0.5, true},
+		{"gzip;q=0.5, identity", 0.5, 1, false},
+		{"identity;q=0.5, gzip", 1, 0.5, true},
+		{"gzip;q=0", 0, 1, false},
+		{"gzip;q=0, x-gzip;q=0.8, identity;q=0.1", 0.8, 0.1, true},
+		{"identity", 0, 1, false},
+		{"*", 1, 1, true},
+		{"*;q=0.3", 0.3, 0.3, true},
+		{"*;q=0, identity", 0, 1, false},
+		{"*, gzip;q=0", 0, 1, false}, // gzip named: * does not speak for it
+		{"deflate, br", 0, 1, false},
+		{"", 0, 0, false},
+	}
+	for _, tt := range tests {
+		gzipQ, idQ, ok := gzipPreferred(tt.acceptEncoding)
+		if ok != tt.want || (tt.acceptEncoding != "" && (gzipQ != tt.gzipQ || idQ != tt.idQ)) {
+			t.Errorf("gzipPreferred(%q) = %v, %v, %v; want %v, %v, %v", tt.acceptEncoding, gzipQ, idQ, ok, tt.gzipQ, tt.idQ, tt.want)
+		}
+	}
+}
+
+// The rule judges what arrived: a compressed body, or one whose encoding
+// is wrong (http.content-encoding's case), is no missed preference.
+func TestContentEncodingPreference(t *testing.T) {
+	tests := []struct {
+		name     string
+		facts    HTTPFacts
+		encoding string
+		want     bool
+	}{
+		{"uncompressed", HTTPFacts{AcceptEncoding: "gzip"}, "", true},
+		{"identity said", HTTPFacts{AcceptEncoding: "gzip"}, "identity", true},
+		{"gzip", HTTPFacts{AcceptEncoding: "gzip"}, "gzip", false},
+		{"x-gzip", HTTPFacts{AcceptEncoding: "gzip"}, "x-gzip", false},
+		{"false gzip", HTTPFacts{AcceptEncoding: "gzip", DecodeError: "Content-Encoding is gzip but the body is not gzip"}, "gzip", false},
+		{"deflate", HTTPFacts{AcceptEncoding: "gzip, deflate"}, "deflate", false},
+		{"no Accept-Encoding", HTTPFacts{}, "", false},
+	}
+	for _, tt := range tests {
+		header := []string{"Content-Type", ContentTypeText}
+		if tt.encoding != "" {
+			header = append(header, "Content-Encoding", tt.encoding)
+		}
+		r := httpCheck(t, tt.facts, header...)
+		got := r.Rule("http.content-encoding-preference")
+		if (len(got) > 0) != tt.want {
+			t.Errorf("%s: want a finding %v, got %v", tt.name, tt.want, got)
+		}
+		if len(got) > 0 && (got[0].Severity != Info || !strings.Contains(got[0].Message, `"gzip"`)) {
+			t.Errorf("%s: want an info finding quoting Accept-Encoding, got %v", tt.name, got[0])
 		}
 	}
 }

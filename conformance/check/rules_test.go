@@ -24,8 +24,9 @@ import (
 //     to promcheck);
 //   - a file ending in .http: a raw HTTP response (status line, headers,
 //     blank line, body), optionally preceded by request header lines
-//     written "> Accept: ..." that say what the scraper asked for; the body
-//     is treated as package scrape treats it: a gzip Content-Encoding is
+//     written "> Accept: ..." that say what the scraper asked for (several
+//     lines of one header are joined with ", ", as HTTPFacts has them); the
+//     body is treated as package scrape treats it: a gzip Content-Encoding is
 //     decoded (a body that is not gzip sets HTTPFacts.DecodeError), and
 //     "> Scrape-Limit: N" cuts it at N bytes (HTTPFacts.TooLarge);
 //     "> Served-Protocols: P1, P2" sets HTTPFacts.ServedProtocols (what the
@@ -172,13 +173,13 @@ func readHTTPCase(t *testing.T, file string, data []byte) Input {
 	facts := &HTTPFacts{
 		ServedProtocols: servedProtocols,
 		URL:             "http://" + filepath.Base(file) + "/metrics",
-		Accept:          request.Get("Accept"),
-		AcceptEncoding:  request.Get("Accept-Encoding"),
+		Accept:          strings.Join(request.Values("Accept"), ", "),
+		AcceptEncoding:  strings.Join(request.Values("Accept-Encoding"), ", "),
 		StatusCode:      resp.StatusCode,
 		Header:          resp.Header,
 		WireBytes:       int64(len(body)),
 	}
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+	if enc := resp.Header.Get("Content-Encoding"); strings.EqualFold(enc, "gzip") || strings.EqualFold(enc, "x-gzip") {
 		decoded, err := gunzip(body)
 		if err != nil {
 			facts.DecodeError = "Content-Encoding is gzip but the body is not: " + err.Error()

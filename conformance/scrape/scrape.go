@@ -41,8 +41,11 @@ type Options struct {
 	Accept string
 	// NoGzip sends "Accept-Encoding: identity" instead of "gzip".
 	NoGzip bool
-	// Header holds extra request headers. Accept, Accept-Encoding and
-	// Authorization set here are overridden by the fields above and below.
+	// Header holds extra request headers. Accept and Accept-Encoding
+	// lines set here are sent as given, in place of those Accept and
+	// NoGzip choose, and the HTTP facts record each joined with ", "
+	// (RFC 9110 §5.3 reads several lines as one list). Authorization set
+	// here is overridden by the fields below.
 	Header http.Header
 	// BearerToken, when set, is sent as "Authorization: Bearer <token>".
 	BearerToken string
@@ -223,8 +226,18 @@ func Scrape(ctx context.Context, client *http.Client, url string, opts Options) 
 	if opts.NoGzip {
 		facts.AcceptEncoding = "identity"
 	}
-	req.Header.Set("Accept", facts.Accept)
-	req.Header.Set("Accept-Encoding", facts.AcceptEncoding)
+	// Lines the caller set explicitly are sent as given: a user testing a
+	// target's negotiation means exactly those bytes.
+	if lines := opts.Header.Values("Accept"); len(lines) > 0 {
+		facts.Accept = strings.Join(lines, ", ")
+	} else {
+		req.Header.Set("Accept", facts.Accept)
+	}
+	if lines := opts.Header.Values("Accept-Encoding"); len(lines) > 0 {
+		facts.AcceptEncoding = strings.Join(lines, ", ")
+	} else {
+		req.Header.Set("Accept-Encoding", facts.AcceptEncoding)
+	}
 	if ua := opts.UserAgent; ua != "" {
 		req.Header.Set("User-Agent", ua)
 	} else if req.Header.Get("User-Agent") == "" {

@@ -550,3 +550,41 @@ func TestErrorHint(t *testing.T) {
 		}
 	}
 }
+
+// Accept and Accept-Encoding lines in Options.Header are sent as given,
+// every line, in place of Options.Accept's and NoGzip's, and the facts
+// hold them joined with ", " (RFC 9110 §5.3).
+func TestExplicitAcceptLines(t *testing.T) {
+	got := make(chan http.Header, 2)
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Clone()
+		scrapetest.Good().ServeHTTP(w, r)
+	}))
+	hdr := http.Header{}
+	hdr.Add("Accept", "text/plain;version=0.0.4;q=0.5")
+	hdr.Add("Accept", "application/openmetrics-text;version=1.0.0")
+	hdr.Add("Accept-Encoding", "gzip;q=0, identity")
+	in, err := scrape.Get(context.Background(), nil, url, scrape.Options{Header: hdr, Accept: scrape.AcceptOpenMetrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := <-got
+	if a := h.Values("Accept"); len(a) != 2 || a[0] != "text/plain;version=0.0.4;q=0.5" || a[1] != "application/openmetrics-text;version=1.0.0" {
+		t.Errorf("Accept lines sent: %q", a)
+	}
+	if a := h.Values("Accept-Encoding"); len(a) != 1 || a[0] != "gzip;q=0, identity" {
+		t.Errorf("Accept-Encoding lines sent: %q", a)
+	}
+	if in.HTTP.Accept != "text/plain;version=0.0.4;q=0.5, application/openmetrics-text;version=1.0.0" || in.HTTP.AcceptEncoding != "gzip;q=0, identity" {
+		t.Errorf("facts: Accept %q, Accept-Encoding %q", in.HTTP.Accept, in.HTTP.AcceptEncoding)
+	}
+
+	// Without them, Options.Accept is sent.
+	if _, err := scrape.Get(context.Background(), nil, url, scrape.Options{Accept: scrape.AcceptOpenMetrics, NoGzip: true}); err != nil {
+		t.Fatal(err)
+	}
+	h = <-got
+	if h.Get("Accept") != scrape.AcceptOpenMetrics || h.Get("Accept-Encoding") != "identity" {
+		t.Errorf("request headers: %v", h)
+	}
+}

@@ -169,7 +169,8 @@ func TestNon2xxCannotBeChecked(t *testing.T) {
 // series: /probe counts them all, while the engine makes only the first
 // 20 of the rule (check.Options.MaxFindingsPerRule, as promcheck check
 // does) and the status page keeps 20 findings (errors first) and says how
-// many more there are (a lint warning besides).
+// many more there are (a lint warning and, as the target does not gzip,
+// an http.content-encoding-preference info besides).
 func TestProbeCountsFindingsPastTheCap(t *testing.T) {
 	target := serve(t, scrapetest.Serve(http.StatusOK, scrapetest.ContentTypeText, strings.Repeat("a 1\n", 5000)))
 	te := startExporter(t, nil, Options{})
@@ -190,7 +191,7 @@ func TestProbeCountsFindingsPastTheCap(t *testing.T) {
 		t.Errorf("the record counts %d errors, want 4999", got)
 	}
 	_, page, _ := get(t, http.MethodGet, te.url+"/", nil)
-	wantContains(t, "status page", page, "spec.duplicate-series</a> (error): 4999", "and 4980 more, not kept here")
+	wantContains(t, "status page", page, "spec.duplicate-series</a> (error): 4999", "and 4981 more, not kept here")
 }
 
 func TestProbeUnreachable(t *testing.T) {
