@@ -173,15 +173,6 @@ type acceptChoice struct {
 // --header, sent as given.
 const acceptFromHeader = "header"
 
-// acceptOpenMetrics is what --accept openmetrics sends: OpenMetrics in both
-// versions Prometheus asks for, 1.0.0 then 0.0.1 (what Python's
-// prometheus_client serves, and Prometheus 2 and 3 ingest), and text 0.0.4
-// as the fallback, with Prometheus 2's q-values. scrape.AcceptOpenMetrics
-// names 1.0.0 alone, which would make a target serving 0.0.1 refuse the
-// request (http.negotiation) where every Prometheus takes its answer. No
-// */*: the answer must be a format the header names.
-const acceptOpenMetrics = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5"
-
 func runCheck(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("check", e)
 	var f checkFlags
@@ -344,10 +335,10 @@ func acceptChoices(values []string) ([]acceptChoice, error) {
 		case "text":
 			add("text", scrape.AcceptText)
 		case "openmetrics":
-			add("openmetrics", acceptOpenMetrics)
+			add("openmetrics", scrape.AcceptOpenMetrics)
 		case "both":
 			add("text", scrape.AcceptText)
-			add("openmetrics", acceptOpenMetrics)
+			add("openmetrics", scrape.AcceptOpenMetrics)
 		default:
 			header, err := check.ParseAcceptList(v)
 			if err != nil {

@@ -19,13 +19,16 @@ import (
 
 // Accept headers for the two formats. AcceptText asks for the text format
 // alone: every exporter speaks it, so serving anything else ignores the
-// request. AcceptOpenMetrics prefers OpenMetrics and, as Prometheus does,
-// accepts the text format as a fallback: many exporters only speak text,
-// and the engine judges serving it as a missed preference (a warning),
-// not a refusal.
+// request. AcceptOpenMetrics prefers OpenMetrics in both versions
+// Prometheus asks for, 1.0.0 then 0.0.1 (which Python's prometheus_client
+// serves, and Prometheus 2 and 3 ingest), and, as Prometheus does, accepts
+// the text format as a fallback: many exporters only speak text, and the
+// engine judges serving it as a missed preference (a warning), not a
+// refusal. The q-values are Prometheus 2's. No */*: the answer must be a
+// format the header names.
 const (
 	AcceptText        = "text/plain;version=0.0.4"
-	AcceptOpenMetrics = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+	AcceptOpenMetrics = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5"
 )
 
 // DefaultMaxBytes is the body limit when Options.MaxBytes is not set.
