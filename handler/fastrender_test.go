@@ -27,12 +27,7 @@ func referenceRender(ns string, snaps []counters.DeploySnapshot, st style) []byt
 		if st != styleOpenMetrics {
 			meta += "_total"
 		}
-		help, typ := "# HELP "+meta+" "+f.help+"\n", "# TYPE "+meta+" counter\n"
-		if st == styleOpenMetrics2 {
-			b.WriteString(typ + help)
-		} else {
-			b.WriteString(help + typ)
-		}
+		b.WriteString("# HELP " + meta + " " + f.help + "\n# TYPE " + meta + " counter\n")
 		for i := range snaps {
 			s := &snaps[i]
 			v := f.values(s)

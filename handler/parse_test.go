@@ -135,7 +135,7 @@ const (
 	parsedText parsedAs = iota
 	// parsedOpenMetrics: HELP then TYPE, named without _total (OpenMetrics 1.0).
 	parsedOpenMetrics
-	// parsedOpenMetrics2: TYPE then HELP, named with _total.
+	// parsedOpenMetrics2: HELP then TYPE, named with _total.
 	parsedOpenMetrics2
 	// parsedProtobuf: like parsedText, but a family without samples is
 	// skipped by Prometheus's parser, metadata and all.
@@ -163,11 +163,7 @@ func expectedExposition(ns string, snaps []counters.DeploySnapshot, as parsedAs,
 			metaName = strings.TrimSuffix(name, "_total")
 		}
 		help, typ := "HELP "+metaName+" "+f.help, "TYPE "+metaName+" counter"
-		switch {
-		case as == parsedProtobuf && len(snaps) == 0:
-		case as == parsedOpenMetrics2:
-			out = append(out, typ, help)
-		default:
+		if as != parsedProtobuf || len(snaps) > 0 {
 			out = append(out, help, typ)
 		}
 		for j, s := range snaps {

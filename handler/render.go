@@ -91,8 +91,8 @@ func AppendOpenMetrics(dst []byte, ns string, snaps []counters.DeploySnapshot) [
 // AppendOpenMetrics2 is AppendText for OpenMetrics 2.0 (a release
 // candidate; see WithOpenMetrics2): the family name is the samples' name,
 // "_total" included ("MUST be the same as every Metric's Name in the
-// family"), the TYPE line comes before HELP (the order the spec says
-// metadata SHOULD have), and the output ends with "# EOF\n". Samples carry
+// family"), HELP comes before TYPE as in every format the handler writes
+// (see appendMetadata), and the output ends with "# EOF\n". Samples carry
 // no start timestamp (st@), which the spec recommends for counters but the
 // counter table does not record. Escaping and the contract on snaps are
 // those of AppendText.
@@ -294,15 +294,12 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, st
 	return dst
 }
 
-// appendMetadata appends the HELP and TYPE lines of f: HELP first in the
-// Prometheus text format and OpenMetrics 1.0 (the order client_golang
-// writes), TYPE first in OpenMetrics 2.0, which says the order SHOULD be
-// TYPE, UNIT, HELP.
+// appendMetadata appends the HELP and TYPE lines of f, HELP first in every
+// format: DESIGN.md §1 requires "one # HELP then one # TYPE line" of each
+// family (order.help-before-type), and client_golang writes them in that
+// order too. OpenMetrics 1.0 and 2.0 say the order SHOULD be TYPE, UNIT,
+// HELP; a SHOULD the deploy contract departs from in both alike.
 func appendMetadata(dst []byte, ns string, f *family, st style) []byte {
-	if st == styleOpenMetrics2 {
-		dst = appendTypeLine(dst, ns, f, st)
-		return appendHelpLine(dst, ns, f, st)
-	}
 	dst = appendHelpLine(dst, ns, f, st)
 	return appendTypeLine(dst, ns, f, st)
 }

@@ -521,7 +521,7 @@ func TestOpenMetrics2OverHTTP(t *testing.T) {
 		code    int
 		pattern string
 	}{
-		{"the reference emitter", reference, []string{"--schema", "none", "--accept", "OpenMetricsText2.0.0"}, exitConforms,
+		{"the reference emitter", reference, []string{"--strict", "--accept", "OpenMetricsText2.0.0"}, exitConforms,
 			`scrape \(Accept OpenMetricsText2.0.0\): OpenMetricsText2.0.0 escaping=allow-utf-8, HTTP 200, 16 samples in 6 families: no findings\n`},
 		{"native histogram and quoted names", scrapetest.Serve(200, om2, openMetrics2), []string{"--schema", "none", "--accept", "OpenMetricsText2.0.0"}, exitConforms,
 			`scrape \(Accept OpenMetricsText2.0.0\): OpenMetricsText2.0.0, HTTP 200, 2 samples in 2 families: conforms, 0 errors`},
