@@ -7,12 +7,15 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 )
 
 func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 	full := ReferenceConfig(0)
 	bare := full
-	bare.OpenMetrics, bare.Gzip, bare.Methods, bare.MaxTargetTypes = false, false, false, 0
+	bare.Protocols = []check.Protocol{check.PrometheusText0_0_4}
+	bare.Gzip, bare.Methods, bare.MaxTargetTypes = false, false, 0
 	core := bare
 	core.Level = Core
 	e := &Emitter{Tick: func(Counter, string) {}, Handler: nil, URL: "http://127.0.0.1:1/metrics"}
@@ -23,7 +26,7 @@ func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 	}{
 		{"everything declared", full, nil},
 		{"nothing declared at Full", bare, []string{
-			"openmetrics (Config.OpenMetrics is false)", "gzip (Config.Gzip is false)",
+			"OpenMetricsText1.0.0 (Config.Protocols does not list it)", "gzip (Config.Gzip is false)",
 			"cardinality-cap (Config.MaxTargetTypes is 0)", "methods (Config.Methods is false)",
 		}},
 		{"nothing declared at Core", core, nil},
