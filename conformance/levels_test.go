@@ -18,6 +18,9 @@ func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 	bare.Gzip, bare.Methods, bare.MaxTargetTypes = false, false, 0
 	core := bare
 	core.Level = Core
+	// A config written before Config.Protocols existed.
+	deprecated := full
+	deprecated.OpenMetrics = false
 	e := &Emitter{Tick: func(Counter, string) {}, Handler: nil, URL: "http://127.0.0.1:1/metrics"}
 	tests := []struct {
 		name string
@@ -30,6 +33,9 @@ func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 			"cardinality-cap (Config.MaxTargetTypes is 0)", "methods (Config.Methods is false)",
 		}},
 		{"nothing declared at Core", core, nil},
+		{"the deprecated Config.OpenMetrics false at Full", deprecated, []string{
+			"OpenMetricsText1.0.0 (Config.OpenMetrics is false: the text format 0.0.4 only)",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

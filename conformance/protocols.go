@@ -105,9 +105,9 @@ func (cfg *Config) declaresProtocol(p check.Protocol) bool {
 func (cfg *Config) protocolDeclaration(p check.Protocol) string {
 	switch {
 	case !cfg.OpenMetrics:
-		return "Config.OpenMetrics is false (the text format 0.0.4 only)"
+		return "Config.OpenMetrics is false: the text format 0.0.4 only"
 	case slices.Contains(cfg.Protocols, p):
-		return "Config.Protocols lists it"
+		return "Config.Protocols"
 	}
 	return "Config.Protocols does not list it"
 }
