@@ -54,7 +54,7 @@
 // the emitter to its declarations in both directions:
 //
 //	capability            declared by                           exercised by                          level Full  level Core
-//	PrometheusText0.0.4   Config.Protocols (always)             passive-text                          required    required
+//	PrometheusText0.0.4   Config.Protocols (must list it)       passive-text                          required    required
 //	OpenMetricsText1.0.0  Config.Protocols                      passive-openmetrics                   required    optional
 //	OpenMetricsText0.0.1  Config.Protocols                      passive-openmetrics-0.0.1             optional    optional
 //	PrometheusText1.0.0   Config.Protocols                      passive-text-1.0.0                    optional    optional
@@ -82,6 +82,10 @@
 //	cfg.Protocols = []check.Protocol{check.PrometheusText0_0_4}
 //	cfg.Gzip, cfg.Methods = false, false
 //
+// At the end of a run, ReportSummary prints one summary per config (its
+// level, and per capability: required, declared, how its specs ended) and
+// records it in the Ginkgo report, so that JSON and JUnit reports carry it.
+//
 // # Protocols
 //
 // Config.Protocols lists the protocols of content_negotiation.md the
@@ -102,10 +106,6 @@
 //
 // Config.OpenMetrics is deprecated: configs written before Protocols
 // existed keep their meaning (false: the text format 0.0.4 only).
-//
-// At the end of a run, ReportSummary prints one summary per config (its
-// level, and per capability: required, declared, how its specs ended) and
-// records it in the Ginkgo report, so that JSON and JUnit reports carry it.
 //
 // # Running
 //
