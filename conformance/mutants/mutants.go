@@ -436,12 +436,7 @@ func All() []Mutant {
 			Defect: "declares protobuf but answers every request for it in the text format 0.0.4",
 			Spec:   "passive-protobuf", Rule: "[suite.declared]",
 			build: func(e *emitter) {
-				e.negotiate = func(_ []string, ref check.Protocol) check.Protocol {
-					if ref == check.PrometheusProto {
-						return check.PrometheusText0_0_4
-					}
-					return ref
-				}
+				e.negotiate = servesInstead(check.PrometheusProto, check.PrometheusText0_0_4)
 			},
 		},
 		{
@@ -473,39 +468,20 @@ func All() []Mutant {
 			Name:   "openmetrics-no-escaping",
 			Defect: "serves OpenMetrics 1.0.0 without the escaping parameter content_negotiation.md requires on its Content-Type",
 			Spec:   "passive-negotiation", Rule: "http.content-type-params",
-			build: func(e *emitter) {
-				e.contentType = func(p check.Protocol, ct string) string {
-					if p == check.OpenMetricsText1_0_0 {
-						return p.ContentType("")
-					}
-					return ct
-				}
-			},
+			build: func(e *emitter) { e.contentType = withoutEscaping(check.OpenMetricsText1_0_0) },
 		},
 		{
 			Name:   "text-1.0.0-no-escaping",
 			Defect: "serves the text format 1.0.0 without the escaping parameter content_negotiation.md requires on its Content-Type",
 			Spec:   "passive-text-1.0.0", Rule: "http.content-type-params",
-			build: func(e *emitter) {
-				e.contentType = func(p check.Protocol, ct string) string {
-					if p == check.PrometheusText1_0_0 {
-						return p.ContentType("")
-					}
-					return ct
-				}
-			},
+			build: func(e *emitter) { e.contentType = withoutEscaping(check.PrometheusText1_0_0) },
 		},
 		{
 			Name:   "openmetrics-0.0.1-as-1.0.0",
 			Defect: "answers a request for OpenMetrics 0.0.1 with version=1.0.0",
 			Spec:   "passive-openmetrics-0.0.1", Rule: "[suite.declared]",
 			build: func(e *emitter) {
-				e.negotiate = func(_ []string, ref check.Protocol) check.Protocol {
-					if ref == check.OpenMetricsText0_0_1 {
-						return check.OpenMetricsText1_0_0
-					}
-					return ref
-				}
+				e.negotiate = servesInstead(check.OpenMetricsText0_0_1, check.OpenMetricsText1_0_0)
 			},
 		},
 		{

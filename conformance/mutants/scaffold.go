@@ -163,6 +163,28 @@ func servesWhenNamed(mediaType string, p check.Protocol) func(accept []string, r
 	}
 }
 
+// servesInstead returns a negotiation that serves to where the reference
+// chose from, and what the reference chose otherwise.
+func servesInstead(from, to check.Protocol) func(accept []string, ref check.Protocol) check.Protocol {
+	return func(_ []string, ref check.Protocol) check.Protocol {
+		if ref == from {
+			return to
+		}
+		return ref
+	}
+}
+
+// withoutEscaping returns a Content-Type rewrite that leaves the escaping
+// parameter off the Content-Type of protocol p.
+func withoutEscaping(p check.Protocol) func(served check.Protocol, ct string) string {
+	return func(served check.Protocol, ct string) string {
+		if served == p {
+			return p.ContentType("")
+		}
+		return ct
+	}
+}
+
 // protocolOf returns the protocol a Content-Type names.
 func protocolOf(ct string) check.Protocol {
 	parsed, _ := check.ParseContentType(ct)
