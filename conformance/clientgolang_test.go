@@ -2,12 +2,17 @@ package conformance_test
 
 import (
 	"cmp"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/handler"
 )
 
@@ -32,6 +37,13 @@ import (
 // The suite itself is not loosened: these are this emitter's declared
 // deviations, and every other rule applies.
 //
+// The protocols it declares are those promhttp (client_golang v1.25)
+// serves with EnableOpenMetrics: the text format 0.0.4, OpenMetrics 1.0.0
+// and 0.0.1, and protobuf (without EnableOpenMetrics, only text 0.0.4 and
+// protobuf). It does not serve the text format 1.0.0: asked for it, it
+// answers 0.0.4, the fallback. TestClientGolangProtocols holds promhttp to
+// that list, so that a client_golang upgrade that changes it is seen.
+//
 // promhttp's negotiation (client_golang v1.25, expfmt) fails six cases of
 // passive-negotiation-edge, which are waived with the reason: RFC 9110
 // reads each of these headers otherwise, and no Prometheus server sends
@@ -41,6 +53,7 @@ func newClientGolangConfig() conformance.Config {
 	cfg := conformance.NewConfig()
 	cfg.Name = "client_golang emitter"
 	cfg.Level = conformance.Core
+	cfg.Protocols = clientGolangProtocols(true)
 	cfg.Normalize = func(t string) string { return cmp.Or(strings.ToValidUTF8(t, "\uFFFD"), "(empty)") }
 	cfg.Options.Disabled = []string{"order.families", "order.series"}
 	cfg.NegotiationWaivers = map[string]string{
@@ -77,4 +90,44 @@ func newClientGolangConfig() conformance.Config {
 		}, nil
 	}
 	return cfg
+}
+
+// clientGolangProtocols returns the protocols promhttp (client_golang
+// v1.25) serves when asked, with HandlerOpts.EnableOpenMetrics as given.
+func clientGolangProtocols(enableOpenMetrics bool) []check.Protocol {
+	if enableOpenMetrics {
+		return []check.Protocol{check.PrometheusText0_0_4, check.OpenMetricsText1_0_0, check.OpenMetricsText0_0_1, check.PrometheusProto}
+	}
+	return []check.Protocol{check.PrometheusText0_0_4, check.PrometheusProto}
+}
+
+// TestClientGolangProtocols checks clientGolangProtocols against promhttp
+// itself: asked for each protocol alone (as Prometheus 3 writes its range),
+// promhttp serves it exactly when the list has it, and the text format
+// 0.0.4 otherwise.
+func TestClientGolangProtocols(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "x_total", Help: "x"}))
+	for _, enable := range []bool{false, true} {
+		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: enable})
+		declared := clientGolangProtocols(enable)
+		for _, p := range check.Protocols() {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept", p.AcceptRange(check.EscapingAllowUTF8))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			ct, err := check.ParseContentType(rec.Header().Get("Content-Type"))
+			if err != nil {
+				t.Fatalf("EnableOpenMetrics %t, %s: %v", enable, p, err)
+			}
+			want := check.PrometheusText0_0_4
+			if slices.Contains(declared, p) {
+				want = p
+			}
+			if ct.Protocol != want {
+				t.Errorf("EnableOpenMetrics %t: asked for %s alone, promhttp served %s (Content-Type %q); clientGolangProtocols says %s",
+					enable, p, ct.Protocol, rec.Header().Get("Content-Type"), want)
+			}
+		}
+	}
 }

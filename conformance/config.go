@@ -53,9 +53,23 @@ type Emitter struct {
 	// URL is the address of a running endpoint, e.g.
 	// "http://127.0.0.1:9464/metrics/prometheus".
 	URL string
-	// Scrape returns an exposition for an Accept header (scrape.AcceptText
-	// or scrape.AcceptOpenMetrics) without HTTP: the http.* rules and the
-	// gzip spec do not apply.
+	// Scrape returns an exposition for an Accept header without HTTP: the
+	// http.* rules and the HTTP specs (negotiation, gzip, methods) do not
+	// apply. The suite's specs call it with AcceptFor(p) for each protocol p
+	// the config declares, and nothing else, and expects the body in p with a
+	// Content-Type naming p, as an HTTP handler would negotiate it:
+	//
+	//	AcceptFor(check.PrometheusText0_0_4)   the text format 0.0.4 (scrape.AcceptText)
+	//	AcceptFor(check.OpenMetricsText1_0_0)  OpenMetrics 1.0.0 (scrape.AcceptOpenMetrics)
+	//	AcceptFor(check.OpenMetricsText0_0_1)  OpenMetrics, version=0.0.1
+	//	AcceptFor(check.PrometheusText1_0_0)   the text format 1.0.0
+	//	AcceptFor(check.PrometheusProto)       length-delimited MetricFamily messages
+	//
+	// p.ContentType(scheme) writes each Content-Type (the escaping scheme
+	// for the 1.0.0 formats, "" for the others). An answer in another
+	// protocol fails the spec with [suite.declared]. The first two headers
+	// are the ones the suite sent before Config.Protocols existed, so a
+	// Scrape function written for them keeps working.
 	Scrape func(ctx context.Context, accept string) (body []byte, contentType string, err error)
 
 	// Close, when set, is called after the spec that made the emitter.
@@ -131,9 +145,28 @@ type Config struct {
 	// MaxBytes bounds every scraped body. Default 16 MiB.
 	MaxBytes int64
 
-	// OpenMetrics declares that the emitter serves OpenMetrics 1.0.0 when
-	// asked; false skips the OpenMetrics specs and scrapes only the text
-	// format. Default true.
+	// Protocols declares the exposition protocols of content_negotiation.md
+	// the emitter serves when a scraper asks for them, in any order:
+	// check.PrometheusText0_0_4 (required: every target's last resort),
+	// check.OpenMetricsText1_0_0 (required at level Full, DESIGN.md §1),
+	// and any of check.OpenMetricsText0_0_1, check.PrometheusText1_0_0 and
+	// check.PrometheusProto, the protocols Prometheus 3 added. The passive
+	// spec of each declared protocol runs, the active specs compare every
+	// declared protocol's values with the model, and the negotiation specs
+	// hold the emitter to serving a declared protocol whenever the Accept
+	// header prefers it ([suite.declared] when it does not). An undeclared
+	// protocol is not asked for, and the text fallback is accepted where a
+	// scraper prefers it. Default (NewConfig): text 0.0.4 and OpenMetrics
+	// 1.0.0; ReferenceConfig declares all five. A text-only emitter lists
+	// check.PrometheusText0_0_4 alone (and sets Level to Core).
+	Protocols []check.Protocol
+	// OpenMetrics is the declaration Protocols replaced, kept so that
+	// configs written before it keep their meaning: false declares the text
+	// format 0.0.4 only, whatever Protocols lists; true (the default)
+	// leaves Protocols as it is.
+	//
+	// Deprecated: set Protocols, e.g. to
+	// []check.Protocol{check.PrometheusText0_0_4} for a text-only emitter.
 	OpenMetrics bool
 	// Gzip declares that the emitter compresses with gzip when the scraper
 	// allows it; false skips the gzip spec. Default true. Only an emitter
@@ -189,6 +222,7 @@ func NewConfig() Config {
 		RaceFor:            time.Second,
 		ScrapeTimeout:      10 * time.Second,
 		MaxBytes:           16 << 20,
+		Protocols:          []check.Protocol{check.PrometheusText0_0_4, check.OpenMetricsText1_0_0},
 		OpenMetrics:        true,
 		Gzip:               true,
 		Methods:            true,
@@ -198,7 +232,8 @@ func NewConfig() Config {
 
 // ReferenceConfig returns the Config that runs the suite against the
 // reference emitter (package counters behind package handler) with every
-// capability declared, its tables capped at maxTargetTypes target types
+// capability declared, the five protocols of content_negotiation.md
+// among them, its tables capped at maxTargetTypes target types
 // (zero: counters.DefaultMaxTargetTypes). The suite runs it in its own
 // tests; it is also the model for an adapter of another emitter. The
 // handler serves the namespace the config has when ReferenceConfig
@@ -212,6 +247,7 @@ func ReferenceConfig(maxTargetTypes int) Config {
 	cfg.MaxTargetTypes = maxTargetTypes
 	cfg.Normalize = counters.NewDeployCounters().Normalize
 	cfg.SortedSnapshot = true
+	cfg.Protocols = referenceProtocols()
 	ns := cfg.Namespace
 	cfg.NewEmitter = func() (*Emitter, error) {
 		dc := counters.NewDeployCounters(counters.WithMaxTargetTypes(maxTargetTypes))
@@ -238,6 +274,7 @@ func (cfg *Config) validate() error {
 	if cfg.Level != Full && cfg.Level != Core {
 		fail("Level: %d is no level; set conformance.Full (the default) or conformance.Core", cfg.Level)
 	}
+	cfg.validateProtocols(fail)
 	if err := handler.ValidateNamespace(cfg.Namespace); err != nil {
 		fail("Namespace: %v", err)
 	}

@@ -2,13 +2,14 @@ package conformance_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
-	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
 	"github.com/deploymetrics/deploymetrics/internal/simulate"
@@ -36,8 +37,10 @@ func TestConformance(t *testing.T) {
 const referenceCap = 64
 
 // scrapeFuncConfig is the reference emitter scraped through
-// Emitter.Scrape, with no HTTP: the renderers called directly. The HTTP
-// specs skip, and the suite checks the served format itself.
+// Emitter.Scrape, with no HTTP: the reference handler's negotiation picks
+// the protocol for the Accept header, and the renderers are called
+// directly. It declares the five protocols, as the reference does; the
+// HTTP specs skip, and the suite checks the served protocol itself.
 func scrapeFuncConfig() conformance.Config {
 	cfg := conformance.ReferenceConfig(referenceCap)
 	cfg.Name = "reference emitter through a Scrape function"
@@ -47,13 +50,22 @@ func scrapeFuncConfig() conformance.Config {
 		if err != nil {
 			return nil, err
 		}
+		negotiator := handler.NewMetricsHandler()
 		snapshot := e.Snapshot
 		e.Handler = nil
 		e.Scrape = func(_ context.Context, accept string) ([]byte, string, error) {
-			if accept == scrape.AcceptOpenMetrics {
-				return handler.AppendOpenMetrics(nil, "certctl", snapshot()), handler.ContentTypeOpenMetrics, nil
+			ct, _ := negotiator.Negotiate(http.Header{"Accept": {accept}})
+			parsed, err := check.ParseContentType(ct)
+			if err != nil {
+				return nil, "", err
 			}
-			return handler.AppendText(nil, "certctl", snapshot()), handler.ContentTypeText, nil
+			switch parsed.Format {
+			case check.FormatProtobuf:
+				return handler.AppendProtobuf(nil, "certctl", snapshot()), ct, nil
+			case check.FormatOpenMetrics:
+				return handler.AppendOpenMetrics(nil, "certctl", snapshot()), ct, nil
+			}
+			return handler.AppendText(nil, "certctl", snapshot()), ct, nil
 		}
 		return e, nil
 	}
@@ -63,11 +75,12 @@ func scrapeFuncConfig() conformance.Config {
 // liveConfig is a running endpoint the suite can only scrape: the
 // reference emitter with simulated traffic, given by URL, no Tick. The
 // passive specs judge it; the active ones skip. It declares the reference
-// handler's capabilities, its default cap included (which the suite
-// cannot exercise without ticks).
+// handler's capabilities, its five protocols and its default cap included
+// (which the suite cannot exercise without ticks).
 func liveConfig() conformance.Config {
 	cfg := conformance.NewConfig()
 	cfg.Name = "reference emitter as a live endpoint"
+	cfg.Protocols = conformance.ReferenceConfig(0).Protocols
 	cfg.MaxTargetTypes = counters.DefaultMaxTargetTypes
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		dc := counters.NewDeployCounters()

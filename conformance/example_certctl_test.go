@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
 )
@@ -129,7 +130,8 @@ func newCertctlConfig() conformance.Config {
 	cfg.Name = "certctl-shaped emitter"
 	// Text only, ticked counter by counter, no cap, any method: level Core.
 	cfg.Level = conformance.Core
-	cfg.OpenMetrics, cfg.Gzip, cfg.Methods = false, false, false
+	cfg.Protocols = []check.Protocol{check.PrometheusText0_0_4}
+	cfg.Gzip, cfg.Methods = false, false
 	cfg.Normalize = certctlTargetType
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
 		m := newCertctlMetrics()

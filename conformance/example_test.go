@@ -46,12 +46,15 @@ func ExampleRun() {
 		cfg.Normalize = counters.NewDeployCounters().Normalize
 		cfg.MaxTargetTypes = counters.DefaultMaxTargetTypes
 		cfg.SortedSnapshot = true
+		// The protocols it serves when asked: the two DESIGN.md requires
+		// and protobuf (NewConfig declares the first two).
+		cfg.Protocols = []check.Protocol{check.PrometheusText0_0_4, check.OpenMetricsText1_0_0, check.PrometheusProto}
 
 		// The same emitter held to the Core level, text only.
 		textOnly := cfg
 		textOnly.Name = "my emitter, text only"
 		textOnly.Level = conformance.Core
-		textOnly.OpenMetrics = false
+		textOnly.Protocols = []check.Protocol{check.PrometheusText0_0_4}
 
 		conformance.Run(t, cfg, textOnly)
 	}

@@ -12,22 +12,26 @@ import (
 // Level is how much of DESIGN.md a run holds the emitter to.
 //
 // At Full, the default, every capability DESIGN.md §1 requires of an
-// emitter must be declared: OpenMetrics (Config.OpenMetrics), gzip
-// (Config.Gzip), a cardinality cap (Config.MaxTargetTypes) and the
-// GET/HEAD-only methods (Config.Methods). One declared missing fails the
-// spec conformance-level, whose message names every one, and the run with
-// it; the specs that would exercise them skip.
+// emitter must be declared: the text format 0.0.4 and OpenMetrics 1.0.0
+// (Config.Protocols), gzip (Config.Gzip), a cardinality cap
+// (Config.MaxTargetTypes) and the GET/HEAD-only methods (Config.Methods).
+// One declared missing fails the spec conformance-level, whose message
+// names every one, and the run with it; the specs that would exercise them
+// skip.
 //
-// At Core, those four are optional: a text-only emitter that ticks its
-// counters one by one, with no cap, conforms when everything else holds
-// (the text format clean under every engine rule, the schema, the order,
-// exact counts under concurrency, hostile target types). Declaring Core is
-// a statement about the emitter, printed in the summary; it is never
-// implied.
+// At Core, those are optional but the text format 0.0.4, which every
+// target must serve (content_negotiation.md's last resort): a text-only
+// emitter that ticks its counters one by one, with no cap, conforms when
+// everything else holds (the text format clean under every engine rule,
+// the schema, the order, exact counts under concurrency, hostile target
+// types). Declaring Core is a statement about the emitter, printed in the
+// summary; it is never implied.
 //
-// Record, Snapshot and the sorted snapshot are optional at every level:
-// DESIGN.md describes them, but does not require them of an emitter. Their
-// specs skip when they are not declared.
+// The protocols Prometheus 3 added (text 1.0.0, OpenMetrics 0.0.1,
+// protobuf), Record, Snapshot and the sorted snapshot are optional at
+// every level: DESIGN.md describes them, but does not require them of an
+// emitter. Their specs skip when they are not declared, and hold the
+// emitter to them when they are.
 type Level uint8
 
 const (
@@ -55,15 +59,16 @@ func (l Level) String() string {
 // (TestContext.require), fails with [suite.declared] when it is declared
 // but the emitter does not do it (TestContext.disagree), and
 // conformance-level fails a run whose level requires one that is declared
-// missing. The summary lists them all. A new capability (a Prometheus 3
-// protocol, say) is one more entry in capabilities.
+// missing. The summary lists them all. Each protocol of suiteProtocols is
+// one, named as content_negotiation.md names it ("PrometheusProto").
 type capability struct {
 	// name is how messages and the summary call it.
 	name string
 	// specs are the IDs of the specs that exercise it.
 	specs []string
-	// required says whether the Full level requires it (DESIGN.md §1).
-	required bool
+	// required says whether the Full level requires it (DESIGN.md §1);
+	// everyLevel, whether every level does.
+	required, everyLevel bool
 	// declaration says whether the config and the emitter declare the
 	// capability, and names where that is said, for messages.
 	declaration func(cfg *Config, e *Emitter) (declared bool, where string)
@@ -74,13 +79,17 @@ type capability struct {
 
 // capabilities lists every capability, in summary order.
 func capabilities() []capability {
-	return []capability{
-		{
-			name: "openmetrics", specs: []string{"passive-openmetrics"}, required: true,
+	var out []capability
+	for _, sp := range suiteProtocols() {
+		p := sp.protocol
+		out = append(out, capability{
+			name: string(p), specs: []string{sp.spec}, required: sp.required, everyLevel: sp.everyLevel,
 			declaration: func(cfg *Config, _ *Emitter) (bool, string) {
-				return cfg.OpenMetrics, fmt.Sprintf("Config.OpenMetrics is %t", cfg.OpenMetrics)
+				return cfg.declaresProtocol(p), cfg.protocolDeclaration(p)
 			},
-		},
+		})
+	}
+	return append(out, []capability{
 		{
 			name: "gzip", specs: []string{"passive-gzip"}, required: true, http: true,
 			declaration: func(cfg *Config, _ *Emitter) (bool, string) {
@@ -126,7 +135,7 @@ func capabilities() []capability {
 				return cfg.SortedSnapshot, fmt.Sprintf("Config.SortedSnapshot is %t", cfg.SortedSnapshot)
 			},
 		},
-	}
+	}...)
 }
 
 // lookupCapability returns the capability with the given name; the names
@@ -141,7 +150,7 @@ func lookupCapability(name string) capability {
 }
 
 // requiredAt reports whether level l requires the capability.
-func (c capability) requiredAt(l Level) bool { return c.required && l == Full }
+func (c capability) requiredAt(l Level) bool { return c.required && (l == Full || c.everyLevel) }
 
 // require skips the running spec unless the emitter declares capability
 // name and the suite can check it on this emitter, saying which and why.

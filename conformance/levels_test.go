@@ -7,14 +7,20 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 )
 
 func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 	full := ReferenceConfig(0)
 	bare := full
-	bare.OpenMetrics, bare.Gzip, bare.Methods, bare.MaxTargetTypes = false, false, false, 0
+	bare.Protocols = []check.Protocol{check.PrometheusText0_0_4}
+	bare.Gzip, bare.Methods, bare.MaxTargetTypes = false, false, 0
 	core := bare
 	core.Level = Core
+	// A config written before Config.Protocols existed.
+	deprecated := full
+	deprecated.OpenMetrics = false
 	e := &Emitter{Tick: func(Counter, string) {}, Handler: nil, URL: "http://127.0.0.1:1/metrics"}
 	tests := []struct {
 		name string
@@ -23,10 +29,13 @@ func TestDeclarationsNameEachMissingCapability(t *testing.T) {
 	}{
 		{"everything declared", full, nil},
 		{"nothing declared at Full", bare, []string{
-			"openmetrics (Config.OpenMetrics is false)", "gzip (Config.Gzip is false)",
+			"OpenMetricsText1.0.0 (Config.Protocols does not list it)", "gzip (Config.Gzip is false)",
 			"cardinality-cap (Config.MaxTargetTypes is 0)", "methods (Config.Methods is false)",
 		}},
 		{"nothing declared at Core", core, nil},
+		{"the deprecated Config.OpenMetrics false at Full", deprecated, []string{
+			"OpenMetricsText1.0.0 (Config.OpenMetrics is false: the text format 0.0.4 only)",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

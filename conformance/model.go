@@ -92,10 +92,19 @@ func (m *model) snapshot() []counters.DeploySnapshot {
 	return out
 }
 
-// exposed is one value an exposition shows for a counter.
+// exposed is one value an exposition shows for a counter, and where:
+// "line 12", or in protobuf, which has no lines, "message 3".
 type exposed struct {
 	value float64
-	line  int
+	where string
+}
+
+// sampleWhere says where a sample is, for messages.
+func sampleWhere(s *check.Sample) string {
+	if s.Line == 0 && s.Family != nil && s.Family.Message() > 0 {
+		return fmt.Sprintf("message %d", s.Family.Message())
+	}
+	return fmt.Sprintf("line %d", s.Line)
 }
 
 // exposedCounters reads the eight counters per target type out of an
@@ -134,7 +143,7 @@ func exposedCounters(exp *check.Exposition, ns string) map[string]map[Counter]ex
 			out[tt] = row
 		}
 		if _, dup := row[c]; !dup {
-			row[c] = exposed{value: s.Value, line: s.Line}
+			row[c] = exposed{value: s.Value, where: sampleWhere(s)}
 		}
 	}
 	return out
@@ -165,7 +174,7 @@ func (m *model) diff(exp *check.Exposition, ns string) []string {
 			case !ok:
 				out = append(out, fmt.Sprintf("%s: missing (model: %d)", seriesText(c, ns, k), want))
 			case e.value != float64(want):
-				out = append(out, fmt.Sprintf("line %d: %s: exposed %s, model %d", e.line, seriesText(c, ns, k), formatFloat(e.value), want))
+				out = append(out, fmt.Sprintf("%s: %s: exposed %s, model %d", e.where, seriesText(c, ns, k), formatFloat(e.value), want))
 			}
 		}
 	}
@@ -179,8 +188,8 @@ func (m *model) diff(exp *check.Exposition, ns string) []string {
 	for _, k := range extra {
 		for _, c := range Counters() {
 			if e, ok := got[k][c]; ok && e.value != 0 {
-				out = append(out, fmt.Sprintf("line %d: %s: exposed %s, but the suite never ticked a target type exported as %q",
-					e.line, seriesText(c, ns, k), formatFloat(e.value), k))
+				out = append(out, fmt.Sprintf("%s: %s: exposed %s, but the suite never ticked a target type exported as %q",
+					e.where, seriesText(c, ns, k), formatFloat(e.value), k))
 			}
 		}
 	}

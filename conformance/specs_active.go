@@ -30,7 +30,7 @@ var _ = DescribeConformance("active", func(tc *TestContext) {
 			in := tc.Scrape(scrape.AcceptText)
 			tc.expectModel(check.Check(in, opts), m, "fresh emitter")
 
-			prev := (*check.Exposition)(nil)
+			var prev lastScrapes
 			checkpoints := 3
 			for cp := 1; cp <= checkpoints; cp++ {
 				for range tc.Config.Deployments / checkpoints {
@@ -48,7 +48,7 @@ var _ = DescribeConformance("active", func(tc *TestContext) {
 			opts := tc.Options()
 			// Every outcome alone on a target type of its own first, so
 			// that a wrong mapping names the outcome.
-			var prev *check.Exposition
+			var prev lastScrapes
 			for _, o := range Outcomes() {
 				tt := "Outcome" + o.String()
 				tc.Emitter.Record(tt, o)
@@ -140,21 +140,21 @@ var _ = DescribeConformance("active", func(tc *TestContext) {
 			for range tc.Config.Deployments / 4 {
 				tc.tickOutcome(m, tc.randomTargetType(tc.Rand), randomOutcome(tc.Rand))
 			}
-			var prev *check.Exposition
-			for _, accept := range tc.Accepts() {
-				in := tc.Scrape(accept)
-				r := tc.Check(in, prev, opts, "first scrape")
-				tc.expectModel(r, m, "first scrape")
+			for _, p := range tc.Protocols() {
+				first := fmt.Sprintf("first scrape, %s", p)
+				in := tc.Scrape(AcceptFor(p))
+				r := tc.Check(in, nil, opts, first)
+				tc.expectModel(r, m, first)
 				// The report holds the body; compare with a copy, then
 				// scribble over the original.
-				prev = check.Check(check.Input{Body: slices.Clone(in.Body), ContentType: in.ContentType}, opts).Exposition
+				prev := check.Check(check.Input{Body: slices.Clone(in.Body), ContentType: in.ContentType}, opts).Exposition
 				for i := range in.Body {
 					in.Body[i] = '#'
 				}
-				again := tc.Scrape(accept)
-				r = tc.Check(again, prev, opts, "scrape after the caller overwrote the previous body")
-				tc.expectModel(r, m, "scrape after the caller overwrote the previous body")
-				prev = r.Exposition
+				what := fmt.Sprintf("scrape after the caller overwrote the previous body, %s", p)
+				again := tc.Scrape(AcceptFor(p))
+				r = tc.Check(again, prev, opts, what)
+				tc.expectModel(r, m, what)
 			}
 		})
 })

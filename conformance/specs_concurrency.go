@@ -136,7 +136,7 @@ func (tc *TestContext) race(opts check.Options, outcomes []counters.Outcome, dep
 			}
 		}
 	}
-	tc.scrapeAll(prev, opts, total, fmt.Sprintf("after %d goroutines ticked concurrently", len(done)))
+	tc.scrapeAll(tc.after(prev), opts, total, fmt.Sprintf("after %d goroutines ticked concurrently", len(done)))
 }
 
 // Each round of active-first-tick races to the first ticks of

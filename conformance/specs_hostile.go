@@ -64,19 +64,17 @@ var _ = DescribeConformance("hostile target types", func(tc *TestContext) {
 			for _, tt := range HostileTargetTypes() {
 				tc.tickOutcome(m, tt, counters.OutcomeReloadFailedRestored)
 			}
-			var prev *check.Exposition
-			for _, accept := range tc.Accepts() {
-				in := tc.Scrape(accept)
-				what := fmt.Sprintf("%s format with hostile target types", formatOfAccept(accept))
-				r := check.Check(check.Input{Body: in.Body, ContentType: in.ContentType, HTTP: in.HTTP, Previous: prev}, opts)
+			for _, p := range tc.Protocols() {
+				in := tc.Scrape(AcceptFor(p))
+				what := fmt.Sprintf("%s with hostile target types", p)
+				r := check.Check(check.Input{Body: in.Body, ContentType: in.ContentType, HTTP: in.HTTP}, opts)
 				// A format.* or spec.* finding of any severity means a
 				// hostile name broke the exposition itself; say so first.
 				if broken := append(r.Rule("format.*"), r.Rule("spec.*")...); len(broken) > 0 {
 					Fail(fmt.Sprintf("%s: a hostile target type breaks the exposition (seed %d):\n%s", what, tc.Seed, describeReport(r)))
 				}
-				r = tc.Check(in, prev, opts, what)
+				r = tc.Check(in, nil, opts, what)
 				tc.expectModel(r, m, what+" (each name under Config.Normalize)")
-				prev = r.Exposition
 			}
 		})
 
@@ -100,17 +98,15 @@ var _ = DescribeConformance("hostile target types", func(tc *TestContext) {
 				tc.Emitter.Tick(IdempotentSkip, tt)
 				m.add(tt, IdempotentSkip, 1)
 			}
-			var prev *check.Exposition
-			for _, accept := range tc.Accepts() {
-				in := tc.Scrape(accept)
-				what := fmt.Sprintf("%s format after %d distinct target types, cap %d", formatOfAccept(accept), len(names), limit)
-				r := tc.Check(in, prev, opts, what)
+			for _, p := range tc.Protocols() {
+				in := tc.Scrape(AcceptFor(p))
+				what := fmt.Sprintf("%s after %d distinct target types, cap %d", p, len(names), limit)
+				r := tc.Check(in, nil, opts, what)
 				tc.expectModel(r, m, what)
 				if n := len(exposedCounters(r.Exposition, tc.Config.Namespace)); n > limit+1 {
 					Fail(fmt.Sprintf("[suite.cardinality] %s: %d distinct target types exposed, more than the cap and the overflow target type %q (%d)",
 						what, n, tc.Config.OverflowTargetType, limit+1))
 				}
-				prev = r.Exposition
 			}
 		})
 })

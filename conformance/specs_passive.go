@@ -13,66 +13,30 @@ import (
 	"github.com/deploymetrics/deploymetrics/conformance/scrape"
 )
 
-// Accept headers Prometheus sends by default, so that the negotiation
-// spec asks exactly what a real server asks.
-const (
-	// acceptPrometheus3 is Prometheus 3's default (scrape_protocols
-	// OpenMetricsText1.0.0, OpenMetricsText0.0.1, PrometheusText1.0.0,
-	// PrometheusText0.0.4, with UTF-8 escaping allowed).
-	acceptPrometheus3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7," +
-		"application/openmetrics-text;version=0.0.1;q=0.6," +
-		"text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5," +
-		"text/plain;version=0.0.4;q=0.4,*/*;q=0.3"
-	// acceptPrometheus2 is Prometheus 2's default.
-	acceptPrometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75," +
-		"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-)
-
 // The passive specs judge scrapes alone, with every engine rule: format,
 // spec, lint, schema, order, invariants, http, and (each scrape against the
 // one before) scrape.*. An emitter that can be driven gets deploy traffic
 // before and between the scrapes, so that there is something to judge and
 // the counters move; one that cannot (Emitter.Tick nil: a live endpoint)
-// is judged as it is.
+// is judged as it is. There is one spec per protocol the emitter can
+// declare (suiteProtocols), which skips when it is not declared.
 var _ = DescribeConformance("passive", func(tc *TestContext) {
-	It("serves the text format clean under every engine rule, scrape after scrape",
-		Label("passive"), SpecID("passive-text"), func() {
-			tc.passive(scrape.AcceptText)
-		})
-
-	It("serves OpenMetrics clean under every engine rule, scrape after scrape",
-		Label("passive", "openmetrics"), SpecID("passive-openmetrics"), func() {
-			tc.require("openmetrics")
-			tc.passive(scrape.AcceptOpenMetrics)
-		})
-
-	It("serves the format Prometheus's own Accept headers negotiate",
-		Label("passive", "http"), SpecID("passive-negotiation"), func() {
-			if !tc.HTTP() {
-				Skip("HTTP negotiation not testable for this emitter: it is scraped through Emitter.Scrape, not over HTTP")
-			}
-			tc.traffic(tc.Config.Deployments)
-			opts := tc.Options()
-			if tc.Config.OpenMetrics {
-				// An emitter that declares OpenMetrics must serve it when
-				// the scraper prefers it; for others serving text is legal
-				// and the engine's warning stays a warning.
-				opts.Severities["http.negotiation-preference"] = check.Error
-			}
-			var prev *check.Exposition
-			for _, accept := range []string{acceptPrometheus3, acceptPrometheus2, scrape.AcceptText} {
-				in := tc.Scrape(accept)
-				prev = tc.Check(in, prev, opts, "Accept: "+accept).Exposition
-			}
-		})
+	for _, sp := range suiteProtocols() {
+		p := sp.protocol
+		It(fmt.Sprintf("serves %s clean under every engine rule, scrape after scrape", p),
+			Label("passive", p.Format().String()), SpecID(sp.spec), func() {
+				tc.require(string(p))
+				tc.passive(AcceptFor(p))
+			})
+	}
 
 	It("compresses with gzip when the scraper allows it, and only then",
 		Label("passive", "gzip", "http"), SpecID("passive-gzip"), func() {
 			tc.require("gzip")
 			tc.traffic(tc.Config.Deployments)
 			opts := tc.Options()
-			for _, accept := range tc.Accepts() {
-				what := fmt.Sprintf("%s format", formatOfAccept(accept))
+			for _, p := range tc.Protocols() {
+				accept, what := AcceptFor(p), string(p)
 				gz := tc.scrape(scrape.Options{Accept: accept})
 				gzReport := tc.Check(gz, nil, opts, what+", Accept-Encoding: gzip")
 				if enc := gz.HTTP.Header.Get("Content-Encoding"); enc != "gzip" {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -191,46 +192,28 @@ func (tc *TestContext) makeEmitter() *Emitter {
 // so that the http.* rules apply.
 func (tc *TestContext) HTTP() bool { return tc.url != "" }
 
-// Accepts returns the Accept headers of the formats the emitter declares:
-// text, and OpenMetrics when Config.OpenMetrics is set.
+// Accepts returns the Accept headers the suite asks for the declared
+// protocols with, AcceptFor(p) for each of Protocols, in that order.
 func (tc *TestContext) Accepts() []string {
-	if tc.Config.OpenMetrics {
-		return []string{scrape.AcceptText, scrape.AcceptOpenMetrics}
+	var out []string
+	for _, p := range tc.Protocols() {
+		out = append(out, AcceptFor(p))
 	}
-	return []string{scrape.AcceptText}
+	return out
 }
 
 // Scrape scrapes the emitter once with an Accept header and fails the spec
 // when there is nothing to judge (no response, a body cut short or over
-// Config.MaxBytes), or when the emitter was asked for a format it declares
-// and answered in another ([suite.declared]; scrape.AcceptOpenMetrics
-// allows the text format as a fallback, which an emitter that declares
-// OpenMetrics must not take). A response the engine should judge (a wrong
-// status or Content-Type) is returned.
+// Config.MaxBytes), or when accept is AcceptFor(p) of a declared protocol
+// p and the answer is in another protocol ([suite.declared]: each of those
+// headers allows the text format 0.0.4 as a fallback, which an emitter
+// that declares p must not take). A response the engine should judge (a
+// wrong status or Content-Type) is returned.
 func (tc *TestContext) Scrape(accept string) check.Input {
 	GinkgoHelper()
 	in := tc.scrape(scrape.Options{Accept: accept})
-	tc.expectFormat(in, accept)
+	tc.expectProtocol(in, accept)
 	return in
-}
-
-// expectFormat fails the spec when an answer to one of the suite's own
-// Accept headers is not in the format asked for. Over HTTP a text request
-// answered otherwise is the engine's (http.negotiation); without HTTP
-// facts the suite judges it ([suite.format]).
-func (tc *TestContext) expectFormat(in check.Input, accept string) {
-	GinkgoHelper()
-	if in.HTTP != nil && in.HTTP.StatusCode != http.StatusOK {
-		return // http.status says it
-	}
-	want, got := formatOfAccept(accept), check.FormatOf(in.ContentType)
-	switch {
-	case got == want:
-	case want == check.FormatOpenMetrics:
-		tc.disagree("openmetrics", fmt.Sprintf("asked with Accept %q (OpenMetrics preferred, text allowed as a fallback), the emitter answered Content-Type %q", accept, in.ContentType))
-	case in.HTTP == nil:
-		Fail(fmt.Sprintf("[suite.format] Emitter.Scrape(%q) returned Content-Type %q, not the %s format asked for", accept, in.ContentType, want))
-	}
 }
 
 func (tc *TestContext) scrape(opts scrape.Options) check.Input {
@@ -250,12 +233,13 @@ func (tc *TestContext) scrape(opts scrape.Options) check.Input {
 }
 
 // declareServed tells the engine which protocols the emitter can serve, as
-// its configuration declares them (HTTPFacts.ServedProtocols): text where
-// the scraper preferred a declared protocol is then a missed preference,
-// not the text fallback of a text-only target.
+// its configuration declares them (HTTPFacts.ServedProtocols): serving
+// another where the scraper preferred a declared protocol is then a missed
+// preference (http.negotiation-preference), not the text fallback of a
+// target that cannot serve it.
 func (tc *TestContext) declareServed(h *check.HTTPFacts) {
-	if h != nil && tc.Config.OpenMetrics {
-		h.ServedProtocols = []check.Protocol{check.OpenMetricsText1_0_0, check.PrometheusText0_0_4}
+	if h != nil {
+		h.ServedProtocols = tc.Protocols()
 	}
 }
 
@@ -296,6 +280,7 @@ func (tc *TestContext) scrapeInProcess(e *Emitter, accept string) check.Input {
 			URL: inProcessURL, Accept: accept, AcceptEncoding: "identity",
 			StatusCode: rec.Code, Header: rec.Header(), WireBytes: int64(rec.Body.Len()), Limit: tc.Config.MaxBytes,
 		}}
+		tc.declareServed(in.HTTP)
 	case e.Scrape != nil:
 		ctx, cancel := context.WithTimeout(context.Background(), tc.Config.ScrapeTimeout)
 		defer cancel()
@@ -308,34 +293,48 @@ func (tc *TestContext) scrapeInProcess(e *Emitter, accept string) check.Input {
 		if err != nil {
 			Fail(err.Error())
 		}
+		tc.declareServed(in.HTTP)
 	}
-	tc.expectFormat(in, accept)
+	tc.expectProtocol(in, accept)
 	return in
-}
-
-func formatOfAccept(accept string) check.Format {
-	if accept == scrape.AcceptOpenMetrics {
-		return check.FormatOpenMetrics
-	}
-	return check.FormatText
 }
 
 // Options returns the engine options of the config (the deploy schema for
 // the namespace unless Config.Options names another), as a copy a spec may
-// change. For an emitter that records whole outcomes the invariant.*
-// warnings become errors, unless the config sets their severity itself:
-// DESIGN §2 excuses a torn snapshot only in an emitter that ticks counters
-// one by one.
+// change. Three warnings become errors, unless the config sets their
+// severity itself (by rule or group):
+//
+//   - invariant.*, for an emitter that records whole outcomes: DESIGN §2
+//     excuses a torn snapshot only in an emitter that ticks counters one by
+//     one.
+//   - http.negotiation-preference: the suite tells the engine the declared
+//     protocols (HTTPFacts.ServedProtocols), so it fires only where the
+//     emitter served another protocol while the Accept header preferred
+//     one it declares, which content_negotiation.md says it MUST serve.
+//   - http.content-type-params: a Content-Type without its version, or a
+//     1.0.0 text format's without the escaping scheme the request asked
+//     for, which content_negotiation.md says it MUST include.
 func (tc *TestContext) Options() check.Options {
 	o := tc.Config.options()
 	if tc.Emitter != nil && tc.Emitter.Record != nil {
-		if _, set := o.Severities["invariant"]; !set {
-			if _, set := o.Severities["invariant.*"]; !set {
-				o.Severities["invariant"] = check.Error
-			}
+		raise(o.Severities, tc.Config.Options.Severities, "invariant")
+	}
+	raise(o.Severities, tc.Config.Options.Severities, "http.negotiation-preference")
+	raise(o.Severities, tc.Config.Options.Severities, "http.content-type-params")
+	return o
+}
+
+// raise makes rule (an ID or a group) an error in sev, unless the config's
+// own severities (configured) set it, its group, or a rule of the group.
+func raise(sev, configured map[string]check.Severity, rule string) {
+	group, _, _ := strings.Cut(rule, ".")
+	for key := range configured {
+		k := strings.TrimSuffix(key, ".*")
+		if k == rule || k == group || strings.HasPrefix(k, rule+".") {
+			return
 		}
 	}
-	return o
+	sev[rule] = check.Error
 }
 
 // Check judges one scrape with opts, as the successor of prev (nil for a
@@ -369,22 +368,42 @@ func (tc *TestContext) expectModel(r *check.Report, m *model, what string) {
 	}
 }
 
-// scrapeAll scrapes every declared format, checks each scrape as the
-// successor of the previous one (prev, then each other), and checks each
-// against the model when m is not nil. It returns the last report's
-// exposition, for the next call's prev.
-func (tc *TestContext) scrapeAll(prev *check.Exposition, opts check.Options, m *model, what string) *check.Exposition {
+// lastScrapes holds the last exposition of each protocol a spec scraped,
+// the predecessor the next scrape of that protocol is checked against. A
+// nil lastScrapes is empty.
+type lastScrapes map[check.Protocol]*check.Exposition
+
+// after returns lastScrapes in which exp is the predecessor of every
+// declared protocol's next scrape: counters never go down, whatever the
+// protocol they are read in.
+func (tc *TestContext) after(exp *check.Exposition) lastScrapes {
+	last := make(lastScrapes)
+	for _, p := range tc.Protocols() {
+		last[p] = exp
+	}
+	return last
+}
+
+// scrapeAll scrapes every declared protocol, checks each scrape as the
+// successor of the last scrape of the same protocol in prev, and checks
+// each against the model when m is not nil. Each protocol is compared with
+// itself, so that a value one protocol gets wrong is the model's finding
+// (the exposition differs), not a counter that seems to go down from one
+// protocol to the next. It returns the new last scrapes, for the next
+// call's prev.
+func (tc *TestContext) scrapeAll(prev lastScrapes, opts check.Options, m *model, what string) lastScrapes {
 	GinkgoHelper()
-	for _, accept := range tc.Accepts() {
-		in := tc.Scrape(accept)
-		label := fmt.Sprintf("%s, %s format", what, formatOfAccept(accept))
-		r := tc.Check(in, prev, opts, label)
+	last := make(lastScrapes)
+	for _, p := range tc.Protocols() {
+		in := tc.Scrape(AcceptFor(p))
+		label := fmt.Sprintf("%s, %s", what, p)
+		r := tc.Check(in, prev[p], opts, label)
 		if m != nil {
 			tc.expectModel(r, m, label)
 		}
-		prev = r.Exposition
+		last[p] = r.Exposition
 	}
-	return prev
+	return last
 }
 
 // requireTick skips a spec that must drive the emitter when it cannot be.

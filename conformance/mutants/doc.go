@@ -1,8 +1,10 @@
 // Package mutants holds deliberately broken deploy emitters: the proof that
 // the conformance suite can fail. Each Mutant is the reference emitter (the
-// counters table rendered by the handler package's renderers) with one
-// defect, or with one false declaration in its config, and names the suite
-// spec that must catch it and the rule that spec's failure must name:
+// counters table, negotiated as the reference handler negotiates and
+// rendered by the handler package's renderers, in the five protocols of
+// content_negotiation.md) with one defect, or with one false declaration in
+// its config, and names the suite spec that must catch it and the rule that
+// spec's failure must name:
 //
 //	for _, m := range mutants.All() {
 //		fmt.Println(m.Name, "must fail", m.Spec, "with", m.Rule)

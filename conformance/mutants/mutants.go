@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
 )
@@ -70,16 +71,18 @@ func Control() conformance.Config {
 	return cfg
 }
 
-// config declares what the scaffold (the reference table and renderers)
-// can do, and builds each fresh emitter with build applied.
+// config declares what the scaffold (the reference table, negotiation and
+// renderers) can do, the five protocols included, and builds each fresh
+// emitter with build applied.
 func config(build func(e *emitter)) conformance.Config {
 	cfg := conformance.NewConfig()
+	cfg.Protocols = conformance.ReferenceConfig(0).Protocols
 	cfg.MaxTargetTypes = MaxTargetTypes
 	cfg.Normalize = counters.NewDeployCounters().Normalize
 	cfg.SortedSnapshot = true
 	ns := cfg.Namespace
 	cfg.NewEmitter = func() (*conformance.Emitter, error) {
-		e := &emitter{ns: ns, table: newRefTable(counters.WithMaxTargetTypes(MaxTargetTypes))}
+		e := &emitter{ns: ns, table: newRefTable(counters.WithMaxTargetTypes(MaxTargetTypes)), ref: handler.NewMetricsHandler(handler.WithNamespace(ns))}
 		if build != nil {
 			build(e)
 		}
@@ -119,7 +122,7 @@ func All() []Mutant {
 			Defect: "sorts target types case-insensitively (Apache before AWSACM), not bytewise",
 			Spec:   "passive-text", Rule: "order.series",
 			build: func(e *emitter) {
-				e.rows = func(s []counters.DeploySnapshot) {
+				e.rows = func(_ check.Protocol, s []counters.DeploySnapshot) {
 					slices.SortFunc(s, func(a, b counters.DeploySnapshot) int {
 						return strings.Compare(strings.ToLower(a.TargetType), strings.ToLower(b.TargetType))
 					})
@@ -234,7 +237,7 @@ func All() []Mutant {
 			Defect: `keeps the empty target type as target_type="" instead of naming it`,
 			Spec:   "active-hostile", Rule: "schema.key-label-empty",
 			build: func(e *emitter) {
-				e.rows = func(s []counters.DeploySnapshot) {
+				e.rows = func(_ check.Protocol, s []counters.DeploySnapshot) {
 					for i := range s {
 						if s[i].TargetType == counters.EmptyTargetType {
 							s[i].TargetType = ""
@@ -328,7 +331,12 @@ func All() []Mutant {
 			Defect: "serves OpenMetrics under the text format's Content-Type",
 			Spec:   "passive-openmetrics", Rule: "[suite.declared]",
 			build: func(e *emitter) {
-				e.contentType = func(bool) string { return handler.ContentTypeText }
+				e.contentType = func(p check.Protocol, ct string) string {
+					if p.Format() == check.FormatOpenMetrics {
+						return handler.ContentTypeText
+					}
+					return ct
+				}
 			},
 		},
 		{
@@ -368,18 +376,19 @@ func All() []Mutant {
 		},
 		{
 			Name:   "text-only",
-			Defect: "serves the text format only, but leaves Config.OpenMetrics at its default, true",
+			Defect: "serves the text format only, but declares OpenMetrics 1.0.0 (NewConfig's default Protocols)",
 			Spec:   "passive-openmetrics", Rule: "[suite.declared]",
-			build: func(e *emitter) { e.negotiate = func([]string) bool { return false } },
+			build: func(e *emitter) {
+				e.negotiate = func([]string, check.Protocol) check.Protocol { return check.PrometheusText0_0_4 }
+			},
+			configure: func(cfg *conformance.Config) { cfg.Protocols = conformance.NewConfig().Protocols },
 		},
 		{
 			Name:   "ignores-q0",
 			Defect: "serves OpenMetrics whenever Accept names it, even with q=0",
 			Spec:   "passive-negotiation-edge", Rule: "http.negotiation",
 			build: func(e *emitter) {
-				e.negotiate = func(accept []string) bool {
-					return strings.Contains(strings.ToLower(strings.Join(accept, ",")), "application/openmetrics-text")
-				}
+				e.negotiate = servesWhenNamed("application/openmetrics-text", check.OpenMetricsText1_0_0)
 			},
 		},
 		{
@@ -387,11 +396,8 @@ func All() []Mutant {
 			Defect: "skips the ranges Accept refuses with q=0 instead of refusing their format, so text/plain;q=0, */* gets the text format",
 			Spec:   "passive-negotiation-edge", Rule: "http.negotiation",
 			build: func(e *emitter) {
-				e.negotiate = func(accept []string) bool {
-					return prefersOpenMetrics(keepRanges(accept, func(part string) bool {
-						r := parseRanges([]string{part})
-						return len(r) == 1 && r[0].q > 0
-					}))
+				e.negotiate = func(accept []string, _ check.Protocol) check.Protocol {
+					return e.referenceChoice(keepRanges(accept, func(part string) bool { return !refused(part) }))
 				}
 			},
 		},
@@ -400,7 +406,9 @@ func All() []Mutant {
 			Defect: "negotiates with the first Accept line only (Header.Get), ignoring the others",
 			Spec:   "passive-negotiation-edge", Rule: "http.negotiation-preference",
 			build: func(e *emitter) {
-				e.negotiate = func(accept []string) bool { return prefersOpenMetrics(accept[:min(1, len(accept))]) }
+				e.negotiate = func(accept []string, _ check.Protocol) check.Protocol {
+					return e.referenceChoice(accept[:min(1, len(accept))])
+				}
 			},
 		},
 		{
@@ -414,13 +422,66 @@ func All() []Mutant {
 			},
 		},
 		{
-			Name:   "prometheus3-gets-text",
-			Defect: "does not recognise an OpenMetrics range that carries an escaping parameter, so Prometheus 3's default Accept gets the text format",
+			Name:   "escaped-ranges-ignored",
+			Defect: "does not recognise a range that carries an escaping parameter, so Prometheus 3's default Accept gets OpenMetrics 0.0.1, not the 1.0.0 it prefers",
 			Spec:   "passive-negotiation", Rule: "http.negotiation-preference",
 			build: func(e *emitter) {
-				e.negotiate = func(accept []string) bool {
-					return prefersOpenMetrics(keepRanges(accept, func(part string) bool { return !strings.Contains(part, "escaping=") }))
+				e.negotiate = func(accept []string, _ check.Protocol) check.Protocol {
+					return e.referenceChoice(keepRanges(accept, func(part string) bool { return !strings.Contains(part, "escaping=") }))
 				}
+			},
+		},
+		{
+			Name:   "protobuf-served-as-text",
+			Defect: "declares protobuf but answers every request for it in the text format 0.0.4",
+			Spec:   "passive-protobuf", Rule: "[suite.declared]",
+			build: func(e *emitter) {
+				e.negotiate = servesInstead(check.PrometheusProto, check.PrometheusText0_0_4)
+			},
+		},
+		{
+			Name:   "protobuf-wrong-value",
+			Defect: "writes each target type's reload_failures count as its post_verify_failures and back, in protobuf only (a field mix-up the text formats do not have)",
+			// The swap keeps the invariants and every series monotonic:
+			// only the model can tell.
+			Spec: "active-model", Rule: "[suite.model]",
+			build: func(e *emitter) {
+				e.rows = func(p check.Protocol, s []counters.DeploySnapshot) {
+					if p != check.PrometheusProto {
+						return
+					}
+					for i := range s {
+						s[i].ReloadFailures, s[i].PostVerifyFails = s[i].PostVerifyFails, s[i].ReloadFailures
+					}
+				}
+			},
+		},
+		{
+			Name:   "protobuf-ignores-q0",
+			Defect: "serves protobuf whenever Accept names it, even with q=0",
+			Spec:   "passive-negotiation", Rule: "http.negotiation",
+			build: func(e *emitter) {
+				e.negotiate = servesWhenNamed("application/vnd.google.protobuf", check.PrometheusProto)
+			},
+		},
+		{
+			Name:   "openmetrics-no-escaping",
+			Defect: "serves OpenMetrics 1.0.0 without the escaping parameter content_negotiation.md requires on its Content-Type",
+			Spec:   "passive-negotiation", Rule: "http.content-type-params",
+			build: func(e *emitter) { e.contentType = withoutEscaping(check.OpenMetricsText1_0_0) },
+		},
+		{
+			Name:   "text-1.0.0-no-escaping",
+			Defect: "serves the text format 1.0.0 without the escaping parameter content_negotiation.md requires on its Content-Type",
+			Spec:   "passive-text-1.0.0", Rule: "http.content-type-params",
+			build: func(e *emitter) { e.contentType = withoutEscaping(check.PrometheusText1_0_0) },
+		},
+		{
+			Name:   "openmetrics-0.0.1-as-1.0.0",
+			Defect: "answers a request for OpenMetrics 0.0.1 with version=1.0.0",
+			Spec:   "passive-openmetrics-0.0.1", Rule: "[suite.declared]",
+			build: func(e *emitter) {
+				e.negotiate = servesInstead(check.OpenMetricsText0_0_1, check.OpenMetricsText1_0_0)
 			},
 		},
 		{

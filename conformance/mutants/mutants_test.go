@@ -23,7 +23,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
-	"github.com/deploymetrics/deploymetrics/conformance/scrape"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
 )
@@ -249,8 +249,8 @@ func tail(s string) string {
 
 // TestControlIsReference holds the scaffold to its claim: with no defect
 // it serves, byte for byte, what the reference handler serves for the same
-// counts, in both formats, so that every mutant differs from the reference
-// by its defect alone.
+// counts, in every protocol, so that every mutant differs from the
+// reference by its defect alone.
 func TestControlIsReference(t *testing.T) {
 	cfg := Control()
 	e, err := cfg.NewEmitter()
@@ -268,25 +268,36 @@ func TestControlIsReference(t *testing.T) {
 		e.Tick(conformance.IdempotentSkip, tt)
 		dc.IncIdempotentSkip(tt)
 	}
-	// The suite's own Accept headers, Prometheus's, and the edge cases of
-	// passive-negotiation-edge: q=0, wildcards, odd case and spacing,
-	// several lines.
+	// The suite's own Accept headers, Prometheus's, and those of
+	// passive-negotiation and passive-negotiation-edge: each protocol
+	// alone (under each escaping, or none) and refused with q=0, q=0
+	// beside wildcards, wildcards, odd case and spacing, several lines.
 	accepts := [][]string{
-		{scrape.AcceptText}, {scrape.AcceptOpenMetrics},
+		{check.AcceptPrometheus2}, {check.AcceptPrometheus3}, {check.AcceptPrometheus3Proto},
 		{"application/openmetrics-text;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.4"},
-		{"application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3"},
 		{"application/openmetrics-text;version=1.0.0;q=0,text/plain;version=0.0.4;q=0.5"},
+		{"application/openmetrics-text;version=1.0.0;q=0.000,text/plain;version=0.0.4;q=0.1"},
 		{"application/openmetrics-text;q=0, */*;q=0.1"},
 		{"APPLICATION/OpenMetrics-TEXT ; VERSION=1.0.0 ; Q=0 , text/plain;version=0.0.4"},
-		{"text/plain;q=0, */*;q=0.3"}, {"application/*"}, {"*/*"}, {"application/json"},
+		{"text/plain;q=0, */*;q=0.3"}, {"application/*"}, {"*/*"}, {"application/json"}, nil,
 		{`Application/OpenMetrics-Text ; Version="1.0.0" ; Q=0.9 ,Text/Plain; Version=0.0.4 ;q=0.5`},
 		{"text/plain;version=0.0.4;q=0.5", "application/openmetrics-text;version=1.0.0"},
 		{"text/plain;version=0.0.4;q=0.5", "application/openmetrics-text;version=1.0.0;q=0"},
 	}
+	for _, p := range check.Protocols() {
+		accepts = append(accepts, []string{conformance.AcceptFor(p)}, []string{p.AcceptRange("")})
+		for _, esc := range []check.EscapingScheme{check.EscapingAllowUTF8, check.EscapingUnderscores, check.EscapingDots, check.EscapingValues} {
+			accepts = append(accepts, []string{p.AcceptRange(esc)})
+		}
+		accepts = append(accepts,
+			[]string{p.AcceptRange(check.EscapingAllowUTF8) + ";q=0," + check.PrometheusText0_0_4.AcceptRange("") + ";q=0.5"},
+			[]string{p.AcceptRange("") + ";q=0," + check.AcceptPrometheus3Proto})
+	}
 	encodings := [][]string{
-		{"identity"}, {"gzip"}, {"gzip;q=0"}, {"identity, GZIP ; Q=0"}, {"*;q=0, identity"}, {"*"},
+		{"identity"}, {"gzip"}, {"gzip;q=0"}, {"gzip;q=0, identity"}, nil, {"identity, GZIP ; Q=0"}, {"*;q=0, identity"}, {"*"},
 		{"identity", "gzip;q=0"}, {"GZip"}, {"identity;q=0.5", "gzip"}, {"x-gzip"},
 	}
+	compared, served := 0, make(map[string]bool)
 	for _, accept := range accepts {
 		for _, encoding := range encodings {
 			get := func(h http.Handler) *httptest.ResponseRecorder {
@@ -298,16 +309,25 @@ func TestControlIsReference(t *testing.T) {
 				return rec
 			}
 			want, got := get(ref), get(e.Handler)
+			compared++
 			for _, h := range []string{"Content-Type", "Content-Encoding"} {
 				if got.Header().Get(h) != want.Header().Get(h) {
 					t.Errorf("Accept %q, Accept-Encoding %q: %s %q, the reference sends %q", accept, encoding, h, got.Header().Get(h), want.Header().Get(h))
 				}
 			}
 			if want.Header().Get("Content-Encoding") == "" && got.Body.String() != want.Body.String() {
-				t.Errorf("Accept %q: the scaffold's body differs from the reference's:\n%s\nwant:\n%s", accept, got.Body, want.Body)
+				t.Errorf("Accept %q: the scaffold's body differs from the reference's:\n%q\nwant:\n%q", accept, got.Body, want.Body)
 			}
+			served[want.Header().Get("Content-Type")] = true
 		}
 	}
+	// Every protocol the suite asks for was among the answers compared.
+	for _, p := range conformance.ReferenceConfig(0).Protocols {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(served)), func(ct string) bool { return protocolOf(ct) == p }) {
+			t.Errorf("no header got the reference to serve %s: the comparison misses it", p)
+		}
+	}
+	t.Logf("%d requests compared, %d Content-Types", compared, len(served))
 }
 
 // TestMutantsNeverSleep holds the racy mutants to real timing: no mutant

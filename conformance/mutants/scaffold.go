@@ -2,6 +2,7 @@ package mutants
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"mime"
@@ -11,16 +12,19 @@ import (
 	"sync"
 
 	"github.com/deploymetrics/deploymetrics/conformance"
+	"github.com/deploymetrics/deploymetrics/conformance/check"
 	"github.com/deploymetrics/deploymetrics/counters"
 	"github.com/deploymetrics/deploymetrics/handler"
 )
 
 // The scaffold every mutant shares: the reference counter table behind a
-// small HTTP handler that renders with the reference renderers
-// (handler.AppendText, handler.AppendOpenMetrics). With no defect it serves
-// byte for byte what handler.MetricsHandler serves (TestControlIsReference
-// holds it to that), and passes the whole suite; each mutant changes one
-// step of it.
+// small HTTP handler that negotiates as the reference handler does
+// (MetricsHandler.Negotiate) and renders with the reference renderers
+// (handler.AppendText, AppendOpenMetrics, AppendProtobuf), in the five
+// protocols of content_negotiation.md. With no defect it serves byte for
+// byte what handler.MetricsHandler serves (TestControlIsReference holds it
+// to that), and passes the whole suite; each mutant changes one step of
+// it.
 
 // table is a counter table as the scaffold uses it.
 type table interface {
@@ -71,20 +75,25 @@ func tickTarget(h *counters.Target, c conformance.Counter) {
 type emitter struct {
 	ns    string
 	table table
-	// rows changes the snapshot before it is rendered.
-	rows func(snaps []counters.DeploySnapshot)
+	// ref is a reference handler, for its negotiation (Negotiate) only:
+	// the scaffold serves what it would serve, unless a mutant says
+	// otherwise.
+	ref *handler.MetricsHandler
+	// rows changes the snapshot before it is rendered in protocol p.
+	rows func(p check.Protocol, snaps []counters.DeploySnapshot)
 	// snapshot changes what Emitter.Snapshot returns, not what is
 	// rendered.
 	snapshot func(snaps []counters.DeploySnapshot)
-	// edit changes the rendered body.
+	// edit changes a rendered text body (the text format or OpenMetrics);
+	// protobuf bodies, which are binary, are left alone.
 	edit func(body []byte, openMetrics bool) []byte
-	// contentType replaces the Content-Type of a response.
-	contentType func(openMetrics bool) string
-	// negotiate replaces the reference's negotiation: given the Accept
-	// lines, it says whether to serve OpenMetrics (1.0.0) or text (0.0.4).
-	negotiate func(accept []string) bool
-	// compress replaces acceptsGzip: given the Accept-Encoding lines, it
-	// says whether to gzip.
+	// contentType replaces the Content-Type ct of a response in protocol p.
+	contentType func(p check.Protocol, ct string) string
+	// negotiate replaces the protocol the reference negotiated (ref) for
+	// the Accept lines.
+	negotiate func(accept []string, ref check.Protocol) check.Protocol
+	// compress replaces the reference's gzip choice: given the
+	// Accept-Encoding lines, it says whether to gzip.
 	compress func(acceptEncoding []string) bool
 	// anyMethod serves every method as GET.
 	anyMethod bool
@@ -118,16 +127,96 @@ func (e *emitter) adapter() *conformance.Emitter {
 	return a
 }
 
-// render renders the current snapshot.
-func (e *emitter) render(openMetrics bool) []byte {
+// choose returns the protocol and Content-Type of the answer to the
+// Accept lines, and whether the reference would gzip it for the
+// Accept-Encoding lines.
+func (e *emitter) choose(accept, acceptEncoding []string) (p check.Protocol, ct string, gzip bool) {
+	ct, gzip = e.ref.Negotiate(http.Header{"Accept": accept, "Accept-Encoding": acceptEncoding})
+	p = protocolOf(ct)
+	if e.negotiate != nil {
+		if chosen := e.negotiate(accept, p); chosen != p {
+			p, ct = chosen, contentTypeOf(chosen, ct)
+		}
+	}
+	if e.contentType != nil {
+		ct = e.contentType(p, ct)
+	}
+	return p, ct, gzip
+}
+
+// referenceChoice returns the protocol the reference negotiates for the
+// Accept lines, for a mutant that breaks what it is given.
+func (e *emitter) referenceChoice(accept []string) check.Protocol {
+	ct, _ := e.ref.Negotiate(http.Header{"Accept": accept})
+	return protocolOf(ct)
+}
+
+// servesWhenNamed returns a negotiation that serves p whenever an Accept
+// line names mediaType, in any case and at any q, 0 included, and what the
+// reference chose otherwise.
+func servesWhenNamed(mediaType string, p check.Protocol) func(accept []string, ref check.Protocol) check.Protocol {
+	return func(accept []string, ref check.Protocol) check.Protocol {
+		if strings.Contains(strings.ToLower(strings.Join(accept, ",")), mediaType) {
+			return p
+		}
+		return ref
+	}
+}
+
+// servesInstead returns a negotiation that serves to where the reference
+// chose from, and what the reference chose otherwise.
+func servesInstead(from, to check.Protocol) func(accept []string, ref check.Protocol) check.Protocol {
+	return func(_ []string, ref check.Protocol) check.Protocol {
+		if ref == from {
+			return to
+		}
+		return ref
+	}
+}
+
+// withoutEscaping returns a Content-Type rewrite that leaves the escaping
+// parameter off the Content-Type of protocol p.
+func withoutEscaping(p check.Protocol) func(served check.Protocol, ct string) string {
+	return func(served check.Protocol, ct string) string {
+		if served == p {
+			return p.ContentType("")
+		}
+		return ct
+	}
+}
+
+// protocolOf returns the protocol a Content-Type names.
+func protocolOf(ct string) check.Protocol {
+	parsed, _ := check.ParseContentType(ct)
+	return parsed.Protocol
+}
+
+// contentTypeOf returns the Content-Type the reference would send for p,
+// in place of ref, the one it sent for another protocol: the escaping
+// scheme of ref, or underscores (the deploy names read the same under
+// every scheme), on the 1.0.0 text formats only, as the reference does.
+func contentTypeOf(p check.Protocol, ref string) string {
+	if p != check.PrometheusText1_0_0 && p != check.OpenMetricsText1_0_0 {
+		return p.ContentType("")
+	}
+	parsed, _ := check.ParseContentType(ref)
+	return p.ContentType(cmp.Or(parsed.Escaping, check.EscapingUnderscores))
+}
+
+// render renders the current snapshot in protocol p.
+func (e *emitter) render(p check.Protocol) []byte {
 	snaps := e.table.snapshot()
 	if e.rows != nil {
-		e.rows(snaps)
+		e.rows(p, snaps)
 	}
+	openMetrics := p.Format() == check.FormatOpenMetrics
 	var body []byte
-	if openMetrics {
+	switch {
+	case p.Format() == check.FormatProtobuf:
+		return handler.AppendProtobuf(nil, e.ns, snaps)
+	case openMetrics:
 		body = handler.AppendOpenMetrics(nil, e.ns, snaps)
-	} else {
+	default:
 		body = handler.AppendText(nil, e.ns, snaps)
 	}
 	if e.edit != nil {
@@ -142,31 +231,15 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	compress := acceptsGzip
+	p, ct, compress := e.choose(r.Header.Values("Accept"), r.Header.Values("Accept-Encoding"))
 	if e.compress != nil {
-		compress = e.compress
+		compress = e.compress(r.Header.Values("Accept-Encoding"))
 	}
-	// The text protocols as the reference negotiates them, unless the
-	// mutant breaks the negotiation.
-	ct, openMetrics := handler.NegotiateText(r.Header.Values("Accept"))
-	if e.negotiate != nil {
-		openMetrics = e.negotiate(r.Header.Values("Accept"))
-		ct = handler.ContentTypeText
-		if openMetrics {
-			// As the reference answers an Accept header that names no
-			// escaping scheme; the deploy names read the same under
-			// every scheme.
-			ct = handler.ContentTypeOpenMetrics + "; escaping=underscores"
-		}
-	}
-	body := e.render(openMetrics)
-	if e.contentType != nil {
-		ct = e.contentType(openMetrics)
-	}
+	body := e.render(p)
 	h := w.Header()
 	h.Set("Content-Type", ct)
 	h.Set("Vary", "Accept, Accept-Encoding")
-	if compress(r.Header.Values("Accept-Encoding")) {
+	if compress {
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 		_, _ = zw.Write(body)
@@ -181,23 +254,29 @@ func (e *emitter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// bodyCache keeps the last body of each format, and returns that very
+// bodyCache keeps the last body of each protocol, and returns that very
 // slice again, not a copy, while a fresh rendering equals what the slice
 // held when it was rendered: a cache that trusts its callers.
 type bodyCache struct {
 	mu   sync.Mutex
-	last [2]struct{ body, pristine []byte } // by format: text, OpenMetrics
+	last map[check.Protocol]*cachedBody
 }
 
+type cachedBody struct{ body, pristine []byte }
+
 func (c *bodyCache) get(e *emitter, accept string) ([]byte, string) {
-	ct, openMetrics := handler.NegotiateText([]string{accept})
-	body := e.render(openMetrics)
-	slot := &c.last[0]
-	if openMetrics {
-		slot = &c.last[1]
-	}
+	p, ct, _ := e.choose([]string{accept}, nil)
+	body := e.render(p)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = make(map[check.Protocol]*cachedBody)
+	}
+	slot := c.last[p]
+	if slot == nil {
+		slot = &cachedBody{}
+		c.last[p] = slot
+	}
 	if bytes.Equal(slot.pristine, body) {
 		return slot.body, ct
 	}
@@ -205,112 +284,16 @@ func (c *bodyCache) get(e *emitter, accept string) ([]byte, string) {
 	return body, ct
 }
 
-// acceptRange is one element of an Accept or Accept-Encoding header.
-type acceptRange struct {
-	value   string // media range or coding, lower case
-	version string
-	q       float64
-}
-
-// parseRanges reads the elements of every line of a header, as RFC 9110
-// reads several lines of one field: one list. Names are case-insensitive;
-// an element that does not parse, or whose q is not a number in [0, 1],
-// is skipped.
-func parseRanges(lines []string) []acceptRange {
-	var out []acceptRange
-	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ",") {
-			value, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			r := acceptRange{value: value, version: params["version"], q: 1}
-			if s, ok := params["q"]; ok {
-				q, err := strconv.ParseFloat(s, 64)
-				if err != nil || q < 0 || q > 1 {
-					continue
-				}
-				r.q = q
-			}
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// match is how a header's ranges match one format: the q of the most
-// specific matching range (3: the type itself, 2: type/*, 1: */*) and its
-// position, for ties.
-type match struct{ q, spec, pos int }
-
-// matchFormat returns how ranges match mediaType, whose range must carry
-// version or none.
-func matchFormat(ranges []acceptRange, mediaType, version string) match {
-	typ, _, _ := strings.Cut(mediaType, "/")
-	best := match{}
-	for i, r := range ranges {
-		spec := 0
-		switch r.value {
-		case mediaType:
-			if r.version == "" || r.version == version {
-				spec = 3
-			}
-		case typ + "/*":
-			spec = 2
-		case "*/*":
-			spec = 1
-		}
-		q := int(r.q * 1000)
-		if spec > best.spec || (spec == best.spec && spec > 0 && q > best.q) {
-			best = match{q: q, spec: spec, pos: i}
-		}
-	}
-	return best
-}
-
-// prefersOpenMetrics is the reference handler's choice between text 0.0.4
-// and OpenMetrics 1.0.0, written plainly, for the mutants that break the
-// negotiation in one way each: OpenMetrics 1.0.0 when the Accept lines allow it (the most
-// specific range matching it has q > 0) and prefer it to the text format
-// (a higher q, then a more specific range, then the range listed first).
-// Text otherwise, also when nothing is acceptable.
-func prefersOpenMetrics(accept []string) bool {
-	ranges := parseRanges(accept)
-	om := matchFormat(ranges, "application/openmetrics-text", "1.0.0")
-	text := matchFormat(ranges, "text/plain", "0.0.4")
-	switch {
-	case om.spec == 0 || om.q == 0:
+// refused reports whether an element of an Accept header refuses what it
+// names: its q parameter (the name in any case, as RFC 9110 has it) is
+// zero.
+func refused(element string) bool {
+	_, params, err := mime.ParseMediaType(strings.TrimSpace(element))
+	if err != nil {
 		return false
-	case text.spec == 0 || om.q != text.q:
-		return om.q > text.q
-	case om.spec != text.spec:
-		return om.spec > text.spec
 	}
-	return om.pos < text.pos
-}
-
-// acceptsGzip reports whether the Accept-Encoding lines allow gzip and do
-// not prefer identity to it: "*" stands for codings not named, q=0
-// refuses, x-gzip is gzip, case does not matter.
-func acceptsGzip(acceptEncoding []string) bool {
-	gzipQ, starQ, identityQ := -1.0, -1.0, -1.0
-	for _, r := range parseRanges(acceptEncoding) {
-		switch r.value {
-		case "gzip", "x-gzip":
-			gzipQ = max(gzipQ, r.q)
-		case "*":
-			starQ = max(starQ, r.q)
-		case "identity":
-			identityQ = max(identityQ, r.q)
-		}
-	}
-	if gzipQ < 0 {
-		gzipQ = starQ
-	}
-	if identityQ < 0 {
-		identityQ = starQ
-	}
-	return gzipQ > 0 && gzipQ >= identityQ
+	q, err := strconv.ParseFloat(params["q"], 64)
+	return err == nil && q == 0
 }
 
 // editLines applies f to every line of body (without its line feed) and
