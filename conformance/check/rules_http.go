@@ -49,7 +49,7 @@ var httpRules = []Rule{
 	{ID: "http.status", Severity: Error, Description: "the response status is 200 OK (Prometheus fails a scrape with any other)"},
 	{ID: "http.content-type-missing", Severity: Error, Description: "the response has a Content-Type (Prometheus 3 fails a scrape without one)"},
 	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses: text/plain, application/openmetrics-text (version 2.0.0 only when the request asked for it: Prometheus parses OpenMetrics 2.0 only behind a feature flag), or application/vnd.google.protobuf with encoding=delimited; an escaping parameter names a scheme of escaping_schemes.md"},
-	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for text formats of version 1.0.0 and above (OpenMetrics 2.0 included) the escaping scheme used when the request named one (content_negotiation.md: MUST); Prometheus parses the response without them"},
+	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for text formats of version 1.0.0 and above (OpenMetrics 2.0 included) the escaping scheme used (content_negotiation.md: the Content-Type \"MUST include ... For text formats version 1.0.0 and above, the escaping scheme parameter\"); Prometheus parses the response without them"},
 	{ID: "http.charset", Severity: Error, Description: "a charset parameter on the Content-Type, when given, is utf-8"},
 	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or text 0.0.4, the last resort a target MUST use when it supports nothing the header allows (content_negotiation.md, Selection of Format)"},
 	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers, wildcards included, among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run), and the text 0.0.4 last resort is used only when it can serve nothing Accept allows (content_negotiation.md: it MUST use the supported protocol with the highest weighting); a text-only target is never warned"},
@@ -165,9 +165,15 @@ func checkContentTypeParams(p *pass, h *HTTPFacts, sv *served) {
 		p.report("http.content-type-params", 0, "", "", "Content-Type %q has no version: content_negotiation.md requires one, and Prometheus takes it for version %s; say version=%s", sv.ct, sv.version, sv.version)
 	}
 	if parsed.Protocol.escaped() && parsed.Escaping == "" {
+		// The escaping the request asked for, or the default a target
+		// uses when it named none (escaping_schemes.md: "If no escaping
+		// scheme is specified in the Accept header, underscores escaping
+		// SHOULD be used").
+		scheme, asked := "underscores", "named no scheme, so underscores applies"
 		if r, ok := sv.match(); ok && r.escaping != "" {
-			p.report("http.content-type-params", 0, "", "", "Content-Type %q does not say which escaping scheme the names were written in, though the request asked for escaping=%s (Accept %q): content_negotiation.md requires the escaping parameter on text formats of version 1.0.0 and above; add escaping=%s (or the scheme used)", sv.ct, r.escaping, h.Accept, r.escaping)
+			scheme, asked = r.escaping, "asked for escaping="+r.escaping
 		}
+		p.report("http.content-type-params", 0, "", "", "Content-Type %q does not say which escaping scheme the names were written in (the request's Accept %q %s): content_negotiation.md requires the escaping parameter on text formats of version 1.0.0 and above; add escaping=%s (or the scheme used)", sv.ct, h.Accept, asked, scheme)
 	}
 }
 

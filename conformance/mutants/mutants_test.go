@@ -78,6 +78,10 @@ type run struct {
 // mutant must fail its declared spec with its declared rule in the
 // message; the reference and the control must pass every spec, none
 // skipped.
+// raceRuns is how many runs of its race spec a race mutant gets before it
+// counts as surviving (see TestMutantsAreKilled).
+const raceRuns = 3
+
 func TestMutantsAreKilled(t *testing.T) {
 	if os.Getenv(envMutant) != "" {
 		t.Skip("inside a child run")
@@ -108,6 +112,24 @@ func TestMutantsAreKilled(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// A race mutant's defect shows only when two goroutines run side by
+	// side at the right nanosecond. One run of the race specs (1 s) caught
+	// each in 218 to 220 of 220 measured runs under -race (conformance
+	// doc.go), but on a CI machine whose two cores other test packages
+	// keep busy, a run can go by without the goroutines ever overlapping.
+	// Such a mutant gets up to raceRuns runs: the meta-test proves the spec
+	// can catch it, and the table says how many runs it took.
+	attempts := make([]int, len(all))
+	for i, m := range all {
+		r := &runs[i+2]
+		survived := func() bool { _, caught := r.failed[m.Spec]; return r.err == nil && !caught }
+		attempts[i] = 1
+		for m.Race && survived() && attempts[i] < raceRuns {
+			t.Logf("mutant %s survived run %d of its race spec %s; running it again", m.Name, attempts[i], m.Spec)
+			attempts[i]++
+			*r = runSuite(dir, m.Name, seed+int64(attempts[i]))
+		}
+	}
 
 	for _, r := range runs[:2] {
 		switch {
@@ -157,6 +179,9 @@ func TestMutantsAreKilled(t *testing.T) {
 			t.Errorf("mutant %s: spec %s failed, but its message does not name %s:\n%s", m.Name, m.Spec, m.Rule, msg)
 		default:
 			killed++
+			if attempts[i] > 1 {
+				verdict = fmt.Sprintf("killed in run %d", attempts[i])
+			}
 		}
 		var also []string
 		for id := range r.failed {
