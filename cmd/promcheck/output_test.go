@@ -177,7 +177,7 @@ func TestOutputJUnitURLs(t *testing.T) {
 	if p := doc.Suites[0].Properties[2]; p.Name != "protocol" || p.Value != "scrape 1/2 (Accept text): PrometheusText0.0.4" {
 		t.Errorf("first protocol property: %+v", p)
 	}
-	if p := doc.Suites[0].Properties[3]; p.Name != "protocol" || p.Value != "scrape 1/2 (Accept openmetrics): OpenMetricsText1.0.0" {
+	if p := doc.Suites[0].Properties[3]; p.Name != "protocol" || p.Value != "scrape 1/2 (Accept openmetrics): OpenMetricsText1.0.0 escaping=underscores" {
 		t.Errorf("second protocol property: %+v", p)
 	}
 	want := []string{"scrape 1/2 (Accept text)", "scrape 1/2 (Accept openmetrics)", "scrape 2/2 (Accept text)", "scrape 2/2 (Accept openmetrics)"}

@@ -31,10 +31,13 @@ var (
 	OpenMetrics = exposition(true)
 )
 
-// Content types the handlers serve.
+// Content types the handlers serve. OpenMetrics 1.0.0 names its escaping
+// scheme, as content_negotiation.md requires of text formats of version
+// 1.0.0 and above (and client_golang sends): underscores, the default for
+// a request that names none.
 const (
 	ContentTypeText        = "text/plain; version=0.0.4; charset=utf-8"
-	ContentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+	ContentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
 )
 
 func exposition(om bool) string {
