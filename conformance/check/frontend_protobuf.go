@@ -32,7 +32,7 @@ func buildProtobuf(e *Exposition) {
 	// as Prometheus's always_scrape_classic_histograms does, so both are
 	// judged.
 	p := textparse.NewProtobufParser(e.Body, false, true, false, false, labels.NewSymbolTable())
-	b := protoBuilder{e: e, frames: frames}
+	b := protoBuilder{e: e, frames: frames, arena: stringArena{chunk: min(max(len(e.Body)/4, 1<<10), maxArenaChunk)}}
 	if err := b.run(p); err != nil {
 		index, problem := failingMessage(e.Body, frames, b.next, framing)
 		e.ParseError = &ParseError{Message: index, Err: err}
@@ -52,6 +52,9 @@ type protoMessage struct {
 	typ         model.MetricType
 	first, end  int
 	hasMetadata bool
+	// utf8Label is the first label name of its samples outside the legacy
+	// set, "" when there is none (for http.escaping).
+	utf8Label string
 }
 
 // protoFrame is where one length-delimited message lies in the body.
@@ -119,11 +122,11 @@ func hasField(msg []byte, num protowire.Number) bool {
 }
 
 // protoBuilder walks textparse's entries over a protobuf body into an
-// Exposition. It keeps the strings of the model in an arena, and lends
-// the next sample the name and label names of the last one when they are
-// the same, so that a sample costs no allocation of its own (the text
-// front ends cut theirs from the body; here textparse's bytes are reused
-// from sample to sample, so they are copied).
+// Exposition. Each sample's Series is written out in the text syntax into
+// an arena, and its name and label values are views of that rendering
+// (textparse's bytes are reused from sample to sample, so they are copied
+// once, there); label names the last sample had are its strings again. A
+// sample then costs no allocation of its own.
 type protoBuilder struct {
 	e      *Exposition
 	frames []protoFrame
@@ -131,7 +134,10 @@ type protoBuilder struct {
 	msg    *protoMessage
 	lset   labels.Labels
 	ex     exemplar.Exemplar
-	chunk  []Sample
+	// chunks hold the samples, in order; n counts them. Exposition.Samples
+	// is built once they are all in (index).
+	chunks [][]Sample
+	n      int
 	labels []Label
 	arena  stringArena
 	// last is the last sample's labels and whether each name is quoted
@@ -141,43 +147,58 @@ type protoBuilder struct {
 	// lastName is the last sample's name, and whether it is quoted.
 	lastName       string
 	lastNameQuoted bool
+	// spans are where the label names and values of the sample being
+	// rendered lie in the arena.
+	spans []labelSpan
 }
+
+// labelSpan is where a label of the sample being decoded lies: its name
+// and value in textparse's series (raw), and as written in the arena
+// (text), the zero span there when it was escaped. same says the name is
+// the last sample's.
+type labelSpan struct {
+	raw  [2]textSpan
+	text [2]textSpan
+	same bool
+}
+
+// textSpan is a range of bytes; the zero span is none.
+type textSpan struct{ start, end int }
 
 // stringArena holds strings in chunks of bytes written once, each string a
 // view of its bytes (as strings.Builder makes them): a string costs no
 // allocation of its own, and a chunk lives as long as a string of it.
-type stringArena struct{ buf []byte }
-
-// arenaChunk is the size of a chunk of the arena.
-const arenaChunk = 64 << 10
-
-// appendString writes a string of at most size bytes with write, which
-// appends it to the slice it is given, and returns it.
-func (a *stringArena) appendString(size int, write func([]byte) []byte) string {
-	if cap(a.buf)-len(a.buf) < size {
-		a.buf = make([]byte, 0, max(arenaChunk, size))
-	}
-	start := len(a.buf)
-	a.buf = write(a.buf)
-	if len(a.buf) == start {
-		return ""
-	}
-	return unsafe.String(&a.buf[start], len(a.buf)-start)
+type stringArena struct {
+	buf []byte
+	// chunk is the size of the next chunk.
+	chunk int
 }
 
-func (a *stringArena) string(b []byte) string {
-	if len(b) == 0 {
+// maxArenaChunk is the largest chunk of an arena: chunks start at a
+// fraction of the body, so that a small exposition stays small, and
+// double up to this.
+const maxArenaChunk = 256 << 10
+
+// reserve makes room for n more bytes in the current chunk, so that
+// appending up to n bytes to buf keeps its strings where they are.
+func (a *stringArena) reserve(n int) {
+	if cap(a.buf)-len(a.buf) >= n {
+		return
+	}
+	a.buf = make([]byte, 0, max(a.chunk, n))
+	a.chunk = min(2*a.chunk, maxArenaChunk)
+}
+
+// view returns the bytes of the current chunk at t as a string.
+func (a *stringArena) view(t textSpan) string {
+	if t.start == t.end {
 		return ""
 	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return unsafe.String(&a.buf[start], len(b))
+	return unsafe.String(&a.buf[t.start], t.end-t.start)
 }
 
 func (b *protoBuilder) run(p textparse.Parser) error {
+	defer b.index()
 	defer b.closeMessage()
 	for {
 		entry, err := p.Next()
@@ -228,7 +249,7 @@ func (b *protoBuilder) openMessage(name string) {
 		b.e.Families = append(b.e.Families, f)
 		b.e.byName[name] = f
 	}
-	f.messages = append(f.messages, protoMessage{index: b.next, family: f, first: len(b.e.Samples)})
+	f.messages = append(f.messages, protoMessage{index: b.next, family: f, first: b.n})
 	b.msg = &f.messages[len(f.messages)-1]
 }
 
@@ -238,9 +259,34 @@ func (b *protoBuilder) closeMessage() {
 	if b.msg == nil {
 		return
 	}
-	b.msg.end = len(b.e.Samples)
+	b.msg.end = b.n
 	b.e.messages = append(b.e.messages, *b.msg)
 	b.msg = nil
+}
+
+// index lists the samples in Exposition.Samples, and each family's in its
+// Samples: a window of Exposition.Samples when the family came in one
+// message (capped, so that an append to it copies), a slice of its own
+// when it came in several.
+func (b *protoBuilder) index() {
+	all := make([]*Sample, 0, b.n)
+	for _, chunk := range b.chunks {
+		for i := range chunk {
+			all = append(all, &chunk[i])
+		}
+	}
+	b.e.Samples = all
+	for _, f := range b.e.Families {
+		for _, m := range f.messages {
+			switch {
+			case m.first == m.end:
+			case f.Samples == nil:
+				f.Samples = all[m.first:m.end:m.end]
+			default:
+				f.Samples = append(slices.Clip(f.Samples), all[m.first:m.end]...)
+			}
+		}
+	}
 }
 
 // metadata gives the family the metadata of its first message.
@@ -258,14 +304,24 @@ func (b *protoBuilder) metadata() {
 	f.typeLines = append(f.typeLines, 0)
 }
 
+// newSample returns a zeroed sample from the current chunk. Chunks double
+// with what has been allocated so far, from small, so that a small
+// exposition stays small and the waste stays under half.
+func (b *protoBuilder) newSample() *Sample {
+	k := len(b.chunks) - 1
+	if k < 0 || len(b.chunks[k]) == cap(b.chunks[k]) {
+		b.chunks = append(b.chunks, make([]Sample, 0, min(max(b.n, firstChunk), 4096)))
+		k++
+	}
+	b.chunks[k] = b.chunks[k][:len(b.chunks[k])+1]
+	b.n++
+	return &b.chunks[k][len(b.chunks[k])-1]
+}
+
 // sample adds the sample of the current entry, whose series textparse
 // returned: a float sample, or a native histogram when h is set.
 func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v float64, h *nativeHist) {
-	if len(b.chunk) == cap(b.chunk) {
-		b.chunk = make([]Sample, 0, min(max(2*cap(b.chunk), firstChunk), 4096))
-	}
-	b.chunk = b.chunk[:len(b.chunk)+1]
-	s := &b.chunk[len(b.chunk)-1]
+	s := b.newSample()
 	s.Value = v
 	if ts != nil {
 		t := *ts
@@ -288,20 +344,6 @@ func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v fl
 		}
 		f.histograms[s] = h
 	}
-	b.e.Samples = append(b.e.Samples, s)
-	// A family's samples are a window of Exposition.Samples until the
-	// family comes back in a later message.
-	all := b.e.Samples
-	i := len(all) - 1
-	switch k := len(f.Samples); {
-	case k == 0 || !f.ownSamples && f.viewEnd == i:
-		f.Samples, f.viewEnd = all[i-k:i+1:i+1], i+1
-	case !f.ownSamples:
-		f.Samples = append(slices.Clone(f.Samples), s)
-		f.ownSamples = true
-	default:
-		f.Samples = append(f.Samples, s)
-	}
 }
 
 // decode sets the name, labels and Series of s. textparse's series is the
@@ -309,49 +351,136 @@ func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v fl
 // value, sorted by name (names and values are UTF-8, which has no 0xff);
 // a label whose name sorts before __name__ would come before the name, and
 // then textparse's Labels says which is which.
+//
+// The Series is written straight into the arena, and the name, the label
+// names and the label values are views of it where it holds them as they
+// are (not escaped); names the last sample had are its strings again, so
+// that comparing them later is comparing pointers.
 func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
-	n := bytes.Count(series, []byte{model.SeparatorByte})
-	if len(series) == 0 || series[0] == model.SeparatorByte || n%2 != 0 {
+	seps := bytes.Count(series, []byte{model.SeparatorByte})
+	if len(series) == 0 || series[0] == model.SeparatorByte || seps%2 != 0 {
 		b.decodeLabels(p, s)
 		return
 	}
-	n /= 2
+	n := seps / 2
 	end := bytes.IndexByte(series, model.SeparatorByte)
 	if end < 0 {
 		end = len(series)
 	}
-	s.Name = b.lastName
-	if string(series[:end]) != s.Name {
-		s.Name = b.msg.family.Name
-		if string(series[:end]) != s.Name {
-			s.Name = b.arena.string(series[:end])
-		}
+	name := series[:end]
+	reused := true
+	switch {
+	case string(name) == b.lastName:
+	case string(name) == b.msg.family.Name:
+		b.lastName, b.lastNameQuoted = b.msg.family.Name, !model.IsValidLegacyMetricName(b.msg.family.Name)
+	default:
+		reused = false
+		b.lastNameQuoted = !model.IsValidLegacyMetricName(unsafeString(name))
 	}
-	s.Labels = b.newLabels(n)
-	rest := series[end:]
-	for k := range n {
-		rest = rest[1:]
-		i := bytes.IndexByte(rest, model.SeparatorByte)
-		name, value := rest[:i], rest[i+1:]
-		if j := bytes.IndexByte(value, model.SeparatorByte); j >= 0 {
-			value, rest = value[:j], value[j:]
-		} else {
-			rest = nil
-		}
-		var l Label
-		if k < len(b.last) && string(name) == b.last[k].Name {
-			l.Name = b.last[k].Name
-		} else {
-			l.Name = b.arena.string(name)
-		}
-		if k < len(b.last) && string(value) == b.last[k].Value {
-			l.Value = b.last[k].Value
-		} else {
-			l.Value = b.arena.string(value)
-		}
-		s.Labels = append(s.Labels, l)
+	// Room for the longest rendering first (every byte escaped, every
+	// name quoted: two bytes a byte, and three a separator for the
+	// quotes, the comma and the equals sign), so that the views taken
+	// below lie in one chunk.
+	b.arena.reserve(2*len(series) + 3*seps + 4)
+	dst := b.arena.buf
+	start := len(dst)
+	quoteName := b.lastNameQuoted
+	if quoteName {
+		dst = append(dst, '{')
 	}
-	b.render(s)
+	dst, nameAt := appendText(dst, unsafeString(name), quoteName)
+	if n > 0 && !quoteName {
+		dst = append(dst, '{')
+	}
+	quoted := b.lastQuoted[:0]
+	spans := b.spans[:0]
+	for k, at := 0, end; k < n; k++ {
+		var l labelSpan
+		l.raw[0].start = at + 1
+		l.raw[0].end = l.raw[0].start + bytes.IndexByte(series[l.raw[0].start:], model.SeparatorByte)
+		l.raw[1].start = l.raw[0].end + 1
+		l.raw[1].end = len(series)
+		if j := bytes.IndexByte(series[l.raw[1].start:], model.SeparatorByte); j >= 0 {
+			l.raw[1].end = l.raw[1].start + j
+		}
+		at = l.raw[1].end
+		lname := unsafeString(series[l.raw[0].start:l.raw[0].end])
+		l.same = k < len(b.last) && k < len(b.lastQuoted) && lname == b.last[k].Name
+		if l.same {
+			quoted = append(quoted, b.lastQuoted[k])
+		} else {
+			quoted = append(quoted, !model.LabelName(lname).IsValidLegacy())
+		}
+		if quoted[k] && b.msg.utf8Label == "" {
+			b.msg.utf8Label = string(lname)
+		}
+		if k > 0 || quoteName {
+			dst = append(dst, ',')
+		}
+		dst, l.text[0] = appendText(dst, lname, quoted[k])
+		dst = append(dst, '=')
+		dst, l.text[1] = appendText(dst, unsafeString(series[l.raw[1].start:l.raw[1].end]), true)
+		spans = append(spans, l)
+	}
+	if quoteName || n > 0 {
+		dst = append(dst, '}')
+	}
+	b.arena.buf = dst
+	s.Series = b.arena.view(textSpan{start, len(dst)})
+	switch {
+	case reused:
+		s.Name = b.lastName
+	case nameAt == textSpan{}:
+		s.Name = string(name)
+	default:
+		s.Name = b.arena.view(nameAt)
+	}
+	b.lastName = s.Name
+	// Each label is stored once, whole: while the garbage collector runs,
+	// every pointer stored costs a write barrier.
+	ls := b.newLabels(n)
+	for k, l := range spans {
+		var name string
+		switch {
+		case l.same:
+			name = b.last[k].Name
+		case l.text[0] != textSpan{}:
+			name = b.arena.view(l.text[0])
+		default:
+			name = string(series[l.raw[0].start:l.raw[0].end])
+		}
+		value := b.arena.view(l.text[1])
+		if l.text[1] == (textSpan{}) {
+			value = string(series[l.raw[1].start:l.raw[1].end])
+		}
+		ls = append(ls, Label{Name: name, Value: value})
+	}
+	s.Labels = ls
+	b.last, b.lastQuoted, b.spans = ls, quoted, spans
+}
+
+// appendText appends s to dst, quoted and escaped when quote says so, and
+// returns where s lies in dst as it is; the zero span when it was escaped.
+func appendText(dst []byte, s string, quote bool) ([]byte, textSpan) {
+	start := len(dst)
+	if !quote {
+		dst = append(dst, s...)
+		return dst, textSpan{start, len(dst)}
+	}
+	dst, escaped := appendQuoted(dst, s)
+	if escaped {
+		return dst, textSpan{}
+	}
+	return dst, textSpan{start + 1, len(dst) - 1}
+}
+
+// unsafeString returns a view of b as a string, for the time b is not
+// modified: only to look at or copy textparse's bytes within one entry.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // decodeLabels sets the name, labels and Series of s from textparse's
@@ -366,7 +495,14 @@ func (b *protoBuilder) decodeLabels(p textparse.Parser, s *Sample) {
 		}
 		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
 	})
-	b.render(s)
+	for _, l := range s.Labels {
+		if b.msg.utf8Label == "" && !model.LabelName(l.Name).IsValidLegacy() {
+			b.msg.utf8Label = l.Name
+		}
+	}
+	s.Series = renderSeries(s.Name, s.Labels)
+	// The next sample is decoded afresh.
+	b.last, b.lastName = nil, ""
 }
 
 // newLabels returns an empty label slice with room for n labels, cut from
@@ -381,32 +517,6 @@ func (b *protoBuilder) newLabels(n int) []Label {
 	start := len(b.labels)
 	b.labels = b.labels[:start+n]
 	return b.labels[start : start : start+n]
-}
-
-// render writes the Series of s out in the text syntax, judging whether
-// each label name needs quoting only when it is not the last sample's.
-func (b *protoBuilder) render(s *Sample) {
-	quoted := b.lastQuoted[:0]
-	for k, l := range s.Labels {
-		if k < len(b.last) && k < len(b.lastQuoted) && l.Name == b.last[k].Name {
-			quoted = append(quoted, b.lastQuoted[k])
-		} else {
-			quoted = append(quoted, !model.LabelName(l.Name).IsValidLegacy())
-		}
-	}
-	if s.Name != b.lastName {
-		b.lastName, b.lastNameQuoted = s.Name, !model.IsValidLegacyMetricName(s.Name)
-	}
-	// Written straight into the arena: room for the longest rendering
-	// (every byte escaped, every name quoted) first.
-	size := 2*len(s.Name) + 4
-	for _, l := range s.Labels {
-		size += 2*(len(l.Name)+len(l.Value)) + 6
-	}
-	s.Series = b.arena.appendString(size, func(dst []byte) []byte {
-		return appendSeries(dst, s.Name, b.lastNameQuoted, s.Labels, quoted)
-	})
-	b.last, b.lastQuoted = s.Labels, quoted
 }
 
 // failingMessage returns the 1-based index of the message textparse

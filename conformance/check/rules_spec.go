@@ -82,13 +82,16 @@ type specPass struct {
 	owners map[string]*specFamily
 	nfams  uint64
 
-	num        []byte // a number being rendered canonically
-	seed       maphash.Seed
-	skey, mkey []byte    // series and metric keys being hashed
-	seriesIdx  hashIndex // hash of name and labels → series
-	series     []seriesRec
-	metricIdx  hashIndex // hash of family and metric labels → metrics
-	metrics    []metricRec
+	num    []byte // a number being rendered canonically
+	seed   maphash.Seed
+	key    []byte   // a series or metric key being hashed
+	hashes []uint64 // the series hash of every sample (hashSeries)
+	// touched sums what touchAhead loads, so that the loads are made.
+	touched   int32
+	seriesIdx hashIndex // hash of name and labels → series
+	series    []seriesRec
+	metricIdx hashIndex // hash of family and metric labels → metrics
+	metrics   []metricRec
 }
 
 // specFamily is one metric family as the spec delimits it.
@@ -172,7 +175,7 @@ const (
 )
 
 func newSpecPass(p *pass) *specPass {
-	return &specPass{
+	sp := &specPass{
 		p:         p,
 		e:         p.exp,
 		b:         p.exp.Body,
@@ -187,6 +190,8 @@ func newSpecPass(p *pass) *specPass {
 		// table never grows.
 		series: make([]seriesRec, 0, len(p.exp.Samples)),
 	}
+	sp.hashSeries()
+	return sp
 }
 
 func (sp *specPass) run() {
@@ -254,7 +259,8 @@ func (sp *specPass) runMessages() {
 
 // findUTF8Name notes the first name outside the legacy set of a protobuf
 // exposition, for http.escaping (in the text formats, the lexer notes the
-// first quoted name).
+// first quoted name): the family name of a message, else the first such
+// label name of its samples, which the front end noted.
 func (sp *specPass) findUTF8Name(m *protoMessage) {
 	if sp.p.utf8Name.name != "" {
 		return
@@ -263,13 +269,8 @@ func (sp *specPass) findUTF8Name(m *protoMessage) {
 		sp.p.utf8Name = utf8Name{name: name, family: name}
 		return
 	}
-	for _, s := range sp.e.Samples[m.first:m.end] {
-		for _, l := range s.Labels {
-			if !model.LabelName(l.Name).IsValidLegacy() {
-				sp.p.utf8Name = utf8Name{name: l.Name, family: m.family.Name}
-				return
-			}
-		}
+	if m.utf8Label != "" {
+		sp.p.utf8Name = utf8Name{name: m.utf8Label, family: m.family.Name}
 	}
 }
 
@@ -659,15 +660,15 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 		skip, metric = f.name, sp.om
 	}
 	metric = metric && kind != kindNone
-	sh, mh := sp.keyHashes(f, s, skip, metric)
-	_, repeated := sp.seriesRules(f, i, sh, ts, hasTs)
+	sp.touchAhead(i)
+	_, repeated := sp.seriesRules(f, i, sp.hashes[i], ts, hasTs)
 	if kind == kindNone {
 		return
 	}
 	var pt *point
 	switch {
 	case metric:
-		pt = sp.metricRules(f, s, mh, skip, ts, hasTs, repeated, kind == kindNative)
+		pt = sp.metricRules(f, s, sp.metricKey(f, s.Labels, skip), skip, ts, hasTs, repeated, kind == kindNative)
 	case sp.om1 && f.typ == model.MetricTypeCounter:
 		sp.counterMetric(f, s, kind, repeated, ts, hasTs)
 	case sp.om:
@@ -730,7 +731,7 @@ func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, rep
 // lookupSeries returns the record of the series named name+suffix with
 // labels, -1 when there is none.
 func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []Label) int32 {
-	h, _ := sp.hashKeys(f, name, suffix, labels, "", false)
+	h := sp.seriesKey(name, suffix, labels)
 	for pos := sp.seriesIdx.home(h); ; pos = sp.seriesIdx.step(pos) {
 		i, ok := sp.seriesIdx.at(pos, h)
 		if i < 0 {
@@ -747,41 +748,83 @@ func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []La
 	}
 }
 
-// keyHashes hashes the series key of s (its name and labels) and, when
-// metric is set, its metric key (its family and labels without skip);
-// empty label values count as absent, as Prometheus drops them.
-func (sp *specPass) keyHashes(f *specFamily, s *Sample, skip string, metric bool) (uint64, uint64) {
-	return sp.hashKeys(f, s.Name, "", s.Labels, skip, metric)
+// seriesKey hashes the key of the series named name+suffix with labels.
+func (sp *specPass) seriesKey(name, suffix string, labels []Label) uint64 {
+	sp.key = appendSeriesKey(sp.key[:0], name, suffix, labels)
+	return maphash.Bytes(sp.seed, sp.key)
 }
 
-// hashKeys is keyHashes for the series named name+suffix with labels.
-func (sp *specPass) hashKeys(f *specFamily, name, suffix string, labels []Label, skip string, metric bool) (uint64, uint64) {
-	sk := append(sp.skey[:0], name...)
-	sk = append(sk, suffix...)
-	sk = append(sk, 0xff)
-	mk := sp.mkey[:0]
-	if metric {
-		mk = binary.LittleEndian.AppendUint64(mk, f.id)
-	}
+// appendSeriesKey appends the key of the series named name+suffix with
+// labels to k: the name and the labels, empty label values counting as
+// absent, as Prometheus drops them.
+func appendSeriesKey(k []byte, name, suffix string, labels []Label) []byte {
+	k = append(k, name...)
+	k = append(k, suffix...)
+	k = append(k, 0xff)
 	for _, l := range labels {
-		if l.Value == "" {
-			continue
-		}
-		start := len(sk)
-		sk = append(sk, l.Name...)
-		sk = append(sk, 0)
-		sk = append(sk, l.Value...)
-		sk = append(sk, 0xff)
-		if metric && l.Name != skip {
-			mk = append(mk, sk[start:]...)
+		if l.Value != "" {
+			k = appendLabelKey(k, l)
 		}
 	}
-	sp.skey, sp.mkey = sk, mk
-	var mh uint64
-	if metric {
-		mh = maphash.Bytes(sp.seed, mk)
+	return k
+}
+
+// metricKey hashes the key of the metric of family f with labels: the
+// family and the labels but skip, empty label values counting as absent.
+func (sp *specPass) metricKey(f *specFamily, labels []Label, skip string) uint64 {
+	k := binary.LittleEndian.AppendUint64(sp.key[:0], f.id)
+	for _, l := range labels {
+		if l.Value != "" && l.Name != skip {
+			k = appendLabelKey(k, l)
+		}
 	}
-	return maphash.Bytes(sp.seed, sk), mh
+	sp.key = k
+	return maphash.Bytes(sp.seed, k)
+}
+
+// appendLabelKey appends a label to a key: its name, a 0 byte, its value
+// and a 0xff byte (UTF-8 has no 0xff, and no name a 0 byte).
+func appendLabelKey(k []byte, l Label) []byte {
+	k = append(k, l.Name...)
+	k = append(k, 0)
+	k = append(k, l.Value...)
+	return append(k, 0xff)
+}
+
+// hashSeries hashes the series key of every sample ahead of the pass, so
+// that sample can touch the index slot of a sample a few ahead of it.
+func (sp *specPass) hashSeries() {
+	hashes := make([]uint64, len(sp.e.Samples))
+	// A local buffer: stored in sp for every sample, its pointer would
+	// cost a write barrier each time while the garbage collector runs.
+	var key []byte
+	for i, s := range sp.e.Samples {
+		key = appendSeriesKey(key[:0], s.Name, "", s.Labels)
+		hashes[i] = maphash.Bytes(sp.seed, key)
+	}
+	sp.hashes = hashes
+}
+
+// lookahead is how many samples ahead sample touches the series index,
+// and how many at a time. A large exposition's index is larger than the
+// processor's caches, and a slot is found at random, so that each lookup
+// would wait for memory: loads issued together overlap, and wait once.
+const lookahead = 16
+
+// touchAhead loads, every lookahead samples, the index slots of the series
+// of the next lookahead samples but those.
+func (sp *specPass) touchAhead(i int32) {
+	if i%lookahead != 0 {
+		return
+	}
+	ahead := sp.hashes[min(int(i)+lookahead, len(sp.hashes)):min(int(i)+2*lookahead, len(sp.hashes))]
+	slots := sp.seriesIdx.slots
+	mask := uint64(len(slots) - 1)
+	var sum int32
+	for _, h := range ahead {
+		sum += slots[h&mask].idx
+	}
+	sp.touched += sum
 }
 
 // seriesRules judges repeats of the series of sample si, whose key hashes
@@ -1154,14 +1197,11 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 // seriesHash and metricHash hash a record's key again, for hashIndex to
 // grow.
 func (sp *specPass) seriesHash(r *seriesRec) uint64 {
-	s := sp.e.Samples[r.sample]
-	h, _ := sp.hashKeys(nil, s.Name, "", s.Labels, "", false)
-	return h
+	return sp.hashes[r.sample]
 }
 
 func (sp *specPass) metricHash(r *metricRec) uint64 {
-	_, h := sp.hashKeys(r.fam, r.s.Name, "", r.s.Labels, r.skip, true)
-	return h
+	return sp.metricKey(r.fam, r.s.Labels, r.skip)
 }
 
 // hashIndex maps 64-bit hashes to record indexes: open addressing with
