@@ -1,6 +1,7 @@
 package check
 
 import (
+	"hash/maphash"
 	"math/bits"
 
 	"github.com/prometheus/common/model"
@@ -39,17 +40,19 @@ var frontEnds = [...]func(e *Exposition){
 func parse(body []byte, format Format, borrow bool) *Exposition {
 	// The Exposition owns a copy of the body: the strings of the model are
 	// views of it, so a caller that reuses its buffer cannot change an
-	// earlier Report or the Previous of a later check. The copy has room
-	// for the line feed textparse's text parser wants at the end (it would
-	// otherwise append one itself, copying the body again). A borrowed
-	// body is capped, so that the front ends' append of that line feed
-	// copies it rather than writing into the caller's spare capacity.
+	// earlier Report or the Previous of a later check. The copy is made by
+	// append, which does not clear the memory it then overwrites (make
+	// would, and on a body of megabytes that showed); its capacity is
+	// rounded up, which nearly always leaves room for the line feed
+	// textparse's text parser wants at the end (else the text front end
+	// appends one, copying the body again). A borrowed body is capped, so
+	// that such an append copies it rather than writing into the caller's
+	// spare capacity.
 	owned := body[:len(body):len(body)]
 	if !borrow {
-		owned = make([]byte, len(body), len(body)+1)
-		copy(owned, body)
+		owned = append([]byte{}, body...)
 	}
-	e := &Exposition{Format: format, Body: owned, index: new(lineIndex), byName: make(map[string]*Family)}
+	e := &Exposition{Format: format, Body: owned, index: new(lineIndex), byName: make(map[string]*Family), seed: maphash.MakeSeed()}
 	frontEnds[format](e)
 	return e
 }

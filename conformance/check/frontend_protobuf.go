@@ -1,11 +1,14 @@
 package check
 
 import (
-	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math/bits"
 	"slices"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -147,23 +150,12 @@ type protoBuilder struct {
 	// lastName is the last sample's name, and whether it is quoted.
 	lastName       string
 	lastNameQuoted bool
-	// spans are where the label names and values of the sample being
-	// rendered lie in the arena.
-	spans []labelSpan
+	// seps are the separators of the series being decoded, kept for
+	// their memory.
+	seps []int
+	// hashes are the series hashes of the samples (seriesHashes).
+	hashes []uint64
 }
-
-// labelSpan is where a label of the sample being decoded lies: its name
-// and value in textparse's series (raw), and as written in the arena
-// (text), the zero span there when it was escaped. same says the name is
-// the last sample's.
-type labelSpan struct {
-	raw  [2]textSpan
-	text [2]textSpan
-	same bool
-}
-
-// textSpan is a range of bytes; the zero span is none.
-type textSpan struct{ start, end int }
 
 // stringArena holds strings in chunks of bytes written once, each string a
 // view of its bytes (as strings.Builder makes them): a string costs no
@@ -189,12 +181,16 @@ func (a *stringArena) reserve(n int) {
 	a.chunk = min(2*a.chunk, maxArenaChunk)
 }
 
-// view returns the bytes of the current chunk at t as a string.
-func (a *stringArena) view(t textSpan) string {
-	if t.start == t.end {
-		return ""
+// commit makes dst, appended to the current chunk, the chunk. Only its
+// length is stored when it is still in the chunk reserved, as it should
+// be: storing a pointer costs a write barrier while the garbage collector
+// runs.
+func (a *stringArena) commit(dst []byte) {
+	if cap(dst) == cap(a.buf) && len(dst) >= len(a.buf) {
+		a.buf = a.buf[:len(dst)]
+		return
 	}
-	return unsafe.String(&a.buf[t.start], t.end-t.start)
+	a.buf = dst
 }
 
 func (b *protoBuilder) run(p textparse.Parser) error {
@@ -276,6 +272,7 @@ func (b *protoBuilder) index() {
 		}
 	}
 	b.e.Samples = all
+	b.e.seriesHashes = b.hashes
 	for _, f := range b.e.Families {
 		for _, m := range f.messages {
 			switch {
@@ -315,6 +312,7 @@ func (b *protoBuilder) newSample() *Sample {
 	}
 	b.chunks[k] = b.chunks[k][:len(b.chunks[k])+1]
 	b.n++
+	b.hashes = append(b.hashes, 0)
 	return &b.chunks[k][len(b.chunks[k])-1]
 }
 
@@ -357,17 +355,19 @@ func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v fl
 // are (not escaped); names the last sample had are its strings again, so
 // that comparing them later is comparing pointers.
 func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
-	seps := bytes.Count(series, []byte{model.SeparatorByte})
-	if len(series) == 0 || series[0] == model.SeparatorByte || seps%2 != 0 {
+	seps := separators(b.seps[:0], series)
+	if cap(seps) > cap(b.seps) {
+		b.seps = seps
+	}
+	if len(series) == 0 || series[0] == model.SeparatorByte || len(seps)%2 != 0 {
 		b.decodeLabels(p, s)
 		return
 	}
-	n := seps / 2
-	end := bytes.IndexByte(series, model.SeparatorByte)
-	if end < 0 {
-		end = len(series)
+	n := len(seps) / 2
+	name := series
+	if n > 0 {
+		name = series[:seps[0]]
 	}
-	name := series[:end]
 	reused := true
 	switch {
 	case string(name) == b.lastName:
@@ -379,99 +379,115 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	}
 	// Room for the longest rendering first (every byte escaped, every
 	// name quoted: two bytes a byte, and three a separator for the
-	// quotes, the comma and the equals sign), so that the views taken
-	// below lie in one chunk.
-	b.arena.reserve(2*len(series) + 3*seps + 4)
+	// quotes, the comma and the equals sign), so that the rendering stays
+	// in one chunk. (Were it to outgrow it, append would move it to a new
+	// array, and the views already taken would still hold what they
+	// should, in the old one.)
+	b.arena.reserve(2*len(series) + 3*len(seps) + 4)
 	dst := b.arena.buf
 	start := len(dst)
 	quoteName := b.lastNameQuoted
 	if quoteName {
 		dst = append(dst, '{')
 	}
-	dst, nameAt := appendText(dst, unsafeString(name), quoteName)
+	dst, s.Name = appendText(dst, unsafeString(name), quoteName)
+	if reused {
+		s.Name = b.lastName
+	}
 	if n > 0 && !quoteName {
 		dst = append(dst, '{')
 	}
+	ls := b.newLabels(n)
 	quoted := b.lastQuoted[:0]
-	spans := b.spans[:0]
-	for k, at := 0, end; k < n; k++ {
-		var l labelSpan
-		l.raw[0].start = at + 1
-		l.raw[0].end = l.raw[0].start + bytes.IndexByte(series[l.raw[0].start:], model.SeparatorByte)
-		l.raw[1].start = l.raw[0].end + 1
-		l.raw[1].end = len(series)
-		if j := bytes.IndexByte(series[l.raw[1].start:], model.SeparatorByte); j >= 0 {
-			l.raw[1].end = l.raw[1].start + j
-		}
-		at = l.raw[1].end
-		lname := unsafeString(series[l.raw[0].start:l.raw[0].end])
-		l.same = k < len(b.last) && k < len(b.lastQuoted) && lname == b.last[k].Name
-		if l.same {
+	hasEmpty := false
+	for k := range n {
+		lname, value := labelAt(series, seps, k)
+		same := k < len(b.last) && k < len(b.lastQuoted) && lname == b.last[k].Name
+		if same {
 			quoted = append(quoted, b.lastQuoted[k])
 		} else {
 			quoted = append(quoted, !model.LabelName(lname).IsValidLegacy())
 		}
 		if quoted[k] && b.msg.utf8Label == "" {
-			b.msg.utf8Label = string(lname)
+			b.msg.utf8Label = strings.Clone(lname)
 		}
 		if k > 0 || quoteName {
 			dst = append(dst, ',')
 		}
-		dst, l.text[0] = appendText(dst, lname, quoted[k])
+		var l Label
+		dst, l.Name = appendText(dst, lname, quoted[k])
+		if same {
+			l.Name = b.last[k].Name
+		}
 		dst = append(dst, '=')
-		dst, l.text[1] = appendText(dst, unsafeString(series[l.raw[1].start:l.raw[1].end]), true)
-		spans = append(spans, l)
+		dst, l.Value = appendText(dst, value, true)
+		hasEmpty = hasEmpty || value == ""
+		ls = append(ls, l)
 	}
 	if quoteName || n > 0 {
 		dst = append(dst, '}')
 	}
-	b.arena.buf = dst
-	s.Series = b.arena.view(textSpan{start, len(dst)})
-	switch {
-	case reused:
-		s.Name = b.lastName
-	case nameAt == textSpan{}:
-		s.Name = string(name)
-	default:
-		s.Name = b.arena.view(nameAt)
+	if !hasEmpty {
+		// textparse's series is the sample's series key (appendSeriesKey)
+		// as long as no label is dropped for its empty value.
+		b.hashes[len(b.hashes)-1] = maphash.Bytes(b.e.seed, series)
 	}
-	b.lastName = s.Name
-	// Each label is stored once, whole: while the garbage collector runs,
-	// every pointer stored costs a write barrier.
-	ls := b.newLabels(n)
-	for k, l := range spans {
-		var name string
-		switch {
-		case l.same:
-			name = b.last[k].Name
-		case l.text[0] != textSpan{}:
-			name = b.arena.view(l.text[0])
-		default:
-			name = string(series[l.raw[0].start:l.raw[0].end])
-		}
-		value := b.arena.view(l.text[1])
-		if l.text[1] == (textSpan{}) {
-			value = string(series[l.raw[1].start:l.raw[1].end])
-		}
-		ls = append(ls, Label{Name: name, Value: value})
-	}
+	b.arena.commit(dst)
+	s.Series = unsafeString(dst[start:])
 	s.Labels = ls
-	b.last, b.lastQuoted, b.spans = ls, quoted, spans
+	b.lastName, b.last, b.lastQuoted = s.Name, ls, quoted
+}
+
+// labelAt returns the name and value of the k-th label of a series of
+// textparse's, whose separators are at seps, as views of its bytes: valid
+// until the next entry.
+func labelAt(series []byte, seps []int, k int) (name, value string) {
+	end := len(series)
+	if 2*k+2 < len(seps) {
+		end = seps[2*k+2]
+	}
+	return unsafeString(series[seps[2*k]+1 : seps[2*k+1]]), unsafeString(series[seps[2*k+1]+1 : end])
+}
+
+// separators appends the offsets of the 0xff bytes of series to pos,
+// looking at eight bytes at a time.
+func separators(pos []int, series []byte) []int {
+	i := 0
+	for ; i+8 <= len(series); i += 8 {
+		for m := zeroBytes(binary.LittleEndian.Uint64(series[i:]) ^ ^uint64(0)); m != 0; m &= m - 1 {
+			pos = append(pos, i+bits.TrailingZeros64(m)/8)
+		}
+	}
+	for ; i < len(series); i++ {
+		if series[i] == model.SeparatorByte {
+			pos = append(pos, i)
+		}
+	}
+	return pos
+}
+
+// zeroBytes flags (with its high bit) every byte of x that is zero, and no
+// other: exact, unlike the cheaper test of bytesEqual, since every
+// separator counts here, not only the first.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^((x&low7 + low7) | x | low7)
 }
 
 // appendText appends s to dst, quoted and escaped when quote says so, and
-// returns where s lies in dst as it is; the zero span when it was escaped.
-func appendText(dst []byte, s string, quote bool) ([]byte, textSpan) {
+// returns it as dst holds it: a view of dst's bytes, or a copy of s when
+// dst holds it escaped.
+func appendText(dst []byte, s string, quote bool) ([]byte, string) {
 	start := len(dst)
 	if !quote {
 		dst = append(dst, s...)
-		return dst, textSpan{start, len(dst)}
+		return dst, unsafeString(dst[start:])
 	}
 	dst, escaped := appendQuoted(dst, s)
 	if escaped {
-		return dst, textSpan{}
+		return dst, strings.Clone(s)
 	}
-	return dst, textSpan{start + 1, len(dst) - 1}
+	return dst, unsafeString(dst[start+1 : len(dst)-1])
 }
 
 // unsafeString returns a view of b as a string, for the time b is not

@@ -105,12 +105,16 @@ type specFamily struct {
 	unit                               string
 	message                            int // protobuf: the message it came in
 	samples                            int
-	lastLine                           int      // the last line seen of the family
-	curMetric                          int32    // the metric being written, -1 none
-	prev                               *Sample  // the last sample of the family
-	hasCreated                         bool     // an OpenMetrics counter with _created samples
-	points                             []*point // histogram and summary points not judged yet
-	clashed                            bool     // spec.name-clash reported
+	lastLine                           int   // the last line seen of the family
+	curMetric                          int32 // the metric being written, -1 none
+	// prev is the last sample of the family, an index into
+	// Exposition.Samples, -1 for none (an index: a pointer stored for
+	// every sample would cost a write barrier while the garbage
+	// collector runs).
+	prev       int32
+	hasCreated bool     // an OpenMetrics counter with _created samples
+	points     []*point // histogram and summary points not judged yet
+	clashed    bool     // spec.name-clash reported
 }
 
 // seriesRec is what the spec rules remember of a series. It holds no
@@ -184,7 +188,7 @@ func newSpecPass(p *pass) *specPass {
 		om1:       p.exp.Format == FormatOpenMetrics,
 		fams:      make(map[string]*specFamily),
 		owners:    make(map[string]*specFamily),
-		seed:      maphash.MakeSeed(),
+		seed:      p.exp.seed,
 		seriesIdx: newHashIndex(len(p.exp.Samples)),
 		// At most one series a sample: room for them all, so that the
 		// table never grows.
@@ -301,7 +305,7 @@ func (sp *specPass) text(s span) string { return string(sp.b[s.start:s.end]) }
 
 func (sp *specPass) newFamily(name string, line int) *specFamily {
 	sp.nfams++
-	f := &specFamily{name: name, id: sp.nfams, typ: model.MetricTypeUnknown, line: line, curMetric: -1}
+	f := &specFamily{name: name, id: sp.nfams, typ: model.MetricTypeUnknown, line: line, curMetric: -1, prev: -1}
 	sp.fams[name] = f
 	return f
 }
@@ -672,11 +676,11 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 	case sp.om1 && f.typ == model.MetricTypeCounter:
 		sp.counterMetric(f, s, kind, repeated, ts, hasTs)
 	case sp.om:
-		if repeated && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+		if repeated && !sp.continues(f, s) {
 			sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 		}
 	}
-	f.prev = s
+	f.prev = i
 	sp.valueRules(f, s, ent, kind, pt)
 	// The OpenMetrics 1.0 lexer sees an exemplar textparse may drop; the
 	// OpenMetrics 2.0 parser gives each exploded bucket the exemplars
@@ -685,6 +689,12 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 		sp.exemplarRules(f, s, ent, kind)
 	}
 	sp.startRules(f, s)
+}
+
+// continues reports whether s has the labels of the last sample of f, so
+// that it continues that sample's metric.
+func (sp *specPass) continues(f *specFamily, s *Sample) bool {
+	return f.prev >= 0 && sameLabels(sp.e.Samples[f.prev].Labels, s.Labels, "")
 }
 
 // timestamp returns the sample's timestamp in seconds, read from the raw
@@ -718,7 +728,7 @@ func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, rep
 	if kind == kindCreated {
 		f.hasCreated = true
 	}
-	if (repeated || sib >= 0) && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+	if (repeated || sib >= 0) && !sp.continues(f, s) {
 		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 	}
 	if sib >= 0 && !repeated && hasTs {
@@ -755,15 +765,21 @@ func (sp *specPass) seriesKey(name, suffix string, labels []Label) uint64 {
 }
 
 // appendSeriesKey appends the key of the series named name+suffix with
-// labels to k: the name and the labels, empty label values counting as
-// absent, as Prometheus drops them.
+// labels to k: the name, then each label as a 0xff byte, its name, a 0xff
+// byte and its value, empty label values counting as absent, as
+// Prometheus drops them. (UTF-8 has no 0xff byte; a key that is not UTF-8
+// may equal another's, which only costs the comparison that follows a
+// hash match.) It is textparse's series of a protobuf sample, so that the
+// protobuf front end hashes those bytes as they come (seriesHashes).
 func appendSeriesKey(k []byte, name, suffix string, labels []Label) []byte {
 	k = append(k, name...)
 	k = append(k, suffix...)
-	k = append(k, 0xff)
 	for _, l := range labels {
 		if l.Value != "" {
-			k = appendLabelKey(k, l)
+			k = append(k, 0xff)
+			k = append(k, l.Name...)
+			k = append(k, 0xff)
+			k = append(k, l.Value...)
 		}
 	}
 	return k
@@ -775,32 +791,33 @@ func (sp *specPass) metricKey(f *specFamily, labels []Label, skip string) uint64
 	k := binary.LittleEndian.AppendUint64(sp.key[:0], f.id)
 	for _, l := range labels {
 		if l.Value != "" && l.Name != skip {
-			k = appendLabelKey(k, l)
+			k = append(k, 0xff)
+			k = append(k, l.Name...)
+			k = append(k, 0xff)
+			k = append(k, l.Value...)
 		}
 	}
 	sp.key = k
 	return maphash.Bytes(sp.seed, k)
 }
 
-// appendLabelKey appends a label to a key: its name, a 0 byte, its value
-// and a 0xff byte (UTF-8 has no 0xff, and no name a 0 byte).
-func appendLabelKey(k []byte, l Label) []byte {
-	k = append(k, l.Name...)
-	k = append(k, 0)
-	k = append(k, l.Value...)
-	return append(k, 0xff)
-}
-
 // hashSeries hashes the series key of every sample ahead of the pass, so
-// that sample can touch the index slot of a sample a few ahead of it.
+// that sample can touch the index slot of a sample a few ahead of it. The
+// protobuf front end hashed most of them already, with the exposition's
+// seed: those it left 0 are hashed here.
 func (sp *specPass) hashSeries() {
-	hashes := make([]uint64, len(sp.e.Samples))
+	hashes := sp.e.seriesHashes
+	if len(hashes) != len(sp.e.Samples) {
+		hashes = make([]uint64, len(sp.e.Samples))
+	}
 	// A local buffer: stored in sp for every sample, its pointer would
 	// cost a write barrier each time while the garbage collector runs.
 	var key []byte
 	for i, s := range sp.e.Samples {
-		key = appendSeriesKey(key[:0], s.Name, "", s.Labels)
-		hashes[i] = maphash.Bytes(sp.seed, key)
+		if hashes[i] == 0 {
+			key = appendSeriesKey(key[:0], s.Name, "", s.Labels)
+			hashes[i] = maphash.Bytes(sp.seed, key)
+		}
 	}
 	sp.hashes = hashes
 }
