@@ -81,6 +81,8 @@ type linesBuilder struct {
 	labels   []Label   // the chunk new label sets are cut from
 	nSamples int       // samples in earlier chunks
 	nLabels  int       // labels in earlier chunks
+	// lastFamily is familyOf's last answer.
+	lastFamily familyOfName
 	// lastHelp and lastHelpLine are the text and line of the last HELP
 	// line, for retype.
 	lastHelp     string
@@ -256,6 +258,8 @@ func (b *linesBuilder) lineOf(s []byte) int {
 // repeated or late metadata line; spec rules judge that), else a new one.
 func (b *linesBuilder) metadataFamily(name []byte) *Family {
 	b.lineOf(name)
+	// The metadata may change what family a sample name belongs to.
+	b.lastFamily = familyOfName{}
 	if b.dialect.composite && string(name) != b.typeName {
 		b.mtype, b.typeName = model.MetricTypeUnknown, string(name)
 	}
@@ -480,6 +484,27 @@ func (b *linesBuilder) seriesString(series []byte) string {
 // earlier family it fits that way (an interleaved family; spec rules judge
 // that), else a new family with no metadata.
 func (b *linesBuilder) familyOf(name string) *Family {
+	// Consecutive samples mostly have one name (mostly one string, so
+	// that comparing them is comparing pointers): the answer for the last
+	// name holds until the current family changes or a metadata line
+	// comes.
+	if c := &b.lastFamily; c.family != nil && c.current == b.current && c.name == name {
+		return c.family
+	}
+	f := b.findFamily(name)
+	b.lastFamily = familyOfName{name: name, current: b.current, family: f}
+	return f
+}
+
+// familyOfName is the answer of familyOf for a name, while current was
+// the current family.
+type familyOfName struct {
+	name            string
+	current, family *Family
+}
+
+// findFamily is familyOf without the memory of the last answer.
+func (b *linesBuilder) findFamily(name string) *Family {
 	if b.current != nil && belongsTo(b.e.Format, b.current, name) {
 		return b.current
 	}

@@ -143,13 +143,13 @@ type protoBuilder struct {
 	n      int
 	labels []Label
 	arena  stringArena
-	// last is the last sample's labels and whether each name is quoted
-	// in the text syntax, which the next sample's mostly repeat.
-	last       []Label
-	lastQuoted []bool
-	// lastName is the last sample's name, and whether it is quoted.
-	lastName       string
-	lastNameQuoted bool
+	// quoted says whether the text syntax quotes each label name of the
+	// last sample, and nameQuoted its name: the next sample's names
+	// mostly repeat the last's (which decode takes from the sample itself,
+	// not from a copy here: a pointer stored for every sample would cost
+	// a write barrier while the garbage collector runs).
+	quoted     []bool
+	nameQuoted bool
 	// seps are the separators of the series being decoded, kept for
 	// their memory.
 	seps []int
@@ -368,14 +368,20 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	if n > 0 {
 		name = series[:seps[0]]
 	}
-	reused := true
+	var lastName string
+	var last []Label
+	if prev := b.previous(); prev != nil {
+		lastName, last = prev.Name, prev.Labels
+	}
+	sameName := ""
 	switch {
-	case string(name) == b.lastName:
+	case string(name) == lastName:
+		sameName = lastName
 	case string(name) == b.msg.family.Name:
-		b.lastName, b.lastNameQuoted = b.msg.family.Name, !model.IsValidLegacyMetricName(b.msg.family.Name)
+		sameName = b.msg.family.Name
+		b.nameQuoted = !model.IsValidLegacyMetricName(sameName)
 	default:
-		reused = false
-		b.lastNameQuoted = !model.IsValidLegacyMetricName(unsafeString(name))
+		b.nameQuoted = !model.IsValidLegacyMetricName(unsafeString(name))
 	}
 	// Room for the longest rendering first (every byte escaped, every
 	// name quoted: two bytes a byte, and three a separator for the
@@ -386,25 +392,25 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	b.arena.reserve(2*len(series) + 3*len(seps) + 4)
 	dst := b.arena.buf
 	start := len(dst)
-	quoteName := b.lastNameQuoted
+	quoteName := b.nameQuoted
 	if quoteName {
 		dst = append(dst, '{')
 	}
-	dst, s.Name = appendText(dst, unsafeString(name), quoteName)
-	if reused {
-		s.Name = b.lastName
+	dst, written := appendText(dst, unsafeString(name), quoteName)
+	if sameName == "" {
+		sameName = written
 	}
 	if n > 0 && !quoteName {
 		dst = append(dst, '{')
 	}
 	ls := b.newLabels(n)
-	quoted := b.lastQuoted[:0]
+	quoted := b.quoted[:0]
 	hasEmpty := false
 	for k := range n {
 		lname, value := labelAt(series, seps, k)
-		same := k < len(b.last) && k < len(b.lastQuoted) && lname == b.last[k].Name
+		same := k < len(last) && k < len(b.quoted) && lname == last[k].Name
 		if same {
-			quoted = append(quoted, b.lastQuoted[k])
+			quoted = append(quoted, b.quoted[k])
 		} else {
 			quoted = append(quoted, !model.LabelName(lname).IsValidLegacy())
 		}
@@ -417,7 +423,7 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 		var l Label
 		dst, l.Name = appendText(dst, lname, quoted[k])
 		if same {
-			l.Name = b.last[k].Name
+			l.Name = last[k].Name
 		}
 		dst = append(dst, '=')
 		dst, l.Value = appendText(dst, value, true)
@@ -433,9 +439,25 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 		b.hashes[len(b.hashes)-1] = maphash.Bytes(b.e.seed, series)
 	}
 	b.arena.commit(dst)
-	s.Series = unsafeString(dst[start:])
-	s.Labels = ls
-	b.lastName, b.last, b.lastQuoted = s.Name, ls, quoted
+	s.Name, s.Series, s.Labels = sameName, unsafeString(dst[start:]), ls
+	if cap(quoted) == cap(b.quoted) {
+		b.quoted = b.quoted[:len(quoted)] // the length alone
+	} else {
+		b.quoted = quoted
+	}
+}
+
+// previous returns the sample before the newest, nil when there is none.
+func (b *protoBuilder) previous() *Sample {
+	k := len(b.chunks) - 1
+	if c := b.chunks[k]; len(c) >= 2 {
+		return &c[len(c)-2]
+	}
+	if k > 0 {
+		c := b.chunks[k-1]
+		return &c[len(c)-1]
+	}
+	return nil
 }
 
 // labelAt returns the name and value of the k-th label of a series of
@@ -517,8 +539,11 @@ func (b *protoBuilder) decodeLabels(p textparse.Parser, s *Sample) {
 		}
 	}
 	s.Series = renderSeries(s.Name, s.Labels)
-	// The next sample is decoded afresh.
-	b.last, b.lastName = nil, ""
+	b.nameQuoted = !model.IsValidLegacyMetricName(s.Name)
+	b.quoted = b.quoted[:0]
+	for _, l := range s.Labels {
+		b.quoted = append(b.quoted, !model.LabelName(l.Name).IsValidLegacy())
+	}
 }
 
 // newLabels returns an empty label slice with room for n labels, cut from
