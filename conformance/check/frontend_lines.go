@@ -67,7 +67,7 @@ type linesBuilder struct {
 	line     int              // the line of the last entry (1-based)
 	counted  int              // the offset line feeds are counted up to for line
 	current  *Family          // the family of the most recent metadata line
-	lastEnd  int              // offset just past the line of the last entry
+	entered  bool             // whether lineOf has seen an entry
 	sliceEnd int              // offset just past the last slice textparse returned
 	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
 	// typeName is the name the OpenMetrics 2.0 parser keeps mtype for:
@@ -151,7 +151,7 @@ func (b *linesBuilder) newLabels(n int) []Label {
 		// average, give or take a chunk.
 		samples := b.nSamples + len(b.samples)
 		expected := firstChunk + b.nLabels*b.samplesLeft()/max(samples, 1)
-		bound := (len(b.body) - b.lastEnd) / minLabelBytes
+		bound := (len(b.body) - b.lastEnd()) / minLabelBytes
 		if b.dialect.composite {
 			// The samples of a composite value repeat its labels.
 			bound = expected
@@ -170,7 +170,7 @@ func (b *linesBuilder) run(p textparse.Parser) {
 			return
 		}
 		if err != nil {
-			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd, err)
+			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd(), err)
 			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err}
 			return
 		}
@@ -226,7 +226,7 @@ func (b *linesBuilder) lineOf(s []byte) int {
 	off, ok := offsetIn(b.buf, s)
 	if !ok {
 		// Not a slice of buf (textparse copied it): keep the last position.
-		return b.e.LineAt(max(b.lastEnd-1, 0))
+		return b.e.LineAt(max(b.lastEnd()-1, 0))
 	}
 	if off+len(s) == b.sliceEnd && off == b.counted {
 		// The slice of the last entry again: the exploded samples of an
@@ -234,14 +234,7 @@ func (b *linesBuilder) lineOf(s []byte) int {
 		// megabytes long, so it is not scanned once per sample.
 		return b.line
 	}
-	// No token after a name or series spans a line feed, so the entry
-	// ends at the first one after the slice.
-	b.sliceEnd = min(off+len(s), len(b.e.Body))
-	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
-		b.lastEnd = b.sliceEnd + nl + 1
-	} else {
-		b.lastEnd = len(b.e.Body)
-	}
+	b.sliceEnd, b.entered = min(off+len(s), len(b.e.Body)), true
 	// Entries come in body order, so the line is found by counting the
 	// line feeds since the last entry.
 	off = min(off, len(b.e.Body))
@@ -251,6 +244,21 @@ func (b *linesBuilder) lineOf(s []byte) int {
 	b.line += bytes.Count(b.e.Body[b.counted:off], []byte{'\n'})
 	b.counted = off
 	return b.line
+}
+
+// lastEnd returns the offset just past the line of the last entry, 0
+// before the first. No token after a name or series spans a line feed, so
+// the entry ends at the first one after the last slice textparse returned.
+// Only errors and the sizing of chunks ask, so it is not found for every
+// entry.
+func (b *linesBuilder) lastEnd() int {
+	if !b.entered {
+		return 0
+	}
+	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
+		return b.sliceEnd + nl + 1
+	}
+	return len(b.e.Body)
 }
 
 // metadataFamily returns the family a HELP/TYPE/UNIT line names: the

@@ -153,8 +153,9 @@ type protoBuilder struct {
 	// seps are the separators of the series being decoded, kept for
 	// their memory.
 	seps []int
-	// hashes are the series hashes of the samples (seriesHashes).
-	hashes []uint64
+	// hashes are the series hashes of the samples (seriesHashes), in
+	// chunks beside the samples'.
+	hashes [][]uint64
 }
 
 // stringArena holds strings in chunks of bytes written once, each string a
@@ -272,7 +273,11 @@ func (b *protoBuilder) index() {
 		}
 	}
 	b.e.Samples = all
-	b.e.seriesHashes = b.hashes
+	hashes := make([]uint64, 0, b.n)
+	for k, chunk := range b.chunks {
+		hashes = append(hashes, b.hashes[k][:len(chunk)]...)
+	}
+	b.e.seriesHashes = hashes
 	for _, f := range b.e.Families {
 		for _, m := range f.messages {
 			switch {
@@ -307,12 +312,13 @@ func (b *protoBuilder) metadata() {
 func (b *protoBuilder) newSample() *Sample {
 	k := len(b.chunks) - 1
 	if k < 0 || len(b.chunks[k]) == cap(b.chunks[k]) {
-		b.chunks = append(b.chunks, make([]Sample, 0, min(max(b.n, firstChunk), 4096)))
+		size := min(max(b.n, firstChunk), 4096)
+		b.chunks = append(b.chunks, make([]Sample, 0, size))
+		b.hashes = append(b.hashes, make([]uint64, size))
 		k++
 	}
 	b.chunks[k] = b.chunks[k][:len(b.chunks[k])+1]
 	b.n++
-	b.hashes = append(b.hashes, 0)
 	return &b.chunks[k][len(b.chunks[k])-1]
 }
 
@@ -436,7 +442,8 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	if !hasEmpty {
 		// textparse's series is the sample's series key (appendSeriesKey)
 		// as long as no label is dropped for its empty value.
-		b.hashes[len(b.hashes)-1] = maphash.Bytes(b.e.seed, series)
+		k := len(b.chunks) - 1
+		b.hashes[k][len(b.chunks[k])-1] = maphash.Bytes(b.e.seed, series)
 	}
 	b.arena.commit(dst)
 	s.Name, s.Series, s.Labels = sameName, unsafeString(dst[start:]), ls

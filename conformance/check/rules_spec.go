@@ -89,6 +89,9 @@ type specPass struct {
 	// touched sums what touchAhead loads, so that the loads are made.
 	touched   int32
 	seriesIdx hashIndex // hash of name and labels → series
+	// series are the records of the series in OpenMetrics, where a series
+	// keeps its timestamps. In the other formats a series is only its
+	// latest sample, which seriesIdx holds itself.
 	series    []seriesRec
 	metricIdx hashIndex // hash of family and metric labels → metrics
 	metrics   []metricRec
@@ -190,9 +193,11 @@ func newSpecPass(p *pass) *specPass {
 		owners:    make(map[string]*specFamily),
 		seed:      p.exp.seed,
 		seriesIdx: newHashIndex(len(p.exp.Samples)),
+	}
+	if sp.om {
 		// At most one series a sample: room for them all, so that the
 		// table never grows.
-		series: make([]seriesRec, 0, len(p.exp.Samples)),
+		sp.series = make([]seriesRec, 0, len(p.exp.Samples))
 	}
 	sp.hashSeries()
 	return sp
@@ -845,8 +850,8 @@ func (sp *specPass) touchAhead(i int32) {
 }
 
 // seriesRules judges repeats of the series of sample si, whose key hashes
-// to h; it returns the series' record and whether si repeats an earlier
-// sample.
+// to h; it returns the series' record (OpenMetrics) and whether si
+// repeats an earlier sample.
 func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, hasTs bool) (int32, bool) {
 	s := sp.e.Samples[si]
 	pos := sp.seriesIdx.home(h)
@@ -858,14 +863,21 @@ func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, h
 		if !ok {
 			continue
 		}
-		r := &sp.series[i]
-		rs := sp.e.Samples[r.sample]
+		latest := i
+		if sp.om {
+			latest = sp.series[i].sample
+		}
+		rs := sp.e.Samples[latest]
 		if rs.Name != s.Name || !sameLabels(rs.Labels, s.Labels, "") {
 			continue
 		}
+		if !sp.om {
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already %s: every series appears once", s.Series, sp.e.where(int(latest)))
+			sp.seriesIdx.replace(pos, si)
+			return si, true
+		}
+		r := &sp.series[i]
 		switch {
-		case !sp.om:
-			sp.find("spec.duplicate-series", f, s, 0, "%s is already %s: every series appears once", s.Series, sp.e.where(int(r.sample)))
 		case !r.hasTs && !hasTs:
 			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, rs.Line)
 		case r.hasTs != hasTs:
@@ -879,10 +891,13 @@ func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, h
 		r.sample, r.hasTs = si, hasTs
 		return i, true
 	}
-	sp.series = append(sp.series, seriesRec{sample: si, ts: ts, hasTs: hasTs})
-	idx := int32(len(sp.series) - 1)
+	idx := si
+	if sp.om {
+		sp.series = append(sp.series, seriesRec{sample: si, ts: ts, hasTs: hasTs})
+		idx = int32(len(sp.series) - 1)
+	}
 	if sp.seriesIdx.set(pos, h, idx) {
-		sp.seriesIdx.grow(func(i int32) uint64 { return sp.seriesHash(&sp.series[i]) })
+		sp.seriesIdx.grow(sp.seriesHash)
 	}
 	return idx, false
 }
@@ -1213,8 +1228,11 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 
 // seriesHash and metricHash hash a record's key again, for hashIndex to
 // grow.
-func (sp *specPass) seriesHash(r *seriesRec) uint64 {
-	return sp.hashes[r.sample]
+func (sp *specPass) seriesHash(i int32) uint64 {
+	if sp.om {
+		i = sp.series[i].sample
+	}
+	return sp.hashes[i]
 }
 
 func (sp *specPass) metricHash(r *metricRec) uint64 {
@@ -1255,6 +1273,10 @@ func (t *hashIndex) at(pos int, h uint64) (int32, bool) {
 	s := t.slots[pos]
 	return s.idx - 1, s.tag == uint32(h>>32)
 }
+
+// replace puts record idx in slot pos instead of the one there, which has
+// the same key.
+func (t *hashIndex) replace(pos int, idx int32) { t.slots[pos].idx = idx + 1 }
 
 // set puts record idx with hash h in the empty slot pos, where a lookup of
 // h ended. It returns true when the index is half full and must grow.
