@@ -122,7 +122,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.schema, "schema", "deploy", "what the exposition must hold: `deploy` (the deploy schema), none (any valid exposition), or a schema file (YAML or JSON)")
 	fs.StringVar(&f.namespace, "namespace", check.DefaultNamespace, "`namespace` of the deploy metrics (--schema deploy)")
-	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.target-type-sorted)")
+	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.series)")
 	fs.Var(&f.severity, "severity", "`RULE=LEVEL`: override a rule's or group's severity (info, warning, error); repeatable")
 	fs.BoolVar(&f.strict, "strict", false, "warnings fail the check (and invariant.* findings become errors)")
 	fs.StringVar(&f.format, "format", "auto", "files and stdin: parse as this `format`: auto (sniffed, or as --content-type says), text, openmetrics, protobuf or openmetrics2 (experimental)")

@@ -8,7 +8,7 @@ import (
 // A Rule is one thing the engine judges. IDs are stable: users disable them,
 // raise their severity and grep for them in CI logs.
 type Rule struct {
-	// ID is "<group>.<name>", e.g. "order.target-type-sorted".
+	// ID is "<group>.<name>", e.g. "order.series".
 	ID string `json:"id"`
 	// Severity is the default severity of the rule's findings.
 	Severity Severity `json:"severity"`
