@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // schemaView is the schema's reading of one exposition: every schema family
@@ -242,7 +244,7 @@ func (v *schemaView) invariantFamily(fs *FamilySchema) int {
 func (v *schemaView) invariantCount(family int, s *Sample) int {
 	switch family {
 	case fAttempts:
-		if r, _ := s.Label(v.roles.result); r == "failure" {
+		if r, _ := s.Label(v.roles.result); r == deploy.ResultFailure {
 			return cFailure
 		}
 		return -1
@@ -254,9 +256,9 @@ func (v *schemaView) invariantCount(family int, s *Sample) int {
 		return cPostVerify
 	case fRollback:
 		switch o, _ := s.Label(v.roles.outcome); o {
-		case "restored":
+		case deploy.OutcomeRestored:
 			return cRestored
-		case "also_failed":
+		case deploy.OutcomeAlsoFailed:
 			return cAlsoFailed
 		}
 	}
