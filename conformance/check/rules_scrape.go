@@ -50,11 +50,10 @@ func checkScrape(p *pass) {
 		return
 	}
 	r := newResets(prev, cur)
-	// DESIGN.md §2 holds an emitter to its order and its series within one
+	// SPEC.md §2.4 holds an emitter to its order and its series within one
 	// process; across a restart neither is owed (OpenMetrics: a metric is
 	// exposed "until the process terminates").
 	sameProcess := r.restart == ""
-	judgeOrder := sameProcess && p.opts.Schema != nil
 	series := newSeriesIndex(prev)
 	// Families pair by stored name. One exposition may hold several
 	// families with one stored name (an OpenMetrics counter a beside a
@@ -67,12 +66,15 @@ func checkScrape(p *pass) {
 		families[name] = append(families[name], i)
 	}
 	seen := make(map[string]int, len(cur.Families))
-	// The schema's families in this scrape, to note which series keep
-	// their key label value judged (see vanished).
-	var keyed map[*Family]*schemaMatch
-	if schema := p.opts.Schema; sameProcess && schema != nil && schema.KeyLabel != "" {
-		keyed = bySchemaFamily(p.schemaView().matches)
+	// The schema's families in this scrape: their order and the order of
+	// their series are judged (SPEC.md §3.5: no other family owes one),
+	// and with a key label, which of their series keep their key label
+	// value (see vanished).
+	var schemaFamilies map[*Family]*schemaMatch
+	if sameProcess && p.opts.Schema != nil {
+		schemaFamilies = bySchemaFamily(p.schemaView().matches)
 	}
+	keyed := p.opts.Schema != nil && p.opts.Schema.KeyLabel != ""
 
 	t := newTally()
 	lastFamily, lastFamilyPos := (*Family)(nil), -1
@@ -85,14 +87,18 @@ func checkScrape(p *pass) {
 		}
 		pos := families[name][k]
 		pf := prev.Families[pos]
-		if judgeOrder && pos < lastFamilyPos {
+		m, inSchema := schemaFamilies[f]
+		if inSchema && pos < lastFamilyPos {
 			p.report("scrape.family-order", familyLine(f), f.Name, "",
 				"%s is now written after %s; in the previous scrape it came before it: keep the family order stable", f.Name, lastFamily.Name)
-		} else {
+		} else if inSchema {
 			lastFamily, lastFamilyPos = f, pos
 		}
 		compareMetadata(p, prev.Format, pf, f)
-		compareSeries(p, t, r, f, series, judgeOrder, keyed[f])
+		if !keyed {
+			m = nil
+		}
+		compareSeries(p, t, r, f, series, inSchema, m)
 	}
 	t.flush(p)
 	if sameProcess {
