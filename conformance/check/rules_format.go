@@ -9,7 +9,8 @@ import (
 )
 
 var formatRules = []Rule{
-	{ID: "format.rejected", Severity: Error, Description: "Prometheus's parser (model/textparse) rejects the exposition: the scrape fails"},
+	{ID: "format.rejected", Severity: Error, Description: "Prometheus's parser (model/textparse) rejects the exposition: the scrape fails",
+		Spec: "§7.1", Source: "SPEC.md §7.1", Quote: "An exposition textparse rejects is one Prometheus does not ingest: the scrape fails, and none of its samples is stored."},
 }
 
 // checkFormat reports textparse's verdict. It is the only source of format.*
