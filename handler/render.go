@@ -300,8 +300,8 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, st
 }
 
 // appendMetadata appends the HELP and TYPE lines of f, HELP first in every
-// format: DESIGN.md §1 requires "one # HELP then one # TYPE line" of each
-// family (order.help-before-type), and client_golang writes them in that
+// format: SPEC.md §1.4 has each family write its HELP line, then its TYPE
+// line (order.help-before-type), and client_golang writes them in that
 // order too. OpenMetrics 1.0 and 2.0 say the order SHOULD be TYPE, UNIT,
 // HELP; a SHOULD the deploy contract departs from in both alike.
 func appendMetadata(dst []byte, ns string, f *family, st style) []byte {

@@ -1,5 +1,5 @@
 // Command promcheck runs the deploymetrics check engine against live
-// endpoints, files, stdin and fleets (DESIGN.md §4).
+// endpoints, files, stdin and fleets (SPEC.md §5.5 and §5.6).
 //
 //	promcheck                          self-check of the reference emitter over HTTP
 //	promcheck check [flags] TARGET...  TARGET: http(s) URL, file path, or - (stdin)

@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// Exit statuses (DESIGN §4).
+// Exit statuses (SPEC.md §5.6).
 const (
 	exitConforms    = 0 // every target conforms (warnings allowed unless --strict)
 	exitViolations  = 1 // a target was checked and fails

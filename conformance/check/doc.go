@@ -7,7 +7,8 @@
 // one model, the Exposition; the rules judge the model.
 //
 // Every judgement is a Finding of a Rule. Rules have stable IDs grouped by
-// what they protect (see DESIGN.md §3):
+// what they protect (SPEC.md §5.1; promcheck explain and docs/rules.md
+// give each rule's section and source):
 //
 //	format.*     textparse rejects the exposition: the scrape would fail
 //	spec.*       the format's spec forbids it, Prometheus tolerates it
@@ -82,7 +83,7 @@
 //
 // # Across scrapes
 //
-// Given Input.Previous, the scrape.* rules follow DESIGN.md §2 for any
+// Given Input.Previous, the scrape.* rules follow SPEC.md §3 for any
 // exporter: a counter decrease is a reset (info) when the series' _created
 // or process_start_time_seconds moved forward, an error otherwise; a
 // vanished counter-like series is a warning, an error for a series the

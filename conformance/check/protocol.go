@@ -209,7 +209,7 @@ func formatAndProtocol(mediaType string, params map[string]string) (Format, Prot
 	return FormatUnknown, ""
 }
 
-// The Accept headers of Prometheus servers, byte for byte (DESIGN §3a).
+// The Accept headers of Prometheus servers, byte for byte (SPEC.md §4.6).
 const (
 	// AcceptPrometheus2 is what Prometheus 2 sends by default.
 	AcceptPrometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"

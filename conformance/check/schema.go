@@ -29,7 +29,7 @@ type Schema struct {
 	// and every family lists the same set of its values. Empty: none.
 	KeyLabel string `json:"key_label,omitempty" yaml:"key_label,omitempty"`
 	// Invariants enables the invariant.* rules of the deploy outcome model
-	// (DESIGN.md §2). Only meaningful for the deploy schema.
+	// (SPEC.md §2.2). Only meaningful for the deploy schema.
 	Invariants bool `json:"invariants,omitempty" yaml:"invariants,omitempty"`
 	// Families in the order they must be written.
 	Families []FamilySchema `json:"families" yaml:"families"`
@@ -236,7 +236,7 @@ func (s *Schema) sortLabels(f *FamilySchema) []string {
 	return out
 }
 
-// deployRoles names the schema families the invariants of DESIGN.md §2
+// deployRoles names the schema families the invariants of SPEC.md §2.2
 // relate, found by their suffix so that any namespace works.
 type deployRoles struct {
 	attempts, validate, reload, postVerify, rollback *FamilySchema
