@@ -25,10 +25,13 @@ each is reported; the worst verdict sets the exit status:
 2 could not check (bad usage, unreachable, unreadable, timed out).
 
 URLs are scraped --scrapes times, --interval apart, asking as each --accept
-says; successive scrapes are checked against each other (scrape.* rules:
-counters never decrease, series never vanish, order never changes). Files
-are checked one by one, or with --sequence as successive scrapes of one
-target, in the order given.
+says; successive scrapes are checked against each other (scrape.* rules,
+SPEC.md §3: a counter that decreases with no sign of a reset is an error, a
+counter series that vanishes a warning; under a schema its series and
+their order stay). Files are checked one by one, or with --sequence as
+successive scrapes of one target, in the order given. Every finding names
+its rule: promcheck explain RULE says what it checks, why, and shows good
+and bad examples.
 
 Protocols (content_negotiation.md; promcheck rules lists what is judged):
 --accept takes text, openmetrics or both, the Accept header of a Prometheus
