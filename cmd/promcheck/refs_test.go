@@ -28,6 +28,10 @@ const moduleRoot = "../.."
 // names a group, not a rule, and does not match.
 var ruleRef = regexp.MustCompile(`(?:^|[^\w./-])((?:` + strings.Join(check.Groups(), "|") + `)\.[a-z][a-z0-9]*(?:-[a-z0-9]+)*)\b`)
 
+// fileExtensions are the endings of file names that look like rule IDs
+// ("spec.go", "schema.yaml"); no rule is named like one.
+var fileExtensions = map[string]bool{"go": true, "md": true, "yaml": true, "yml": true, "json": true, "txt": true, "prom": true, "om": true, "pb": true, "http": true, "sh": true}
+
 // TestNamedRulesExist holds every text a user reads to the registry:
 // every rule ID named in a command's --help, a Go comment, a string of
 // the product (a message, a description), README.md,
@@ -67,6 +71,9 @@ func TestNamedRulesExist(t *testing.T) {
 	for _, where := range sortedKeys(texts) {
 		for _, m := range ruleRef.FindAllStringSubmatch(texts[where], -1) {
 			id := m[1]
+			if _, ext, _ := strings.Cut(id, "."); fileExtensions[ext] {
+				continue // a file name: spec.go
+			}
 			checked++
 			if _, ok := check.LookupRule(id); !ok {
 				t.Errorf("%s names %s, which is no rule (promcheck rules lists them)", where, id)
@@ -189,4 +196,14 @@ func goComments(t *testing.T) map[string]string {
 		t.Fatalf("found %d Go files under %s", len(out), moduleRoot)
 	}
 	return out
+}
+
+// TestNoRuleLooksLikeAFile keeps fileExtensions honest: a rule named like
+// a file ending would escape TestNamedRulesExist.
+func TestNoRuleLooksLikeAFile(t *testing.T) {
+	for _, r := range check.Rules() {
+		if _, name, _ := strings.Cut(r.ID, "."); fileExtensions[name] {
+			t.Errorf("rule %s is named like a file; TestNamedRulesExist would skip it", r.ID)
+		}
+	}
 }
