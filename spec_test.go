@@ -354,3 +354,48 @@ func TestSpecSections(t *testing.T) {
 		t.Errorf("§1.6 = %q: %q", s.Title, s.Text)
 	}
 }
+
+// TestSpecCitationsExist holds every "SPEC.md §n" the repository writes (in
+// code, messages, docs and scripts) to a section SPEC.md has, so that a
+// renumbering or a typo cannot send a reader to nowhere.
+func TestSpecCitationsExist(t *testing.T) {
+	sections := map[string]bool{}
+	for _, s := range deploymetrics.SpecSections() {
+		sections[s.ID] = true
+	}
+	cite := regexp.MustCompile(`SPEC\.md,? (§[0-9]+(?:\.[0-9]+)*)`)
+	n := 0
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != "." && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".md", ".sh", ".yml", ".yaml":
+		default:
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range cite.FindAllStringSubmatch(string(data), -1) {
+			n++
+			if !sections[m[1]] {
+				t.Errorf("%s cites SPEC.md %s, which SPEC.md does not have", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 50 {
+		t.Errorf("found only %d citations of SPEC.md sections: is the pattern still right?", n)
+	}
+}

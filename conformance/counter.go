@@ -6,7 +6,7 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// Counter names one of the eight counters of the deploy schema (DESIGN §1):
+// Counter names one of the eight counters of the deploy schema (SPEC.md §1.2):
 // a family and, for the two families with a sub-label, one of its values.
 // The suite drives an emitter by ticking Counters.
 type Counter uint8
@@ -137,7 +137,7 @@ func (c Counter) field(s *counters.DeploySnapshot) *uint64 {
 }
 
 // Ticks returns the counters one deployment that ended in outcome o ticks
-// (DESIGN §2), in the order the modelled system ticks them. An invalid o
+// (SPEC.md §2.1), in the order the modelled system ticks them. An invalid o
 // ticks what counters.DeployCounters.Record counts it as: OutcomeFailed.
 func Ticks(o counters.Outcome) []Counter {
 	switch o {
@@ -159,7 +159,7 @@ func Ticks(o counters.Outcome) []Counter {
 	return []Counter{AttemptFailure}
 }
 
-// Outcomes returns the eight outcomes of DESIGN §2.
+// Outcomes returns the eight outcomes of SPEC.md §2.1.
 func Outcomes() []counters.Outcome {
 	return []counters.Outcome{
 		counters.OutcomeSkipped, counters.OutcomeSucceeded, counters.OutcomeValidateFailed,
