@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // ns is the namespace every exposer in this package writes.
-const ns = "certctl"
+const ns = deploy.DefaultNamespace
 
 // targetTypes returns n distinct target types, sorted bytewise: the known
 // ones first (for n ≤ 16 exactly those), then synthetic names built on them,
@@ -42,7 +43,7 @@ func outcomeCounts(i int) [8]uint64 {
 }
 
 // snapshotOf is the DeploySnapshot a table holds for name after recording
-// the outcome counts c, derived as DESIGN §2 says: so synthetic snapshots
+// the outcome counts c, derived as SPEC.md §2.1 says: so synthetic snapshots
 // keep the invariants I1 and I2 and a check of them has nothing to report.
 func snapshotOf(name string, c [8]uint64) counters.DeploySnapshot {
 	at := func(o counters.Outcome) uint64 { return c[o-1] }
@@ -87,7 +88,9 @@ func filledTable(n int) *counters.DeployCounters {
 	return dc
 }
 
-// family is one deploy family (DESIGN §1) as the baselines write it.
+// family is one deploy family (SPEC.md §1.2) as the baselines write it:
+// its name and labels from package deploy, the schema's one definition,
+// and the counters of a DeploySnapshot it reads.
 type family struct {
 	name      string // after the namespace, without "_total"
 	sub       string // second label, or ""
@@ -95,20 +98,25 @@ type family struct {
 	values    func(s *counters.DeploySnapshot) [2]uint64
 }
 
-var families = []family{
-	{"deploy_attempts", "result", [2]string{"success", "failure"},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.AttemptsSuccess, s.AttemptsFailure} }},
-	{"deploy_validate_failures", "", [2]string{},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ValidateFailures} }},
-	{"deploy_reload_failures", "", [2]string{},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ReloadFailures} }},
-	{"deploy_post_verify_failures", "", [2]string{},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.PostVerifyFails} }},
-	{"deploy_rollback", "outcome", [2]string{"restored", "also_failed"},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.RollbackRestored, s.RollbackAlsoFail} }},
-	{"deploy_idempotent_skip", "", [2]string{},
-		func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.IdempotentSkips} }},
-}
+var families = func() []family {
+	values := [deploy.FamilyCount]func(s *counters.DeploySnapshot) [2]uint64{
+		deploy.Attempts: func(s *counters.DeploySnapshot) [2]uint64 {
+			return [2]uint64{s.AttemptsSuccess, s.AttemptsFailure}
+		},
+		deploy.ValidateFailures:   func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ValidateFailures} },
+		deploy.ReloadFailures:     func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ReloadFailures} },
+		deploy.PostVerifyFailures: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.PostVerifyFails} },
+		deploy.Rollbacks: func(s *counters.DeploySnapshot) [2]uint64 {
+			return [2]uint64{s.RollbackRestored, s.RollbackAlsoFail}
+		},
+		deploy.IdempotentSkips: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.IdempotentSkips} },
+	}
+	out := make([]family, 0, deploy.FamilyCount)
+	for i, d := range deploy.Families() {
+		out = append(out, family{name: d.OpenMetricsBase(), sub: d.SubLabel, subValues: d.SubValues, values: values[i]})
+	}
+	return out
+}()
 
 // Accept headers of the two formats: none asks for the text format, and the
 // OpenMetrics one is what Prometheus sends.

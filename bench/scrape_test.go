@@ -38,7 +38,7 @@ func referenceHelp() map[string]string {
 
 // fprintfExposer is the modelled design's exposer: a loop over Snapshot()
 // with one fmt.Fprintf per line, straight to the ResponseWriter. It writes
-// label values with %q, which is only correct for printable ASCII (DESIGN §1);
+// label values with %q, which is only correct for printable ASCII (SPEC.md §1.8);
 // the target types here are, so its output equals the reference's.
 type fprintfExposer struct {
 	dc   *counters.DeployCounters

@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // The baselines below are written here from the descriptions of the designs
@@ -70,18 +71,20 @@ func (t *mutexMapTable) total(i int) uint64 {
 
 // newAttemptsVec is the client_golang equivalent of the attempts family.
 func newAttemptsVec() *prometheus.CounterVec {
+	attempts := deploy.Families()[deploy.Attempts]
 	return prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns,
-		Name:      "deploy_attempts_total",
+		Name:      attempts.Base,
 		Help:      "Deployment attempts by target type and result.",
-	}, []string{"target_type", "result"})
+	}, attempts.Labels())
 }
 
 // vmAttemptSuccessName is the VictoriaMetrics/metrics series name of
 // attempts{result="success"} for targetType. The target types used here need
 // no escaping.
 func vmAttemptSuccessName(targetType string) string {
-	return ns + `_deploy_attempts_total{target_type="` + targetType + `",result="success"}`
+	attempts := deploy.Families()[deploy.Attempts]
+	return attempts.Name(ns) + `{` + deploy.KeyLabel + `="` + targetType + `",` + attempts.SubLabel + `="` + deploy.ResultSuccess + `"}`
 }
 
 // A shape is how the goroutines of a parallel benchmark spread over target

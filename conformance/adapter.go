@@ -8,7 +8,7 @@ import (
 	"github.com/deploymetrics/deploymetrics/counters"
 )
 
-// Incrementer is an emitter with one method per counter of DESIGN.md §1,
+// Incrementer is an emitter with one method per counter of SPEC.md §1.2,
 // each named Inc<Counter> and taking the target type: the methods of the
 // counter table the reference emitter is modelled on (and of
 // counters.DeployCounters). TickFrom turns one into an Emitter.Tick.
@@ -51,7 +51,7 @@ func TickFrom(inc Incrementer) func(c Counter, targetType string) {
 }
 
 // snapshotFields are the fields SnapshotFrom reads, by name: those of
-// counters.DeploySnapshot, the names of the table DESIGN.md models. The
+// counters.DeploySnapshot, the names of the counter table SPEC.md §1.2 models. The
 // first is the target type; the others are the eight counters in Counters()
 // order.
 var snapshotFields = [...]string{

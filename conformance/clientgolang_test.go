@@ -21,12 +21,12 @@ import (
 //
 // It declares what this emitter cannot do: it ticks counters one by one
 // (no Record: the outcome specs skip), has no snapshot accessor and no
-// cardinality cap (those specs skip). DESIGN.md §1 requires a cap, so it
+// cardinality cap (those specs skip). SPEC.md §6.2 requires a cap, so it
 // runs at level Core, and the summary says so. Its normalisation: client_golang
 // panics on invalid UTF-8 in a label value and an empty target_type breaks
 // the schema, so both are replaced; everything else is kept, and escaped
 // by client_golang. promhttp serves any method, so it is wrapped in
-// handler.GetHeadOnly, as DESIGN §1 asks of a scrape endpoint.
+// handler.GetHeadOnly, as SPEC.md §1.11 asks of a scrape endpoint.
 //
 // Two engine rules are disabled, for what client_golang does by design and
 // Prometheus does not mind: its registry writes families sorted by name

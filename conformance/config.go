@@ -31,7 +31,7 @@ type Emitter struct {
 	Tick func(c Counter, targetType string)
 
 	// Record counts one deployment that ended in outcome o as one update,
-	// so that no scrape sees part of it (DESIGN §2). Nil: the emitter ticks
+	// so that no scrape sees part of it (SPEC.md §2.3). Nil: the emitter ticks
 	// counters one by one, and the specs on outcome recording and on
 	// invariants under concurrency skip.
 	Record func(targetType string, o counters.Outcome)
@@ -86,7 +86,7 @@ type Config struct {
 
 	// Level is the conformance level the run holds the emitter to. Full
 	// (the default, and the zero Level) fails the run when a capability
-	// DESIGN.md §1 requires is declared missing; Core accepts a text-only,
+	// SPEC.md §6.2 requires is declared missing; Core accepts a text-only,
 	// tick-by-tick emitter. See Level.
 	Level Level
 
@@ -148,7 +148,7 @@ type Config struct {
 	// Protocols declares the exposition protocols of content_negotiation.md
 	// the emitter serves when a scraper asks for them, in any order:
 	// check.PrometheusText0_0_4 (required: every target's last resort),
-	// check.OpenMetricsText1_0_0 (required at level Full, DESIGN.md §1),
+	// check.OpenMetricsText1_0_0 (required at level Full, SPEC.md §6.2),
 	// and any of check.OpenMetricsText0_0_1, check.PrometheusText1_0_0 and
 	// check.PrometheusProto, the protocols Prometheus 3 added. The passive
 	// spec of each declared protocol runs, the active specs compare every
@@ -174,7 +174,7 @@ type Config struct {
 	Gzip bool
 	// Methods declares that the endpoint answers GET and HEAD only and
 	// refuses other methods with 405 Method Not Allowed and an Allow
-	// header (DESIGN.md §1); false skips the methods spec. Default true.
+	// header (SPEC.md §1.11); false skips the methods spec. Default true.
 	// Only an emitter scraped over HTTP can be checked for it.
 	Methods bool
 	// NegotiationWaivers lists cases of passive-negotiation-edge the

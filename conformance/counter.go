@@ -4,9 +4,10 @@ import (
 	"strconv"
 
 	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
-// Counter names one of the eight counters of the deploy schema (DESIGN §1):
+// Counter names one of the eight counters of the deploy schema (SPEC.md §1.2):
 // a family and, for the two families with a sub-label, one of its values.
 // The suite drives an emitter by ticking Counters.
 type Counter uint8
@@ -24,24 +25,29 @@ const (
 	IdempotentSkip                        // idempotent_skip
 )
 
-// counterInfo describes where a counter is exposed.
+// counterInfo describes where a counter is exposed: a family of the deploy
+// schema (package internal/deploy, the one place it is written out) and,
+// for the two families with a sub-label, the index of its value there.
 type counterInfo struct {
-	name     string // the Go-style name, for messages
-	family   string // family name after the namespace, text-format spelling
-	sub      string // the sub-label, "" for families keyed by target_type alone
-	subValue string
+	name   string // the Go-style name, for messages
+	family int    // index in deploy.Families()
+	sub    int    // index in the family's SubValues (0 for families without a sub-label)
 }
 
 var counterInfos = [...]counterInfo{
-	AttemptSuccess:     {"AttemptSuccess", "deploy_attempts_total", "result", "success"},
-	AttemptFailure:     {"AttemptFailure", "deploy_attempts_total", "result", "failure"},
-	ValidateFailure:    {"ValidateFailure", "deploy_validate_failures_total", "", ""},
-	ReloadFailure:      {"ReloadFailure", "deploy_reload_failures_total", "", ""},
-	PostVerifyFailure:  {"PostVerifyFailure", "deploy_post_verify_failures_total", "", ""},
-	RollbackRestored:   {"RollbackRestored", "deploy_rollback_total", "outcome", "restored"},
-	RollbackAlsoFailed: {"RollbackAlsoFailed", "deploy_rollback_total", "outcome", "also_failed"},
-	IdempotentSkip:     {"IdempotentSkip", "deploy_idempotent_skip_total", "", ""},
+	AttemptSuccess:     {"AttemptSuccess", deploy.Attempts, 0},
+	AttemptFailure:     {"AttemptFailure", deploy.Attempts, 1},
+	ValidateFailure:    {"ValidateFailure", deploy.ValidateFailures, 0},
+	ReloadFailure:      {"ReloadFailure", deploy.ReloadFailures, 0},
+	PostVerifyFailure:  {"PostVerifyFailure", deploy.PostVerifyFailures, 0},
+	RollbackRestored:   {"RollbackRestored", deploy.Rollbacks, 0},
+	RollbackAlsoFailed: {"RollbackAlsoFailed", deploy.Rollbacks, 1},
+	IdempotentSkip:     {"IdempotentSkip", deploy.IdempotentSkips, 0},
 }
+
+// deployFamily returns the family of the deploy schema the counter is
+// exposed in; c must be valid.
+func (c Counter) deployFamily() deploy.Family { return deploy.Families()[counterInfos[c].family] }
 
 // Counters returns the eight counters in exposition order. It returns a new
 // slice on every call.
@@ -68,29 +74,27 @@ func (c Counter) Name(ns string) string {
 	if !c.Valid() {
 		return ""
 	}
-	if ns == "" {
-		return counterInfos[c].family
-	}
-	return ns + "_" + counterInfos[c].family
+	return c.deployFamily().Name(ns)
 }
 
 // LabelNames returns the counter's label names in canonical order:
 // target_type, then the sub-label if the family has one. It is what a
 // client library's CounterVec is declared with.
 func (c Counter) LabelNames() []string {
-	if !c.Valid() || counterInfos[c].sub == "" {
-		return []string{"target_type"}
+	if !c.Valid() {
+		return []string{deploy.KeyLabel}
 	}
-	return []string{"target_type", counterInfos[c].sub}
+	return c.deployFamily().Labels()
 }
 
 // LabelValues returns the label values of the counter's series for
 // targetType, matching LabelNames.
 func (c Counter) LabelValues(targetType string) []string {
-	if !c.Valid() || counterInfos[c].sub == "" {
+	name, value := c.SubLabel()
+	if name == "" {
 		return []string{targetType}
 	}
-	return []string{targetType, counterInfos[c].subValue}
+	return []string{targetType, value}
 }
 
 // SubLabel returns the counter's sub-label and its value ("result",
@@ -99,7 +103,11 @@ func (c Counter) SubLabel() (name, value string) {
 	if !c.Valid() {
 		return "", ""
 	}
-	return counterInfos[c].sub, counterInfos[c].subValue
+	f := c.deployFamily()
+	if f.SubLabel == "" {
+		return "", ""
+	}
+	return f.SubLabel, f.SubValues[counterInfos[c].sub]
 }
 
 // Of returns the counter's value in a snapshot.
@@ -137,7 +145,7 @@ func (c Counter) field(s *counters.DeploySnapshot) *uint64 {
 }
 
 // Ticks returns the counters one deployment that ended in outcome o ticks
-// (DESIGN §2), in the order the modelled system ticks them. An invalid o
+// (SPEC.md §2.1), in the order the modelled system ticks them. An invalid o
 // ticks what counters.DeployCounters.Record counts it as: OutcomeFailed.
 func Ticks(o counters.Outcome) []Counter {
 	switch o {
@@ -159,7 +167,7 @@ func Ticks(o counters.Outcome) []Counter {
 	return []Counter{AttemptFailure}
 }
 
-// Outcomes returns the eight outcomes of DESIGN §2.
+// Outcomes returns the eight outcomes of SPEC.md §2.1.
 func Outcomes() []counters.Outcome {
 	return []counters.Outcome{
 		counters.OutcomeSkipped, counters.OutcomeSucceeded, counters.OutcomeValidateFailed,

@@ -10,8 +10,8 @@
 // one of Handler, URL or Scrape says how to scrape it; Record (whole
 // outcomes), Snapshot and Close are optional. A Config says how to make a
 // fresh one for every spec and declares what the emitter can do. An
-// emitter with the eight Inc methods of DESIGN.md §1 (an Incrementer) and
-// a snapshot struct of its own with DESIGN's field names needs no code of
+// emitter with the eight Inc methods of SPEC.md §1.2 (an Incrementer) and
+// a snapshot struct of its own with the field names of SPEC.md §1.2 needs no code of
 // its own: TickFrom and SnapshotFrom adapt them.
 //
 //	func TestMyEmitter(t *testing.T) {
@@ -72,7 +72,7 @@
 // for a declared protocol and answered in another (the text fallback
 // included), asked for gzip and answered uncompressed, a "sorted"
 // snapshot out of order. The Level (Config.Level) says which declarations
-// a run requires: at Full, the default, the five DESIGN.md §1 requires;
+// a run requires: at Full, the default, the five SPEC.md §6.2 requires;
 // conformance-level fails the run with one message naming each one
 // declared missing. Core, for a text-only emitter that ticks its counters
 // one by one, requires only the text format 0.0.4, which every target
@@ -89,7 +89,7 @@
 // # Protocols
 //
 // Config.Protocols lists the protocols of content_negotiation.md the
-// emitter serves when asked: the two DESIGN.md §1 requires by default
+// emitter serves when asked: the two SPEC.md §6.2 requires by default
 // (NewConfig), all five for the reference emitter (ReferenceConfig). The
 // passive spec of each declared protocol runs; the active specs scrape
 // every declared protocol and compare each one's values with the model
@@ -214,7 +214,7 @@
 //     Config.NegotiationWaivers names cases of both negotiation specs.
 //   - active-model: after random deployments ticked counter by counter,
 //     every exposed value equals the model's, in every declared protocol.
-//   - active-outcomes: Record ticks exactly the counters of DESIGN §2.
+//   - active-outcomes: Record ticks exactly the counters of SPEC.md §2.1.
 //   - active-new-target-type: a new target type sorting first, in the
 //     middle or last appears in its sorted place in every family, zeros
 //     included.

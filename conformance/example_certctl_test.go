@@ -16,8 +16,8 @@ import (
 
 // certctlMetrics copies the shape of the counter table of the system this
 // project is modelled on: one map per counter, all guarded by one mutex,
-// the eight Inc methods of DESIGN.md §1, and a Snapshot returning one
-// struct per target type, with DESIGN's field names, in map order. It ticks
+// the eight Inc methods of SPEC.md §1.2, and a Snapshot returning one
+// struct per target type, with the field names of SPEC.md §1.2, in map order. It ticks
 // counters one by one (no whole-outcome Record), serves the text format
 // only, without gzip, on any method, and has no cardinality cap.
 type certctlMetrics struct {

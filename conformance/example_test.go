@@ -46,7 +46,7 @@ func ExampleRun() {
 		cfg.Normalize = counters.NewDeployCounters().Normalize
 		cfg.MaxTargetTypes = counters.DefaultMaxTargetTypes
 		cfg.SortedSnapshot = true
-		// The protocols it serves when asked: the two DESIGN.md requires
+		// The protocols it serves when asked: the two SPEC.md §6.2 requires
 		// and protobuf (NewConfig declares the first two).
 		cfg.Protocols = []check.Protocol{check.PrometheusText0_0_4, check.OpenMetricsText1_0_0, check.PrometheusProto}
 

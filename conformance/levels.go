@@ -9,9 +9,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 )
 
-// Level is how much of DESIGN.md a run holds the emitter to.
+// Level is how much of SPEC.md §6 a run holds the emitter to.
 //
-// At Full, the default, every capability DESIGN.md §1 requires of an
+// At Full, the default, every capability SPEC.md §6.2 requires of an
 // emitter must be declared: the text format 0.0.4 and OpenMetrics 1.0.0
 // (Config.Protocols), gzip (Config.Gzip), a cardinality cap
 // (Config.MaxTargetTypes) and the GET/HEAD-only methods (Config.Methods).
@@ -29,13 +29,13 @@ import (
 //
 // The protocols Prometheus 3 added (text 1.0.0, OpenMetrics 0.0.1,
 // protobuf), Record, Snapshot and the sorted snapshot are optional at
-// every level: DESIGN.md describes them, but does not require them of an
+// every level: SPEC.md §6.3 describes them, but does not require them of an
 // emitter. Their specs skip when they are not declared, and hold the
 // emitter to them when they are.
 type Level uint8
 
 const (
-	// Full requires every capability DESIGN.md §1 requires. It is the zero
+	// Full requires every capability SPEC.md §6.2 requires. It is the zero
 	// Level.
 	Full Level = iota
 	// Core requires only what every emitter must do, whatever it declares.
@@ -66,7 +66,7 @@ type capability struct {
 	name string
 	// specs are the IDs of the specs that exercise it.
 	specs []string
-	// required says whether the Full level requires it (DESIGN.md §1);
+	// required says whether the Full level requires it (SPEC.md §6.2);
 	// everyLevel, whether every level does.
 	required, everyLevel bool
 	// declaration says whether the config and the emitter declare the
@@ -240,7 +240,7 @@ var _ = DescribeConformance("level", func(tc *TestContext) {
 			d := tc.declarations()
 			AddReportEntry(levelEntry, d)
 			if missing := d.missing(); len(missing) > 0 {
-				Fail(fmt.Sprintf("[suite.level] %s claims level %s, which requires every capability DESIGN.md §1 requires, but declares %d of them missing: %s. "+
+				Fail(fmt.Sprintf("[suite.level] %s claims level %s, which requires every capability SPEC.md §6.2 requires, but declares %d of them missing: %s. "+
 					"Add them to the emitter and declare them, or set Config.Level = conformance.Core to hold it to the lower level (the summary then says so)",
 					d.Emitter, d.Level, len(missing), strings.Join(missing, ", ")))
 			}

@@ -23,13 +23,13 @@ import (
 type suiteProtocol struct {
 	protocol check.Protocol
 	spec     string
-	// required: DESIGN.md §1 requires it at level Full; everyLevel: at
+	// required: SPEC.md §6.2 requires it at level Full; everyLevel: at
 	// every level (text 0.0.4, every target's last resort).
 	required, everyLevel bool
 }
 
 // suiteProtocols lists the protocols an emitter can declare, in the order
-// the suite scrapes them: the two DESIGN.md §1 requires (the text format
+// the suite scrapes them: the two SPEC.md §6.2 requires (the text format
 // 0.0.4, OpenMetrics 1.0.0), then the three Prometheus 3 added, as the
 // reference handler orders them. OpenMetrics 2.0 is not among them: it is
 // a release candidate Prometheus parses only behind a feature flag, and the

@@ -23,7 +23,7 @@ func TestDeclaredProtocols(t *testing.T) {
 		cfg  Config
 		want []check.Protocol
 	}{
-		{"NewConfig: the two DESIGN.md §1 requires", NewConfig(), []check.Protocol{t004, om1}},
+		{"NewConfig: the two SPEC.md §6.2 requires", NewConfig(), []check.Protocol{t004, om1}},
 		{"ReferenceConfig: all five", reference, []check.Protocol{t004, om1, om001, t1, proto}},
 		{"listed in any order, scraped in the suite's", shuffled, []check.Protocol{t004, t1, proto}},
 		{"the deprecated OpenMetrics false: text 0.0.4 only", deprecated, []check.Protocol{t004}},

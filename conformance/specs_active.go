@@ -14,8 +14,8 @@ import (
 
 // The active specs drive the emitter and keep a model of what it must
 // expose: after every step, every exposed value equals the model's. Random
-// sequences are made of whole deployments (each outcome's ticks, DESIGN
-// §2), so that the invariants hold whenever the emitter is at rest and the
+// sequences are made of whole deployments (each outcome's ticks, SPEC.md
+// §2.1), so that the invariants hold whenever the emitter is at rest and the
 // engine's invariant.* rules apply to every scrape.
 var _ = DescribeConformance("active", func(tc *TestContext) {
 	It("exposes exactly the counts of a random sequence of ticks",

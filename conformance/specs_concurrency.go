@@ -31,7 +31,7 @@ var _ = DescribeConformance("concurrency", func(tc *TestContext) {
 			tc.requireTick()
 			opts := tc.Options()
 			// Counters ticked one by one can be scraped between two ticks
-			// of one deployment; DESIGN §2 allows that torn view, so the
+			// of one deployment; SPEC.md §2.3 allows that torn view, so the
 			// invariants are left to active-invariants, which judges
 			// emitters that record whole outcomes.
 			opts.Disabled = append(opts.Disabled, "invariant")

@@ -67,7 +67,7 @@ var _ = DescribeConformance("passive", func(tc *TestContext) {
 				r := tc.request(method)
 				allow := r.Header.Get("Allow")
 				if r.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(allow, http.MethodGet) || !strings.Contains(allow, http.MethodHead) {
-					tc.disagree("methods", fmt.Sprintf("%s got status %d and Allow %q, not 405 Method Not Allowed with Allow naming GET and HEAD (DESIGN.md §1: a scrape endpoint only reads)",
+					tc.disagree("methods", fmt.Sprintf("%s got status %d and Allow %q, not 405 Method Not Allowed with Allow naming GET and HEAD (SPEC.md §1.11: a scrape endpoint only reads)",
 						method, r.StatusCode, allow))
 				}
 			}

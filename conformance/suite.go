@@ -304,7 +304,7 @@ func (tc *TestContext) scrapeInProcess(e *Emitter, accept string) check.Input {
 // change. Three warnings become errors, unless the config sets their
 // severity itself (by rule or group):
 //
-//   - invariant.*, for an emitter that records whole outcomes: DESIGN §2
+//   - invariant.*, for an emitter that records whole outcomes: SPEC.md §2.3
 //     excuses a torn snapshot only in an emitter that ticks counters one by
 //     one.
 //   - http.negotiation-preference: the suite tells the engine the declared

@@ -28,7 +28,7 @@ func sum(s DeploySnapshot) uint64 {
 		s.PostVerifyFails + s.RollbackRestored + s.RollbackAlsoFail + s.IdempotentSkips
 }
 
-// checkInvariants fails the test if s breaks I1 or I2 of DESIGN §2.
+// checkInvariants fails the test if s breaks I1 or I2 of SPEC.md §2.2.
 func checkInvariants(t *testing.T, s DeploySnapshot) {
 	t.Helper()
 	if s.RollbackRestored+s.RollbackAlsoFail != s.ReloadFailures+s.PostVerifyFails {
@@ -105,7 +105,7 @@ func TestIncTicksExactlyOneCounter(t *testing.T) {
 	}
 }
 
-// outcomeCases is the table of DESIGN §2: each outcome and the counters it ticks.
+// outcomeCases is the table of SPEC.md §2.1: each outcome and the counters it ticks.
 var outcomeCases = []struct {
 	o    Outcome
 	want DeploySnapshot

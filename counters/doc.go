@@ -1,5 +1,5 @@
 // Package counters is the reference deploy counter table: per target type, the
-// eight counters of the deploy schema (DESIGN §1), ticked lock-free from any
+// eight counters of the deploy schema (SPEC.md §1.2), ticked lock-free from any
 // number of goroutines and read as consistent, sorted snapshots.
 //
 // It is a drop-in replacement for the table it is modelled on, which ticks the
@@ -19,7 +19,7 @@
 //
 // Between the three Inc calls above a concurrent snapshot can see the attempt
 // failure but not yet the reload failure or the rollback: a torn snapshot that
-// breaks the invariants of DESIGN §2 (I1: rollback{restored}+rollback{also_failed}
+// breaks the invariants of SPEC.md §2.2 (I1: rollback{restored}+rollback{also_failed}
 // == reload_failures+post_verify_failures; I2: attempts{failure} >=
 // validate_failures+reload_failures+post_verify_failures). Record cannot tear: the
 // table counts terminal outcomes and derives the eight counters from one load of

@@ -2,7 +2,7 @@ package counters
 
 import "strconv"
 
-// Outcome is how one deployment to one target ended (DESIGN §2). Every deployment
+// Outcome is how one deployment to one target ended (SPEC.md §2.1). Every deployment
 // ends in exactly one outcome, so recording the outcome instead of ticking the
 // counters one by one keeps snapshots consistent.
 //
@@ -10,7 +10,7 @@ import "strconv"
 // silently counted as a success or a skip.
 type Outcome uint8
 
-// The outcomes of DESIGN §2, with the counters each one ticks.
+// The outcomes of SPEC.md §2.1, with the counters each one ticks.
 const (
 	// OutcomeSkipped: the new artifact equals the deployed one (same SHA-256);
 	// nothing was done. Ticks idempotent_skip.
@@ -56,7 +56,7 @@ var outcomeNames = [numOutcomes]string{
 // Valid reports whether o is one of the declared outcomes.
 func (o Outcome) Valid() bool { return o >= OutcomeSkipped && o <= OutcomeFailed }
 
-// String returns the outcome's name as written in DESIGN §2 ("ReloadFailedRestored"),
+// String returns the outcome's name as written in SPEC.md §2.1 ("ReloadFailedRestored"),
 // or "Outcome(n)" for an invalid value.
 func (o Outcome) String() string {
 	if !o.Valid() {

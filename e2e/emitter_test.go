@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// deployFamilies are the six families of the deploy schema (DESIGN.md §1)
+// deployFamilies are the six families of the deploy schema (SPEC.md §1.2)
 // in the default namespace, as the text format and PromQL name them.
 var deployFamilies = []string{
 	"certctl_deploy_attempts_total",

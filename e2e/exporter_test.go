@@ -19,7 +19,7 @@ import (
 )
 
 // prometheus3Bin is where the Prometheus 3 server built from v0.316.0 is
-// kept on the project's machines (DESIGN.md §3a says how to build one).
+// kept on the project's machines (e2e/doc.go says how to build one).
 const prometheus3Bin = "/root/.cache/deploymetrics/prometheus-v0.316.0/prometheus"
 
 // exampleDir holds the example configuration the test runs, adapted.

@@ -19,7 +19,7 @@ import (
 )
 
 // This file holds what several targets share: an independent description
-// of the deploy schema (written from DESIGN.md §1, not taken from the
+// of the deploy schema (written from SPEC.md §1.2, not taken from the
 // handler, so that a handler bug is not mirrored into the oracle), a bare
 // textparse pass, and a reference definition of target type normalisation.
 
@@ -75,7 +75,7 @@ func snapshotOf(tt string, c counts) counters.DeploySnapshot {
 		RollbackAlsoFail: c[6], IdempotentSkips: c[7]}
 }
 
-// invariantsHold reports I1 and I2 of DESIGN.md §2 on exact integers.
+// invariantsHold reports I1 and I2 of SPEC.md §2.2 on exact integers.
 func invariantsHold(c *counts) error {
 	if c[cRollbackRestored]+c[cRollbackAlsoFail] != c[cReloadFailures]+c[cPostVerifyFails] {
 		return fmt.Errorf("I1 broken: rollback restored %d + also_failed %d != reload %d + post_verify %d",

@@ -138,7 +138,7 @@ func labelRoundTrip(a, b string) error {
 }
 
 // exportable reports why a normalised target type could not be exported
-// as is: DESIGN.md §1 wants it non-empty, valid UTF-8, bounded, and the
+// as is: SPEC.md §1.5 and §1.8 want it non-empty, valid UTF-8, bounded, and the
 // normalisation policy rules out control characters.
 func exportable(n string) error {
 	switch {

@@ -115,7 +115,7 @@ func newTickModel() *tickModel {
 	return &tickModel{counts: map[string]*counts{}, ops: map[string]uint64{}, used: map[string]bool{}, bound: map[string]string{}}
 }
 
-// outcomeCounts are the counters each outcome ticks (DESIGN.md §2), indexed
+// outcomeCounts are the counters each outcome ticks (SPEC.md §2.1), indexed
 // by Outcome-1.
 var outcomeCounts = [8][]int{
 	{cIdempotentSkips},
@@ -543,7 +543,7 @@ func (w *tickWorker) scrape(kind int) error {
 	var bad []check.Finding
 	for _, f := range report.Findings {
 		// Raw Inc ticks may break the invariants (that is the caller's
-		// business, DESIGN.md §2); anything else is the emitter's or the
+		// business, SPEC.md §2.3); anything else is the emitter's or the
 		// engine's fault.
 		if w.prog.outcomeOnly || !strings.HasPrefix(f.Rule, "invariant.") {
 			bad = append(bad, f)

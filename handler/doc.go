@@ -1,6 +1,6 @@
 // Package handler is the reference /metrics/prometheus handler: it serves the
-// six deploy families of a counters.DeployCounters (DESIGN §1) in every
-// protocol of Prometheus 3's content negotiation (DESIGN §3a): the text
+// six deploy families of a counters.DeployCounters (SPEC.md §1.2) in every
+// protocol of Prometheus 3's content negotiation (SPEC.md §4): the text
 // format 0.0.4 and 1.0.0, OpenMetrics 0.0.1 and 1.0.0, and protobuf
 // (length-delimited MetricFamily messages); OpenMetrics 2.0 too, if enabled
 // with WithOpenMetrics2. Responses are gzipped when the scraper allows it.

@@ -28,7 +28,7 @@ var (
 )
 
 // MetricsHandler serves the deploy families of a counters.DeployCounters on
-// GET and HEAD (DESIGN §1). Create it with NewMetricsHandler; it is safe for
+// GET and HEAD (SPEC.md §1.11). Create it with NewMetricsHandler; it is safe for
 // concurrent use, including SetDeployCounters during scrapes.
 type MetricsHandler struct {
 	ns       string

@@ -3,7 +3,7 @@ package handler
 import "net/http"
 
 // GetHeadOnly wraps a metrics handler so that it answers GET and HEAD only,
-// as DESIGN §1 asks of a scrape endpoint, and refuses every other method
+// as SPEC.md §1.11 asks of a scrape endpoint, and refuses every other method
 // with 405 Method Not Allowed and an Allow header. MetricsHandler does this
 // itself; GetHeadOnly is for other handlers, such as client_golang's
 // promhttp, which serves any method:

@@ -11,7 +11,7 @@ const (
 	// prometheus242Accept is what Prometheus 2.42 sends.
 	prometheus242Accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 	// prometheus3Accept is what a Prometheus 3 server built from v0.316.0
-	// sends by default (DESIGN §3a).
+	// sends by default (SPEC.md §4.6).
 	prometheus3Accept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3"
 	// prometheus3ProtoFirstAccept is what it sends with scrape_protocols
 	// starting with PrometheusProto (DefaultProtoFirstScrapeProtocols, as

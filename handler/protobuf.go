@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // The protobuf format is a sequence of io.prometheus.client.MetricFamily
@@ -42,7 +43,7 @@ const (
 )
 
 // targetTypeLabel is the name of the label every deploy series carries.
-const targetTypeLabel = "target_type"
+const targetTypeLabel = deploy.KeyLabel
 
 // The constant runs of bytes in a Metric message, encoded once. A series is
 // written as

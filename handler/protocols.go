@@ -1,5 +1,7 @@
 package handler
 
+import "github.com/deploymetrics/deploymetrics/internal/contenttype"
+
 // The protocols of Prometheus's content negotiation
 // (prometheus-docs/content_negotiation.md), their Content-Types and the
 // name escaping schemes (escaping_schemes.md) a 1.0.0 text format names.
@@ -11,25 +13,26 @@ package handler
 // label names are legacy names, which every scheme leaves alone, so the body
 // is the same under all four. The constants without it are what a renderer's
 // output can be parsed as (textparse ignores the escaping parameter).
+// Package contenttype writes them out, for the check engine too.
 const (
 	// ContentTypeText is PrometheusText0.0.4, the text format every scraper
 	// reads and the last resort of the negotiation.
-	ContentTypeText = "text/plain; version=0.0.4; charset=utf-8"
+	ContentTypeText = contenttype.Text
 	// ContentTypeTextV1 is PrometheusText1.0.0: the text format with quoted
 	// UTF-8 names allowed. The deploy names need no quoting, so its body is
 	// the text format 0.0.4's.
-	ContentTypeTextV1 = "text/plain; version=1.0.0; charset=utf-8"
+	ContentTypeTextV1 = contenttype.TextV1
 	// ContentTypeOpenMetrics is OpenMetricsText1.0.0.
-	ContentTypeOpenMetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+	ContentTypeOpenMetrics = contenttype.OpenMetrics
 	// ContentTypeOpenMetricsV0 is OpenMetricsText0.0.1, which Prometheus 2
 	// asks for second; its body is OpenMetrics 1.0.0's.
-	ContentTypeOpenMetricsV0 = "application/openmetrics-text; version=0.0.1; charset=utf-8"
+	ContentTypeOpenMetricsV0 = contenttype.OpenMetricsV0
 	// ContentTypeOpenMetricsV2 is OpenMetrics 2.0 (a release candidate),
 	// served only by a handler made WithOpenMetrics2.
-	ContentTypeOpenMetricsV2 = "application/openmetrics-text; version=2.0.0; charset=utf-8"
+	ContentTypeOpenMetricsV2 = contenttype.OpenMetricsV2
 	// ContentTypeProtobuf is PrometheusProto: length-delimited
 	// io.prometheus.client.MetricFamily messages.
-	ContentTypeProtobuf = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+	ContentTypeProtobuf = contenttype.Protobuf
 )
 
 // protocol is an exposition protocol the handler serves. The order is the

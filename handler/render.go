@@ -5,62 +5,67 @@ import (
 	"unicode/utf8"
 
 	"github.com/deploymetrics/deploymetrics/counters"
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
-// family describes one metric family of the deploy schema (DESIGN §1).
+// family describes one metric family of the deploy schema (SPEC.md §1.2)
+// as the handler renders it.
 type family struct {
-	name string // after the namespace, without "_total"
-	help string // must need no escaping in either format; TestHelpNeedsNoEscaping checks
-	// sub is the second label and its values in canonical order, or "" for
-	// families labelled by target_type alone.
+	// name, sub and subValues come from package deploy, the schema's one
+	// definition: name is the family's name after the namespace, without
+	// "_total"; sub is the second label, "" for families labelled by
+	// target_type alone, and subValues its values in canonical order.
+	name      string
 	sub       string
 	subValues [2]string
+	help      string // must need no escaping in either format; TestHelpNeedsNoEscaping checks
 	// values returns the counters of s for each sub-label value (only [0] for
 	// families without a sub-label).
 	values func(s *counters.DeploySnapshot) [2]uint64
 }
 
-// families lists the deploy schema in exposition order.
-var families = [...]family{
-	{
-		name:      "deploy_attempts",
-		help:      "Deployment attempts by target type and result: success, or failure for any reason.",
-		sub:       "result",
-		subValues: [2]string{"success", "failure"},
-		values: func(s *counters.DeploySnapshot) [2]uint64 {
-			return [2]uint64{s.AttemptsSuccess, s.AttemptsFailure}
+// families lists the deploy schema in exposition order: the names and
+// labels package deploy defines, with the reference emitter's own HELP
+// texts and the counters of a DeploySnapshot each family reads.
+var families = func() (out [deploy.FamilyCount]family) {
+	own := [deploy.FamilyCount]struct {
+		help   string
+		values func(s *counters.DeploySnapshot) [2]uint64
+	}{
+		deploy.Attempts: {
+			help: "Deployment attempts by target type and result: success, or failure for any reason.",
+			values: func(s *counters.DeploySnapshot) [2]uint64 {
+				return [2]uint64{s.AttemptsSuccess, s.AttemptsFailure}
+			},
 		},
-	},
-	{
-		name:   "deploy_validate_failures",
-		help:   "Deployments whose pre-commit validation failed; nothing was changed on the target.",
-		values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ValidateFailures} },
-	},
-	{
-		name:   "deploy_reload_failures",
-		help:   "Deployments whose target reload failed after the new artifact was written; each one is rolled back.",
-		values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ReloadFailures} },
-	},
-	{
-		name:   "deploy_post_verify_failures",
-		help:   "Deployments whose post-deploy verification (a TLS handshake with the target) failed; each one is rolled back.",
-		values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.PostVerifyFails} },
-	},
-	{
-		name:      "deploy_rollback",
-		help:      "Rollbacks after a reload or post-verify failure, by outcome: restored (the previous artifact serves again) or also_failed (the target is left broken).",
-		sub:       "outcome",
-		subValues: [2]string{"restored", "also_failed"},
-		values: func(s *counters.DeploySnapshot) [2]uint64 {
-			return [2]uint64{s.RollbackRestored, s.RollbackAlsoFail}
+		deploy.ValidateFailures: {
+			help:   "Deployments whose pre-commit validation failed; nothing was changed on the target.",
+			values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ValidateFailures} },
 		},
-	},
-	{
-		name:   "deploy_idempotent_skip",
-		help:   "Deployments skipped because the new artifact has the same SHA-256 as the deployed one.",
-		values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.IdempotentSkips} },
-	},
-}
+		deploy.ReloadFailures: {
+			help:   "Deployments whose target reload failed after the new artifact was written; each one is rolled back.",
+			values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.ReloadFailures} },
+		},
+		deploy.PostVerifyFailures: {
+			help:   "Deployments whose post-deploy verification (a TLS handshake with the target) failed; each one is rolled back.",
+			values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.PostVerifyFails} },
+		},
+		deploy.Rollbacks: {
+			help: "Rollbacks after a reload or post-verify failure, by outcome: restored (the previous artifact serves again) or also_failed (the target is left broken).",
+			values: func(s *counters.DeploySnapshot) [2]uint64 {
+				return [2]uint64{s.RollbackRestored, s.RollbackAlsoFail}
+			},
+		},
+		deploy.IdempotentSkips: {
+			help:   "Deployments skipped because the new artifact has the same SHA-256 as the deployed one.",
+			values: func(s *counters.DeploySnapshot) [2]uint64 { return [2]uint64{s.IdempotentSkips} },
+		},
+	}
+	for i, d := range deploy.Families() {
+		out[i] = family{name: d.OpenMetricsBase(), sub: d.SubLabel, subValues: d.SubValues, help: own[i].help, values: own[i].values}
+	}
+	return out
+}()
 
 // AppendText appends the deploy families for snaps in the Prometheus text
 // format 0.0.4 to dst and returns the extended buffer. It allocates only to
@@ -250,7 +255,7 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, st
 		// source is read from the old array, which stays valid.
 		p0 := len(dst)
 		dst = appendName(dst, ns, f.name)
-		dst = append(dst, `_total{target_type="`...)
+		dst = append(dst, "_total{"+deploy.KeyLabel+`="`...)
 		p1 := len(dst)
 		for j := range snaps {
 			s := &snaps[j]
@@ -295,8 +300,8 @@ func appendExposition(dst []byte, ns string, snaps []counters.DeploySnapshot, st
 }
 
 // appendMetadata appends the HELP and TYPE lines of f, HELP first in every
-// format: DESIGN.md §1 requires "one # HELP then one # TYPE line" of each
-// family (order.help-before-type), and client_golang writes them in that
+// format: SPEC.md §1.4 has each family write its HELP line, then its TYPE
+// line (order.help-before-type), and client_golang writes them in that
 // order too. OpenMetrics 1.0 and 2.0 say the order SHOULD be TYPE, UNIT,
 // HELP; a SHOULD the deploy contract departs from in both alike.
 func appendMetadata(dst []byte, ns string, f *family, st style) []byte {

@@ -25,10 +25,13 @@ each is reported; the worst verdict sets the exit status:
 2 could not check (bad usage, unreachable, unreadable, timed out).
 
 URLs are scraped --scrapes times, --interval apart, asking as each --accept
-says; successive scrapes are checked against each other (scrape.* rules:
-counters never decrease, series never vanish, order never changes). Files
-are checked one by one, or with --sequence as successive scrapes of one
-target, in the order given.
+says; successive scrapes are checked against each other (scrape.* rules,
+SPEC.md §3: a counter that decreases with no sign of a reset is an error, a
+counter series that vanishes a warning; under a schema its series and
+their order stay). Files are checked one by one, or with --sequence as
+successive scrapes of one target, in the order given. Every finding names
+its rule: promcheck explain RULE says what it checks, why, and shows good
+and bad examples.
 
 Protocols (content_negotiation.md; promcheck rules lists what is judged):
 --accept takes text, openmetrics or both, the Accept header of a Prometheus
@@ -122,7 +125,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func (f *checkFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.schema, "schema", "deploy", "what the exposition must hold: `deploy` (the deploy schema), none (any valid exposition), or a schema file (YAML or JSON)")
 	fs.StringVar(&f.namespace, "namespace", check.DefaultNamespace, "`namespace` of the deploy metrics (--schema deploy)")
-	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.target-type-sorted)")
+	fs.StringVar(&f.disable, "disable", "", "comma-separated `rules` or groups never reported (e.g. lint,order.series)")
 	fs.Var(&f.severity, "severity", "`RULE=LEVEL`: override a rule's or group's severity (info, warning, error); repeatable")
 	fs.BoolVar(&f.strict, "strict", false, "warnings fail the check (and invariant.* findings become errors)")
 	fs.StringVar(&f.format, "format", "auto", "files and stdin: parse as this `format`: auto (sniffed, or as --content-type says), text, openmetrics, protobuf or openmetrics2 (experimental)")

@@ -1,10 +1,11 @@
 // Command promcheck runs the deploymetrics check engine against live
-// endpoints, files, stdin and fleets (DESIGN.md §4).
+// endpoints, files, stdin and fleets (SPEC.md §5.5 and §5.6).
 //
 //	promcheck                          self-check of the reference emitter over HTTP
 //	promcheck check [flags] TARGET...  TARGET: http(s) URL, file path, or - (stdin)
 //	promcheck serve [--addr ...]       the reference emitter with simulated deploy traffic
 //	promcheck rules                    every rule: ID, severity, one-line description
+//	promcheck explain [RULE|GROUP]...  what a rule checks and why (SPEC.md), with examples
 //	promcheck schema                   the deploy schema as a schema file, to start your own
 //	promcheck version
 //
@@ -65,16 +66,25 @@
 //	        "line": 12, "column": 5,                           // each omitted when 0 (unknown, or the whole exposition)
 //	        "message_index": 3,      // protobuf, which has no lines: the 1-based length-delimited message
 //	                                 // the finding is about; omitted in the text formats
-//	        "message": "..."
+//	        "message": "...",
+//	        "explain": "promcheck explain order.series",  // where to read about the rule: the command,
+//	        "doc": "docs/rules.md#order.series"           // and its anchor in the rules reference
 //	      }],
 //	      "omitted": [{              // findings past --max-findings, counted by rule; absent when none
-//	        "rule": "spec.duplicate-series", "severity": "error", "count": 2999980
+//	        "rule": "spec.duplicate-series", "severity": "error", "count": 2999980,
+//	        "explain": "promcheck explain spec.duplicate-series", "doc": "docs/rules.md#spec.duplicate-series"
 //	      }]
 //	    }]
 //	  }]
 //	}
 //
 // # Other reports
+//
+// Every report names where to read more about each rule it reports: the
+// command that explains it (promcheck explain RULE) and its anchor in the
+// rules reference (docs/rules.md#RULE): a closing line of the text report,
+// "explain" and "doc" in JSON, a "read more" line in each JUnit testcase,
+// a parenthesis in each GitHub annotation.
 //
 // --output text (the default) is for people: per target and scrape, the
 // protocol it was served in ("scrape 1/3 (Accept prometheus3):

@@ -40,6 +40,8 @@ func TestMaxFindingsEveryFormat(t *testing.T) {
 		"      lines 3:12, 4:12, 5:12, 6:12, 7:12: error spec.escape-go-quote: escape `\\t`",
 		"    and 25 more like this: error spec.escape-go-quote (--max-findings 5",
 		"FAILS, 30 errors, 0 warnings, 0 info",
+		// Where to read more, once per rule reported.
+		"Read more about a rule: promcheck explain RULE, or docs/rules.md#RULE (spec.escape-go-quote)",
 		"; 30 errors, 0 warnings, 0 info (schema none)")
 
 	r = promcheck(t, "", args("json")...)
@@ -47,7 +49,8 @@ func TestMaxFindingsEveryFormat(t *testing.T) {
 	rep := decodeJSON(t, r)
 	sc := rep.Targets[0].Scrapes[0]
 	if len(sc.Findings) != 5 || sc.Findings[4].Line != 7 || len(sc.Omitted) != 1 ||
-		sc.Omitted[0].Rule != "spec.escape-go-quote" || sc.Omitted[0].Severity != "error" || sc.Omitted[0].Count != 25 {
+		sc.Omitted[0].Rule != "spec.escape-go-quote" || sc.Omitted[0].Severity != "error" || sc.Omitted[0].Count != 25 ||
+		sc.Omitted[0].Explain != "promcheck explain spec.escape-go-quote" || sc.Omitted[0].Doc != "docs/rules.md#spec.escape-go-quote" {
 		t.Errorf("JSON scrape: %d findings, omitted %+v", len(sc.Findings), sc.Omitted)
 	}
 	if rep.MaxFindings != 5 || rep.Summary.Errors != 30 {
@@ -59,7 +62,8 @@ func TestMaxFindingsEveryFormat(t *testing.T) {
 	doc := parseJUnit(t, r)
 	c := doc.Suites[0].Cases
 	if len(c) != 1 || c[0].Failure == nil || !strings.HasPrefix(c[0].Failure.Message, "30 findings: line 3:12: error spec.escape-go-quote") ||
-		strings.Count(c[0].Failure.Text, "\n") != 6 || !strings.Contains(c[0].Failure.Text, "and 25 more like this: error spec.escape-go-quote") {
+		strings.Count(c[0].Failure.Text, "\n") != 7 || !strings.Contains(c[0].Failure.Text, "and 25 more like this: error spec.escape-go-quote") ||
+		!strings.HasSuffix(c[0].Failure.Text, "read more: promcheck explain spec.escape-go-quote; docs/rules.md#spec.escape-go-quote\n") {
 		t.Errorf("JUnit: %+v", doc.Suites[0])
 	}
 
@@ -71,6 +75,10 @@ func TestMaxFindingsEveryFormat(t *testing.T) {
 		t.Errorf("GitHub: %d annotations of the rule, want 5 and one counting the rest:\n%s", len(annotations), r.stdout)
 	}
 	wantContains(t, r.stdout, "30 errors, 0 warnings, 0 info")
+	if n := strings.Count(r.stdout, "(promcheck explain spec.escape-go-quote; docs/rules.md#spec.escape-go-quote)"); n != 5 {
+		t.Errorf("GitHub: %d annotations name where to read more, want 5 (and the count of the rest):\n%s", n, r.stdout)
+	}
+	wantContains(t, r.stdout, "the first 5 of each rule per target are annotated; promcheck explain spec.escape-go-quote; docs/rules.md#spec.escape-go-quote)")
 }
 
 // The cap is per target: across the scrapes of one target the first

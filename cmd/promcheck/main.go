@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// Exit statuses (DESIGN §4).
+// Exit statuses (SPEC.md §5.6).
 const (
 	exitConforms    = 0 // every target conforms (warnings allowed unless --strict)
 	exitViolations  = 1 // a target was checked and fails
@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runExporter(ctx, rest, e)
 	case "rules":
 		return runRules(rest, e)
+	case "explain":
+		return runExplain(rest, e)
 	case "schema":
 		return runSchema(rest, e)
 	case "version", "-version", "--version":
@@ -113,6 +115,7 @@ Usage:
   promcheck serve [flags]            run the reference emitter with simulated deploy traffic
   promcheck exporter [flags]         serve /probe?target=URL&module=NAME to Prometheus
   promcheck rules [flags]            list every rule: ID, severity, description
+  promcheck explain [RULE|GROUP]...  what a rule checks and why, with good and bad examples
   promcheck schema [flags]           print the deploy schema as a schema file
   promcheck selfcheck [flags]        the self-check, with flags (--output, --scrapes, ...)
   promcheck version                  print the versions of promcheck, textparse and Go

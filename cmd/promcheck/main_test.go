@@ -275,11 +275,15 @@ type docReport struct {
 				Column       int    `json:"column"`
 				MessageIndex int    `json:"message_index"`
 				Message      string `json:"message"`
+				Explain      string `json:"explain"`
+				Doc          string `json:"doc"`
 			} `json:"findings"`
 			Omitted []struct {
 				Rule     string `json:"rule"`
 				Severity string `json:"severity"`
 				Count    int    `json:"count"`
+				Explain  string `json:"explain"`
+				Doc      string `json:"doc"`
 			} `json:"omitted"`
 		} `json:"scrapes"`
 	} `json:"targets"`

@@ -63,11 +63,11 @@ func writeGitHub(out io.Writer, results []*targetResult, sum runSummary, maxFind
 					// Protobuf has no lines: the message the finding is about.
 					at += fmt.Sprintf(" message %d", f.MessageIndex)
 				}
-				msg := f.Message + seriesNote(f)
+				msg := f.Message + seriesNote(f) + " (" + readMore(f.Rule) + ")"
 				w.printf("::%s %s::%s\n", annotationLevel(f.Severity), strings.Join(props, ","), escapeData(at+": "+msg))
 			}
 			for _, o := range s.Omitted {
-				msg := fmt.Sprintf("%s: and %d more like this (--max-findings %d: the first %d of each rule per target are annotated)", where, o.Count, maxFindings, maxFindings)
+				msg := fmt.Sprintf("%s: and %d more like this (--max-findings %d: the first %d of each rule per target are annotated; %s)", where, o.Count, maxFindings, maxFindings, readMore(o.Rule))
 				w.printf("::%s title=%s::%s\n", annotationLevel(o.Severity), escapeProperty(o.Rule), escapeData(msg))
 			}
 		}

@@ -62,10 +62,34 @@ type jsonScrape struct {
 	StatusCode int                  `json:"status_code,omitempty"`
 	Redirects  []jsonRedirect       `json:"redirects,omitempty"`
 	Verdict    string               `json:"verdict"`
-	Findings   []check.Finding      `json:"findings"`
+	Findings   []jsonFinding        `json:"findings"`
 	// Omitted counts by rule the findings past --max-findings, which
 	// Findings does not list; absent when there are none.
-	Omitted []check.Omission `json:"omitted,omitempty"`
+	Omitted []jsonOmission `json:"omitted,omitempty"`
+}
+
+// jsonFinding is a finding with where to read more about its rule.
+type jsonFinding struct {
+	check.Finding
+	ruleRefs
+}
+
+// jsonOmission is a count of omitted findings with where to read more
+// about their rule.
+type jsonOmission struct {
+	check.Omission
+	ruleRefs
+}
+
+// ruleRefs say where to read more about a rule: the command that explains
+// it and its anchor in the rules reference.
+type ruleRefs struct {
+	Explain string `json:"explain"`
+	Doc     string `json:"doc"`
+}
+
+func refsOf(rule string) ruleRefs {
+	return ruleRefs{Explain: explainCommand(rule), Doc: ruleDocLink(rule)}
 }
 
 type jsonRedirect struct {
@@ -101,10 +125,14 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 			t.Error = r.Err.Error()
 		}
 		for _, s := range r.Scrapes {
-			findings := s.Findings
-			if findings == nil {
-				// [] rather than null: consumers iterate without a check.
-				findings = []check.Finding{}
+			// [] rather than null: consumers iterate without a check.
+			findings := make([]jsonFinding, 0, len(s.Findings))
+			for _, f := range s.Findings {
+				findings = append(findings, jsonFinding{Finding: f, ruleRefs: refsOf(f.Rule)})
+			}
+			var omitted []jsonOmission
+			for _, o := range s.Omitted {
+				omitted = append(omitted, jsonOmission{Omission: o, ruleRefs: refsOf(o.Rule)})
 			}
 			var redirects []jsonRedirect
 			for _, rd := range s.Redirects {
@@ -122,7 +150,7 @@ func writeJSON(w io.Writer, results []*targetResult, sum runSummary, p *plan) er
 				StatusCode:   s.StatusCode,
 				Verdict:      s.verdict().String(),
 				Findings:     findings,
-				Omitted:      s.Omitted,
+				Omitted:      omitted,
 			})
 		}
 		out.Targets = append(out.Targets, t)

@@ -179,7 +179,7 @@ func junitScrapeCases(targetName string, s scrapeResult, maxFindings int) []juni
 	cases := make([]junitCase, 0, len(rules))
 	for _, c := range rules {
 		jc := junitCase{ClassName: targetName, Name: prefix + c.rule}
-		text := c.text.String()
+		text := c.text.String() + "read more: " + readMore(c.rule) + "\n"
 		if c.failed == 0 {
 			jc.SystemOut = text
 		} else {

@@ -49,6 +49,10 @@ func TestOutputJSON(t *testing.T) {
 		!strings.Contains(f.Series, `target_type="Apache"`) || f.Message == "" {
 		t.Errorf("finding %+v", f)
 	}
+	// Where to read more about the rule.
+	if f.Explain != "promcheck explain schema.value" || f.Doc != "docs/rules.md#schema.value" {
+		t.Errorf("finding %+v: explain and doc do not name the rule's explanation", f)
+	}
 	if m.Verdict != "error" || !strings.Contains(m.Error, "read "+missing+": no such file") || len(m.Scrapes) != 0 {
 		t.Errorf("missing target %+v", m)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +23,8 @@ import (
 //	    and 12 more like this: error spec.escape-go-quote (--max-findings 20: ...)
 //	  scrape 2/2 (Accept text): PrometheusText0.0.4, HTTP 200, 96 samples in 6 families: no findings
 //	  FAIL: 1 error, 0 warnings, 0 info in 2 scrapes
+//
+//	Read more about a rule: promcheck explain RULE, or docs/rules.md#RULE (order.series, spec.escape-go-quote)
 //
 //	promcheck: FAIL: 1 target: 0 pass, 1 fail, 0 could not be checked; 1 error, 0 warnings, 0 info (schema deploy)
 //
@@ -64,8 +68,28 @@ func writeText(out io.Writer, results []*targetResult, sum runSummary, p *plan) 
 	if p.flags.strict {
 		schema += ", strict"
 	}
+	if rules := rulesReported(results); len(rules) > 0 {
+		w.printf("\nRead more about a rule: promcheck explain RULE, or %s#RULE (%s)\n", rulesDoc, strings.Join(rules, ", "))
+	}
 	w.printf("\n%s (%s)\n", summaryLine(sum), schema)
 	return w.err
+}
+
+// rulesReported lists the rules of the findings in results, omitted ones
+// included, sorted.
+func rulesReported(results []*targetResult) []string {
+	seen := map[string]bool{}
+	for _, r := range results {
+		for _, s := range r.Scrapes {
+			for _, f := range s.Findings {
+				seen[f.Rule] = true
+			}
+			for _, o := range s.Omitted {
+				seen[o.Rule] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func writeTextScrape(w *write, t target, s scrapeResult, maxFindings int) {

@@ -23,7 +23,7 @@ import (
 	"github.com/deploymetrics/deploymetrics/handler"
 )
 
-// The Accept headers of Prometheus servers, written out from DESIGN §3a
+// The Accept headers of Prometheus servers, written out from SPEC.md §4.6
 // independently of the engine's constants.
 const (
 	prometheus2Accept      = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"

@@ -14,9 +14,11 @@ import (
 const rulesUsage = `Usage: promcheck rules [--output text|json]
 
 Lists every rule of the check engine: its stable ID, its default severity
-and what it demands. IDs are what --disable and --severity take, and what
-reports print, so they can be grepped for in CI logs. A group name
-("lint" or "lint.*") stands for all of its rules.
+and what it demands (with --output json also the section of SPEC.md it
+enforces and the sentence it rests on). IDs are what --disable and
+--severity take, and what reports print, so they can be grepped for in CI
+logs. A group name ("lint" or "lint.*") stands for all of its rules.
+promcheck explain RULE says why a rule exists and shows its examples.
 
 Style and correctness: the lint.* rules are style, naming and metadata
 conventions (promlint's checks, each description naming the promlint
@@ -35,7 +37,7 @@ Examples:
 
 func runRules(args []string, e env) int {
 	fs := newFlagSet("rules", e)
-	output := fs.String("output", "text", "`format`: text or json (an array of {id, severity, description})")
+	output := fs.String("output", "text", "`format`: text or json (an array of {id, severity, description, spec, source, quote})")
 	positional, code, ok := parseFlags(fs, args, rulesUsage, e)
 	if !ok {
 		return code

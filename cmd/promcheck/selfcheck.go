@@ -18,7 +18,7 @@ simulated deploy traffic across the known target types, scrapes it over HTTP
 Prometheus 3's own: its default and its protobuf-first one, which ask for
 UTF-8 names), gzipped, checks every scrape with the deploy schema and
 against the previous one asked the same way, under --strict, and prints the
-report. An uncompressed answer fails it too: DESIGN.md §1 has the emitter
+report. An uncompressed answer fails it too: SPEC.md §4.8 has the emitter
 gzip when Accept-Encoding allows. Exit status 0 means the reference emitter
 conforms. "promcheck" with no arguments runs it with the defaults.
 
@@ -77,7 +77,7 @@ func runSelfCheck(ctx context.Context, args []string, e env) int {
 		"--namespace", f.namespace,
 		"--output", *output,
 		"--strict=" + strconv.FormatBool(*strict),
-		// DESIGN.md §1: the emitter gzips when Accept-Encoding allows,
+		// SPEC.md §4.8: the emitter gzips when Accept-Encoding allows,
 		// which for any other exporter is only worth knowing (info).
 		"--severity", "http.content-encoding-preference=error",
 	}

@@ -86,7 +86,7 @@ type Options struct {
 	// like Disabled.
 	Severities map[string]Severity
 	// Strict makes warnings fail the check; it also raises invariant.*
-	// findings to errors, as DESIGN.md §2 requires.
+	// findings to errors, as SPEC.md §2.3 says.
 	Strict bool
 	// MaxFindingsPerRule, when positive, keeps only the first findings of
 	// each rule (in the order the rule reports them, mostly by line) and

@@ -49,7 +49,7 @@ func TestCorpusStrictWithoutLint(t *testing.T) {
 }
 
 // TestCorpusShowsEachCrossScrapeCase: the corpus's sequences show, on real
-// output, each case of DESIGN.md §2's cross-scrape semantics.
+// output, each case of the cross-scrape semantics of SPEC.md §3.
 func TestCorpusShowsEachCrossScrapeCase(t *testing.T) {
 	m := readCorpusManifest(t)
 	want := []struct{ rule, says, what string }{

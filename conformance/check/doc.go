@@ -7,7 +7,8 @@
 // one model, the Exposition; the rules judge the model.
 //
 // Every judgement is a Finding of a Rule. Rules have stable IDs grouped by
-// what they protect (see DESIGN.md §3):
+// what they protect (SPEC.md §5.1; promcheck explain and docs/rules.md
+// give each rule's section and source):
 //
 //	format.*     textparse rejects the exposition: the scrape would fail
 //	spec.*       the format's spec forbids it, Prometheus tolerates it
@@ -82,11 +83,20 @@
 //
 // # Across scrapes
 //
-// Given Input.Previous, the scrape.* rules follow DESIGN.md §2 for any
+// Given Input.Previous, the scrape.* rules follow SPEC.md §3 for any
 // exporter: a counter decrease is a reset (info) when the series' _created
-// or process_start_time_seconds moved forward, an error otherwise; a
-// vanished counter-like series is a warning, an error for a series the
-// schema lists; a changed HELP is info, a changed TYPE or UNIT an error.
+// or start time, or process_start_time_seconds, moved forward, an error
+// otherwise; within one process, a vanished counter-like series is a
+// warning, an error for a series the schema lists, and the order of the
+// schema's families and series is kept; a changed HELP is info, a changed
+// TYPE or a UNIT changed to another an error.
+//
+// # Where rules come from
+//
+// Every Rule names the section of SPEC.md it enforces and the sentence it
+// rests on (Rule.Spec, Rule.Source, Rule.Quote), and every rule has good
+// and bad cases (RuleExamples) that the tests hold it to; promcheck
+// explain shows both, and docs/rules.md is generated from them.
 //
 // The engine is plain Go: it never imports Ginkgo, and it never panics on
 // hostile input. Its memory is proportional to the input it is given; bounding

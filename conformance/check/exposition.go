@@ -88,6 +88,9 @@ type ParseError struct {
 	Column int
 	// Err is textparse's own error.
 	Err error
+	// shape names the form of textparse's message the position was read
+	// from (parseErrorShapes), "" when none: for the tests that pin them.
+	shape string
 }
 
 func (e *ParseError) Error() string { return e.Err.Error() }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/deploymetrics/deploymetrics/internal/contenttype"
 )
 
 // Format is an exposition format the engine parses: which textparse
@@ -30,12 +32,12 @@ const (
 )
 
 // Content types as the reference emitter serves them, and the canonical
-// ones of the other formats.
+// ones of the other formats (package contenttype writes them out).
 const (
-	ContentTypeText         = "text/plain; version=0.0.4; charset=utf-8"
-	ContentTypeOpenMetrics  = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-	ContentTypeOpenMetrics2 = "application/openmetrics-text; version=2.0.0; charset=utf-8"
-	ContentTypeProtobuf     = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+	ContentTypeText         = contenttype.Text
+	ContentTypeOpenMetrics  = contenttype.OpenMetrics
+	ContentTypeOpenMetrics2 = contenttype.OpenMetricsV2
+	ContentTypeProtobuf     = contenttype.Protobuf
 )
 
 // formatNames are the formats' short names, as String returns them and

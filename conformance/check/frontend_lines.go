@@ -170,8 +170,8 @@ func (b *linesBuilder) run(p textparse.Parser) {
 			return
 		}
 		if err != nil {
-			line, col := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd(), err)
-			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err}
+			line, col, shape := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd(), err)
+			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err, shape: shape}
 			return
 		}
 		switch entry {

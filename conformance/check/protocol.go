@@ -5,6 +5,8 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+
+	"github.com/deploymetrics/deploymetrics/internal/contenttype"
 )
 
 // A Protocol is one of the exposition protocols Prometheus 3 negotiates,
@@ -47,10 +49,10 @@ var protocolMedia = map[Protocol]struct {
 // The media types of the exposition formats, and the message of the
 // protobuf format.
 const (
-	mediaText        = "text/plain"
-	mediaOpenMetrics = "application/openmetrics-text"
-	mediaProtobuf    = "application/vnd.google.protobuf"
-	protoMessageName = "io.prometheus.client.MetricFamily"
+	mediaText        = contenttype.MediaText
+	mediaOpenMetrics = contenttype.MediaOpenMetrics
+	mediaProtobuf    = contenttype.MediaProtobuf
+	protoMessageName = contenttype.ProtobufMessage
 )
 
 // ParseProtocol returns the protocol named name (case-sensitive, as
@@ -103,7 +105,7 @@ func (p Protocol) ContentType(escaping EscapingScheme) string {
 	}
 	var ct string
 	if p == PrometheusProto {
-		ct = mediaProtobuf + "; proto=" + protoMessageName + "; encoding=delimited"
+		ct = contenttype.Protobuf
 	} else {
 		ct = m.mediaType + "; version=" + m.version + "; charset=utf-8"
 	}
@@ -207,7 +209,7 @@ func formatAndProtocol(mediaType string, params map[string]string) (Format, Prot
 	return FormatUnknown, ""
 }
 
-// The Accept headers of Prometheus servers, byte for byte (DESIGN §3a).
+// The Accept headers of Prometheus servers, byte for byte (SPEC.md §4.6).
 const (
 	// AcceptPrometheus2 is what Prometheus 2 sends by default.
 	AcceptPrometheus2 = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"

@@ -9,7 +9,8 @@ import (
 )
 
 var formatRules = []Rule{
-	{ID: "format.rejected", Severity: Error, Description: "Prometheus's parser (model/textparse) rejects the exposition: the scrape fails"},
+	{ID: "format.rejected", Severity: Error, Description: "Prometheus's parser (model/textparse) rejects the exposition: the scrape fails",
+		Spec: "§7.1", Source: "SPEC.md §7.1", Quote: "An exposition textparse rejects is one Prometheus does not ingest: the scrape fails, and none of its samples is stored."},
 }
 
 // checkFormat reports textparse's verdict. It is the only source of format.*
@@ -57,109 +58,257 @@ func unquotedNameHint(e *Exposition, pe *ParseError) string {
 }
 
 // locateParseError finds the line and column of the token textparse
-// failed on. textparse reports no position, but its errors quote the
-// failing entry from its start up to one byte past the failing token
-// ("... got %q (%q) while parsing: %q"), and the entry starts where the
-// previous one ended: at strong, the end of the line of the last slice
-// textparse returned, or (when textparse ended an entry early, as its
-// OpenMetrics parser does on a stray byte after a value) after weak, the
-// end of that slice. Errors that quote nothing are located from what they
-// name (# EOF, a type, a timestamp) on the entry's line. buf is what
-// textparse parsed: the body, plus the line feed the text parser adds to a
-// body that lacks one.
-func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (line, col int) {
-	body := e.Body
+// failed on. textparse reports no position, only an English message, so
+// the position is read from the message: each form of message it relies
+// on is a parseErrorShape, pinned by TestParseErrorShapes against the
+// textparse of go.mod. A message of no known shape (a textparse release
+// that rewords one, or a new one) is located on the line of the entry
+// textparse was reading, with no column, rather than at a guessed one.
+//
+// The entry starts where the previous one ended: at strong, the end of the
+// line of the last slice textparse returned, or (when textparse ended an
+// entry early, as its OpenMetrics parser does on a stray byte after a
+// value) after weak, the end of that slice. buf is what textparse parsed:
+// the body, plus the line feed the text parser adds to a body that lacks
+// one. It also returns the name of the shape that located the error, ""
+// for the fallback.
+func locateParseError(e *Exposition, buf []byte, weak, strong int, err error) (line, col int, shape string) {
 	if e.Lines() == 0 {
 		// An empty body has no line to point at: the finding is about the
 		// exposition as a whole.
-		return 0, 0
+		return 0, 0, ""
 	}
-	weak, strong = clamp(weak, len(body)), clamp(strong, len(body))
-	at := func(off int) (int, int) {
-		off = clamp(off, len(body))
-		line := e.LineAt(off)
-		return line, off - e.lineStarts()[line-1] + 1
+	site := newErrorSite(e, buf, weak, strong, err.Error())
+	for _, sh := range parseErrorShapes {
+		if !sh.match(site.msg) {
+			continue
+		}
+		if off, ok := sh.locate(site); ok {
+			line, col = site.at(off)
+			return line, col, sh.name
+		}
 	}
-	start := strong
+	line, _ = site.at(site.start)
+	return line, 0, ""
+}
+
+// errorSite is what locating one parse error reads: the message and where
+// in the body the failing entry starts.
+type errorSite struct {
+	e           *Exposition
+	body, buf   []byte
+	msg         string
+	weak, start int
+}
+
+func newErrorSite(e *Exposition, buf []byte, weak, strong int, msg string) *errorSite {
+	body := e.Body
+	s := &errorSite{e: e, body: body, buf: buf, msg: msg, weak: clamp(weak, len(body)), start: clamp(strong, len(body))}
 	if e.Format == FormatText {
 		// The text parser skips blank lines before an entry.
-		for start < len(body) {
-			nl := bytes.IndexByte(body[start:], '\n')
-			if nl < 0 || len(bytes.Trim(body[start:start+nl], " \t")) > 0 {
+		for s.start < len(body) {
+			nl := bytes.IndexByte(body[s.start:], '\n')
+			if nl < 0 || len(bytes.Trim(body[s.start:s.start+nl], " \t")) > 0 {
 				break
 			}
-			start += nl + 1
+			s.start += nl + 1
 		}
 	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "does not end with # EOF"):
-		end := len(body)
-		if body[end-1] == '\n' {
-			end-- // point at the last line's end, not past it
+	return s
+}
+
+// at returns the line and column of body offset off.
+func (s *errorSite) at(off int) (line, col int) {
+	off = clamp(off, len(s.body))
+	line = s.e.LineAt(off)
+	return line, off - s.e.lineStarts()[line-1] + 1
+}
+
+// context returns the offset in the body of the entry textparse quotes
+// after marker (its `while parsing: %q`), and the quoted text.
+func (s *errorSite) context(markers ...string) (off int, context []byte, ok bool) {
+	for _, marker := range markers {
+		context, ok = quotedAfter(s.msg, marker)
+		if ok && len(context) > 0 {
+			break
 		}
-		return at(end)
-	case strings.Contains(msg, "after # EOF"):
-		if i := bytes.Index(body[start:], []byte("# EOF")); i >= 0 {
-			off := start + i + len("# EOF")
-			if off < len(body) && body[off] == '\n' {
+	}
+	if !ok || len(context) == 0 {
+		return 0, nil, false
+	}
+	if off = bytes.Index(s.buf[s.start:], context); off >= 0 {
+		return s.start + off, context, true
+	}
+	if off = bytes.Index(s.buf[s.weak:], context); off >= 0 {
+		return s.weak + off, context, true
+	}
+	return 0, nil, false
+}
+
+// onEntryLine returns the offset of column i (0-based) of the line the
+// failing entry starts on, clamped to just past its end; false when i < 0.
+func (s *errorSite) onEntryLine(i func(text []byte) int) (int, bool) {
+	line, _ := s.at(s.start)
+	text := s.e.Line(line)
+	col := i(text)
+	if col < 0 {
+		return 0, false
+	}
+	return s.e.lineStarts()[line-1] + min(col, len(text)), true
+}
+
+// A parseErrorShape is one form of textparse error message and how to find
+// the failing token from it.
+type parseErrorShape struct {
+	name  string
+	match func(msg string) bool
+	// locate returns the body offset of the failing token, false when the
+	// message does not lead to one.
+	locate func(s *errorSite) (int, bool)
+}
+
+// contextMarkers introduce the failing entry in textparse's messages:
+// "... while parsing: %q", and OpenMetrics 2.0's "while parsing
+// exemplar value: %q" and the like.
+var contextMarkers = []string{"while parsing: ", "while parsing exemplar value: ", "while parsing exemplar timestamp: ", "while parsing start timestamp: "}
+
+// parseErrorShapes are the message forms of textparse (at the version in
+// go.mod) that locateParseError reads, most specific first. Each is
+// pinned by a case of TestParseErrorShapes.
+var parseErrorShapes = []parseErrorShape{
+	{
+		// OpenMetrics: "data does not end with # EOF". At the last line's
+		// end, not past it.
+		name:  "no-eof",
+		match: func(msg string) bool { return strings.Contains(msg, "does not end with # EOF") },
+		locate: func(s *errorSite) (int, bool) {
+			end := len(s.body)
+			if s.body[end-1] == '\n' {
+				end--
+			}
+			return end, true
+		},
+	},
+	{
+		// OpenMetrics: "unexpected data after # EOF". Just past the line
+		// of # EOF, or past # EOF on its line.
+		name:  "after-eof",
+		match: func(msg string) bool { return strings.Contains(msg, "after # EOF") },
+		locate: func(s *errorSite) (int, bool) {
+			i := bytes.Index(s.body[s.start:], []byte("# EOF"))
+			if i < 0 {
+				return 0, false
+			}
+			off := s.start + i + len("# EOF")
+			if off < len(s.body) && s.body[off] == '\n' {
 				off++
 			}
-			return at(off)
-		}
-	}
-	if context, ok := quotedAfter(msg, "while parsing: "); ok && len(context) > 0 {
-		off := bytes.Index(buf[start:], context)
-		if off >= 0 {
-			off += start
-		} else if off = bytes.Index(buf[weak:], context); off >= 0 {
-			off += weak
-		}
-		if off >= 0 {
-			switch got, ok := quotedAfter(msg, ", got "); {
-			case ok && len(got) <= len(context):
-				// The quoted token runs to the end of the context.
-				return at(off + len(context) - len(got))
-			case strings.HasPrefix(msg, "metric name"):
-				return at(off)
-			default:
-				// A number that does not parse: the last token, which
-				// OpenMetrics separates with a space, the text format
-				// with blanks.
-				blanks := " \t"
-				if e.Format == FormatOpenMetrics {
-					blanks = " "
-				}
-				return at(off + bytes.LastIndexAny(context, blanks) + 1)
+			return off, true
+		},
+	},
+	{
+		// The parsers' parseError: "expected X, got %q (%q) while
+		// parsing: %q", the context running from the entry's start to one
+		// byte past the failing token, which the got quotes.
+		name: "got-token",
+		match: func(msg string) bool {
+			return strings.Contains(msg, ", got \"") && strings.Contains(msg, "while parsing: \"")
+		},
+		locate: func(s *errorSite) (int, bool) {
+			off, context, ok := s.context(contextMarkers[0])
+			got, gotOK := quotedAfter(s.msg, ", got ")
+			if !ok || !gotOK || len(got) > len(context) {
+				return 0, false
 			}
-		}
-	}
-	// The entry's line: the first token, or what the error names on it.
-	line, col = at(start)
-	text := e.Line(line)
-	lead := len(text) - len(bytes.TrimLeft(text, " \t"))
-	col = lead + 1
-	switch {
-	case strings.Contains(msg, "UTF-8"), strings.Contains(msg, "utf8"):
-		if i := firstInvalidUTF8(text); i >= 0 {
-			col = i + 1
-		}
-	case strings.HasPrefix(msg, "invalid metric type"), strings.HasPrefix(msg, "unit "):
-		if i := metadataNameEnd(text); i >= 0 {
-			col = i + 2 // past the blank after the name
-		}
-	case strings.HasPrefix(msg, "expected text in"):
-		if i := metadataNameEnd(text); i >= 0 {
-			col = i + 1 // where the blank and the text should be
-		}
-	case strings.HasPrefix(msg, "invalid exemplar timestamp"):
-		col = bytes.LastIndexByte(text, ' ') + 2
-	case strings.HasPrefix(msg, "invalid timestamp"):
-		if i := sampleTimestampStart(text); i >= 0 {
-			col = i + 1
-		}
-	}
-	return line, min(col, len(text)+1)
+			return off + len(context) - len(got), true
+		},
+	},
+	{
+		// "metric name already set while parsing: %q", "metric name not
+		// set while parsing: %q": the entry itself.
+		name: "metric-name",
+		match: func(msg string) bool {
+			return strings.HasPrefix(msg, "metric name") && strings.Contains(msg, "while parsing: \"")
+		},
+		locate: func(s *errorSite) (int, bool) {
+			off, _, ok := s.context(contextMarkers[0])
+			return off, ok
+		},
+	},
+	{
+		// A number that does not parse: "strconv.ParseFloat: ... while
+		// parsing: %q", "unsupported character in float while parsing:
+		// %q" (OpenMetrics 2.0 also "while parsing exemplar value: %q" and
+		// the like): the context ends with the number, the last token,
+		// which OpenMetrics 1.0 separates with a space, the other formats
+		// with blanks.
+		name: "number",
+		match: func(msg string) bool {
+			for _, m := range contextMarkers {
+				if strings.Contains(msg, m+`"`) {
+					return true
+				}
+			}
+			return false
+		},
+		locate: func(s *errorSite) (int, bool) {
+			off, context, ok := s.context(contextMarkers...)
+			if !ok {
+				return 0, false
+			}
+			blanks := " \t"
+			if s.e.Format == FormatOpenMetrics {
+				blanks = " "
+			}
+			return off + bytes.LastIndexAny(context, blanks) + 1, true
+		},
+	},
+	{
+		// "invalid UTF-8 label value: %q", "help text %q is not a valid
+		// utf8 string": the first byte of the line that is not UTF-8.
+		name:  "utf8",
+		match: func(msg string) bool { return strings.Contains(msg, "UTF-8") || strings.Contains(msg, "utf8") },
+		locate: func(s *errorSite) (int, bool) {
+			return s.onEntryLine(firstInvalidUTF8)
+		},
+	},
+	{
+		// "invalid metric type %q", OpenMetrics' "unit %q not a suffix of
+		// metric %q": the word after the metadata line's name.
+		name: "metadata-value",
+		match: func(msg string) bool {
+			return strings.HasPrefix(msg, "invalid metric type") || strings.HasPrefix(msg, "unit ")
+		},
+		locate: func(s *errorSite) (int, bool) {
+			return s.onEntryLine(func(text []byte) int {
+				if i := metadataNameEnd(text); i >= 0 {
+					return i + 1 // past the blank after the name
+				}
+				return -1
+			})
+		},
+	},
+	{
+		// "expected text in HELP": where the blank and the text should be.
+		name:   "metadata-text",
+		match:  func(msg string) bool { return strings.HasPrefix(msg, "expected text in") },
+		locate: func(s *errorSite) (int, bool) { return s.onEntryLine(metadataNameEnd) },
+	},
+	{
+		// OpenMetrics: "invalid exemplar timestamp %f": the line's last
+		// token.
+		name:  "exemplar-timestamp",
+		match: func(msg string) bool { return strings.HasPrefix(msg, "invalid exemplar timestamp") },
+		locate: func(s *errorSite) (int, bool) {
+			return s.onEntryLine(func(text []byte) int { return bytes.LastIndexByte(text, ' ') + 1 })
+		},
+	},
+	{
+		// OpenMetrics: "invalid timestamp %f": the sample's timestamp.
+		name:   "timestamp",
+		match:  func(msg string) bool { return strings.HasPrefix(msg, "invalid timestamp") },
+		locate: func(s *errorSite) (int, bool) { return s.onEntryLine(sampleTimestampStart) },
+	},
 }
 
 func clamp(off, n int) int { return min(max(off, 0), n) }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -73,6 +74,95 @@ func TestParseErrorLocation(t *testing.T) {
 	}
 }
 
+// TestParseErrorShapes pins each form of textparse's messages that
+// locateParseError reads a position from, against the textparse of
+// go.mod: one case per shape, with a body that draws a message of that
+// shape and the position read from it. When a textparse upgrade rewords a
+// message, its case fails here, naming the shape; the engine meanwhile
+// falls back to the line alone (TestParseErrorFallback).
+func TestParseErrorShapes(t *testing.T) {
+	tests := []struct {
+		shape     string
+		format    Format
+		body      string
+		message   string // a fragment of textparse's message
+		line, col int
+	}{
+		{"no-eof", FormatOpenMetrics, "a 1\nb 2\n", "data does not end with # EOF", 2, 4},
+		{"after-eof", FormatOpenMetrics, "a 1\n# EOF\nb 2\n", "unexpected data after # EOF", 3, 1},
+		{"got-token", FormatText, "a{x=} 1\n", `expected label value, got "}" ("INVALID") while parsing: "a{x=}"`, 1, 5},
+		{"got-token", FormatOpenMetrics, "a 1 \n# EOF\n", `expected a valid start token, got "\n#"`, 1, 5},
+		{"got-token", FormatOpenMetrics2, "a{x=} 1\n# EOF\n", `expected label value, got`, 1, 5},
+		{"metric-name", FormatText, "a 1\n{x=\"1\"} 1\n", "metric name not set while parsing: ", 2, 1},
+		{"metric-name", FormatOpenMetrics, "{\"a\",\"b\"} 1\n# EOF\n", "metric name already set while parsing: ", 1, 1},
+		{"number", FormatText, "a 1\nb 2\nc x\nd 4\n", `strconv.ParseFloat: parsing "x": invalid syntax while parsing: "c x"`, 3, 3},
+		{"number", FormatOpenMetrics, "a 0x1p-3\n# EOF\n", "unsupported character in float while parsing: ", 1, 3},
+		{"number", FormatOpenMetrics2, "# TYPE a counter\na_total 1 # {x=\"y\"} z\n# EOF\n", "while parsing exemplar value: ", 2, 21},
+		{"utf8", FormatText, "a 1\na{x=\"\xff\"} 1\n", "invalid UTF-8 label value: ", 2, 6},
+		{"utf8", FormatText, "# HELP a caf\xe9\n", "is not a valid utf8 string", 1, 13},
+		{"metadata-value", FormatText, "# HELP a x\n# TYPE a gaugez\na 1\n", `invalid metric type "gaugez"`, 2, 10},
+		{"metadata-value", FormatOpenMetrics, "# UNIT a_seconds bytes\n# EOF\n", `unit "bytes" not a suffix of metric "a_seconds"`, 1, 18},
+		{"metadata-text", FormatOpenMetrics, "# HELP a\n# EOF\n", "expected text in HELP", 1, 9},
+		{"exemplar-timestamp", FormatOpenMetrics, "# TYPE a counter\na_total 1 # {a=\"b\"} 0.5 NaN\n# EOF\n", "invalid exemplar timestamp", 2, 25},
+		{"timestamp", FormatOpenMetrics, "a{x=\"1 2\"} 1 NaN\n# EOF\n", "invalid timestamp", 1, 14},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.shape] = true
+		t.Run(tt.shape+"/"+tt.format.String(), func(t *testing.T) {
+			e := parse([]byte(tt.body), tt.format, false)
+			pe := e.ParseError
+			if pe == nil {
+				t.Fatal("textparse accepted the body")
+			}
+			if !strings.Contains(pe.Err.Error(), tt.message) {
+				t.Errorf("textparse's message %q no longer contains %q: the %s shape of parseErrorShapes may no longer match it", pe.Err, tt.message, tt.shape)
+			}
+			if pe.shape != tt.shape {
+				t.Errorf("message %q located by shape %q, want %q: update parseErrorShapes for this textparse", pe.Err, pe.shape, tt.shape)
+			}
+			if pe.Line != tt.line || pe.Column != tt.col {
+				t.Errorf("message %q located at %d:%d, want %d:%d (line %q)", pe.Err, pe.Line, pe.Column, tt.line, tt.col, e.Line(pe.Line))
+			}
+		})
+	}
+	for _, shape := range parseErrorShapes {
+		if !covered[shape.name] {
+			t.Errorf("shape %s has no case here: pin it", shape.name)
+		}
+	}
+}
+
+// TestParseErrorFallback checks that a message of no known shape, as a
+// textparse release that rewords one would give, is located on the line of
+// the entry being read, with no column, and that a known message whose
+// context cannot be found is too.
+func TestParseErrorFallback(t *testing.T) {
+	body := []byte("a 1\n\nb 2\nc x\n")
+	e := parse(body, FormatText, false)
+	if e.ParseError == nil || e.ParseError.Line != 4 {
+		t.Fatalf("ParseError = %v, want one on line 4", e.ParseError)
+	}
+	// The entry on line 4 starts after line 3's line feed (offset 11).
+	const entry = 11
+	for _, msg := range []string{
+		"some new message",
+		`float did not parse in "c x"`,
+		`expected value, got "x" while parsing: "not in the body"`,
+		"invalid timestamp", // line 4 has none
+	} {
+		line, col, shape := locateParseError(e, body, entry, entry, errors.New(msg))
+		if line != 4 || col != 0 || shape != "" {
+			t.Errorf("%q located at %d:%d by %q, want line 4, no column, no shape", msg, line, col, shape)
+		}
+	}
+	// The Finding says as much: a line and no column.
+	report := Check(Input{Body: []byte("a 1\nc x\n"), ContentType: ContentTypeText}, Options{})
+	if got := report.Rule("format.rejected"); len(got) != 1 || got[0].Line != 2 || got[0].Column != 3 {
+		t.Errorf("format.rejected = %v, want one at 2:3", got)
+	}
+}
+
 // TestSpecRulesStopAtTheParseError checks that the spec rules judge only
 // what textparse accepted: the line textparse rejected is format.rejected's
 // alone, and a family cut short is not judged incomplete.
@@ -89,7 +179,9 @@ func TestSpecRulesStopAtTheParseError(t *testing.T) {
 
 // TestParseErrorLocationInvariants mangles valid expositions at random and
 // checks that every rejection is located on a real line, at a column
-// within it, and never before a sample textparse accepted.
+// within it, and never before a sample textparse accepted; and that every
+// message the text and OpenMetrics parsers of go.mod's textparse give is
+// of a shape locateParseError knows.
 func TestParseErrorLocationInvariants(t *testing.T) {
 	seeds := []string{
 		"# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\",y=\"2\"} 1 1700000000000\n\n# comment\nb{x=\"\\\\\\n\\\"\"} 2\n",
@@ -121,6 +213,9 @@ func TestParseErrorLocationInvariants(t *testing.T) {
 			}
 			if pe.Column < 0 || pe.Column > len(e.Line(pe.Line))+1 {
 				t.Fatalf("%s %q: error %q at column %d of line %q", format, b, pe, pe.Column, e.Line(pe.Line))
+			}
+			if pe.shape == "" {
+				t.Errorf("%s %q: textparse's message %q is of no shape parseErrorShapes knows: it is located on its line only", format, b, pe)
 			}
 			if n := len(e.Samples); n > 0 && pe.Line < e.Samples[n-1].Line {
 				t.Fatalf("%s %q: error %q on line %d, before the accepted sample on line %d", format, b, pe, pe.Line, e.Samples[n-1].Line)

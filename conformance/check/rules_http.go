@@ -37,26 +37,37 @@ import (
 // answers "application/*;q=0.9, text/plain;q=0.5" with text missed a
 // preference.
 //
-// Compression follows RFC 9110 §12.5.3 and DESIGN.md §1 ("gzip when
+// Compression follows RFC 9110 §12.5.3 and SPEC.md §4.8 ("gzip when
 // Accept-Encoding allows"): an encoding the request did not allow is an
 // error, http.content-encoding; an uncompressed answer to a request that
 // preferred gzip is http.content-encoding-preference, only info by
 // default: it is legal HTTP, no Prometheus spec asks a target to compress,
 // and real exporters that do not (handlers writing VictoriaMetrics/metrics'
 // WritePrometheus, promcheck exporter's own endpoints) are correct. The
-// self-check raises it, holding the reference emitter to DESIGN.md §1.
+// self-check raises it, holding the reference emitter to SPEC.md §4.8.
 var httpRules = []Rule{
-	{ID: "http.status", Severity: Error, Description: "the response status is 200 OK (Prometheus fails a scrape with any other)"},
-	{ID: "http.content-type-missing", Severity: Error, Description: "the response has a Content-Type (Prometheus 3 fails a scrape without one)"},
-	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses: text/plain, application/openmetrics-text (version 2.0.0 only when the request asked for it: Prometheus parses OpenMetrics 2.0 only behind a feature flag), or application/vnd.google.protobuf with encoding=delimited; an escaping parameter names a scheme of escaping_schemes.md"},
-	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for text formats of version 1.0.0 and above (OpenMetrics 2.0 included) the escaping scheme used (content_negotiation.md: the Content-Type \"MUST include ... For text formats version 1.0.0 and above, the escaping scheme parameter\"); Prometheus parses the response without them"},
-	{ID: "http.charset", Severity: Error, Description: "a charset parameter on the Content-Type, when given, is utf-8"},
-	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or text 0.0.4, the last resort a target MUST use when it supports nothing the header allows (content_negotiation.md, Selection of Format)"},
-	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers, wildcards included, among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run), and the text 0.0.4 last resort is used only when it can serve nothing Accept allows (content_negotiation.md: it MUST use the supported protocol with the highest weighting); a text-only target is never warned"},
-	{ID: "http.escaping", Severity: Error, Description: "quoted (UTF-8) names, and in protobuf names outside [a-zA-Z_:][a-zA-Z0-9_:]*, only when the Accept range of the served protocol said escaping=allow-utf-8 (a scraper that did not, Prometheus 2 among them, fails the scrape); OpenMetrics 2.0 names are UTF-8 by definition"},
-	{ID: "http.content-encoding", Severity: Error, Description: "Content-Encoding matches the body and is one Accept-Encoding allows"},
-	{ID: "http.content-encoding-preference", Severity: Info, Description: "the body is gzip-compressed when Accept-Encoding allows gzip (or x-gzip, or * when neither is named) at a q at least that of identity (DESIGN.md §1: a deploy emitter gzips when Accept-Encoding allows; Prometheus asks for gzip unless its enable_compression is off); no Prometheus spec requires a target to compress, so info: raise it with --severity to hold an emitter to DESIGN.md §1"},
-	{ID: "http.too-large", Severity: Error, Description: "the body fits the scraper's size limit (Prometheus fails scrapes over body_size_limit)"},
+	{ID: "http.status", Severity: Error, Description: "the response status is 200 OK (Prometheus fails a scrape with any other)",
+		Spec: "§4.9", Source: "SPEC.md §4.9", Quote: "A successful scrape answers `200 OK`; Prometheus fails a scrape with any other status."},
+	{ID: "http.content-type-missing", Severity: Error, Description: "the response has a Content-Type (Prometheus 3 fails a scrape without one)",
+		Spec: "§4.9", Source: "exposition_formats.md, HTTP Content-Type requirements", Quote: "If the `Content-Type` is missing, unparsable, or not a supported media type, **the scrape will fail**."},
+	{ID: "http.content-type", Severity: Error, Description: "the Content-Type names a format Prometheus parses: text/plain, application/openmetrics-text (version 2.0.0 only when the request asked for it: Prometheus parses OpenMetrics 2.0 only behind a feature flag), or application/vnd.google.protobuf with encoding=delimited; an escaping parameter names a scheme of escaping_schemes.md",
+		Spec: "§4.4", Source: "exposition_formats.md, HTTP Content-Type requirements", Quote: "If the `Content-Type` is missing, unparsable, or not a supported media type, **the scrape will fail**."},
+	{ID: "http.content-type-params", Severity: Warning, Description: "the Content-Type carries the version parameter, and for text formats of version 1.0.0 and above (OpenMetrics 2.0 included) the escaping scheme used (content_negotiation.md: the Content-Type \"MUST include ... For text formats version 1.0.0 and above, the escaping scheme parameter\"); Prometheus parses the response without them",
+		Spec: "§4.4", Source: "content_negotiation.md, Content-Type Response", Quote: "The Content-Type header MUST include:"},
+	{ID: "http.charset", Severity: Error, Description: "a charset parameter on the Content-Type, when given, is utf-8",
+		Spec: "§4.4", Source: "OpenMetrics 1.0, Overall Structure", Quote: "UTF-8 MUST be used."},
+	{ID: "http.negotiation", Severity: Error, Description: "the served protocol is one the request's Accept header allows (q>0), or text 0.0.4, the last resort a target MUST use when it supports nothing the header allows (content_negotiation.md, Selection of Format)",
+		Spec: "§4.3", Source: "content_negotiation.md, Selection of Format", Quote: "It MUST use the protocol in the Accept header with the highest weighting that is supported by Prometheus."},
+	{ID: "http.negotiation-preference", Severity: Warning, Description: "the served protocol is the one Accept prefers, wildcards included, among those the target showed it can serve (HTTPFacts.ServedProtocols: what it served in other scrapes of the same run), and the text 0.0.4 last resort is used only when it can serve nothing Accept allows (content_negotiation.md: it MUST use the supported protocol with the highest weighting); a text-only target is never warned",
+		Spec: "§4.3", Source: "content_negotiation.md, Selection of Format", Quote: "It MUST use the protocol in the Accept header with the highest weighting that is supported by Prometheus."},
+	{ID: "http.escaping", Severity: Error, Description: "quoted (UTF-8) names, and in protobuf names outside [a-zA-Z_:][a-zA-Z0-9_:]*, only when the Accept range of the served protocol said escaping=allow-utf-8 (a scraper that did not, Prometheus 2 among them, fails the scrape); OpenMetrics 2.0 names are UTF-8 by definition",
+		Spec: "§4.5", Source: "escaping_schemes.md, No Escaping (allow-utf-8)", Quote: "This scheme MUST only be used when both the producer and consumer support UTF-8 names."},
+	{ID: "http.content-encoding", Severity: Error, Description: "Content-Encoding matches the body and is one Accept-Encoding allows",
+		Spec: "§4.8", Source: "SPEC.md §4.8", Quote: "A body is compressed once; `Content-Encoding` is sent only with a body encoded that way, and never names an encoding the request did not allow."},
+	{ID: "http.content-encoding-preference", Severity: Info, Description: "the body is gzip-compressed when Accept-Encoding allows gzip (or x-gzip, or * when neither is named) at a q at least that of identity (SPEC.md §4.8: a deploy emitter gzips when Accept-Encoding allows; Prometheus asks for gzip unless its enable_compression is off); no Prometheus spec requires a target to compress, so info: raise it with --severity to hold an emitter to SPEC.md §4.8",
+		Spec: "§4.8", Source: "SPEC.md §4.8", Quote: "A target compresses the body with gzip, and says `Content-Encoding: gzip`, when the request's `Accept-Encoding` allows gzip (a `q` above 0, directly, as `x-gzip`, or through `*`), and otherwise sends it unencoded."},
+	{ID: "http.too-large", Severity: Error, Description: "the body fits the scraper's size limit (Prometheus fails scrapes over body_size_limit)",
+		Spec: "§4.9", Source: "SPEC.md §4.9", Quote: "A body larger than the scraper's limit (Prometheus's `body_size_limit`) fails the scrape."},
 }
 
 func checkHTTP(p *pass) {
@@ -406,7 +417,7 @@ func checkContentEncodingPreference(p *pass, h *HTTPFacts) {
 	if !ok {
 		return
 	}
-	p.report("http.content-encoding-preference", 0, "", "", "the body (%d bytes) is not compressed, though the request's Accept-Encoding %q takes gzip (q=%s) at least as gladly as no encoding (q=%s): DESIGN.md §1 has an emitter gzip when Accept-Encoding allows, and Prometheus asks for gzip on every scrape; compress the body and send Content-Encoding: gzip (client_golang's promhttp and Python's prometheus_client do when Accept-Encoding names gzip)",
+	p.report("http.content-encoding-preference", 0, "", "", "the body (%d bytes) is not compressed, though the request's Accept-Encoding %q takes gzip (q=%s) at least as gladly as no encoding (q=%s): SPEC.md §4.8 has an emitter gzip when Accept-Encoding allows, and Prometheus asks for gzip on every scrape; compress the body and send Content-Encoding: gzip (client_golang's promhttp and Python's prometheus_client do when Accept-Encoding names gzip)",
 		len(p.in.Body), h.AcceptEncoding, formatValue(gzipQ), formatValue(identityQ))
 }
 

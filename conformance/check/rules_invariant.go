@@ -5,14 +5,16 @@ import (
 	"math"
 )
 
-// The invariant.* rules check the deploy outcome model of DESIGN.md §2 in
+// The invariant.* rules check the deploy outcome model of SPEC.md §2.2 in
 // one snapshot, per target type. An emitter that ticks its counters one at
 // a time can be scraped between two ticks of one deployment (a torn
 // snapshot), so the rules are warnings by default; Check raises them to
 // errors under Options.Strict.
 var invariantRules = []Rule{
-	{ID: "invariant.i1-rollbacks", Severity: Warning, Description: "I1 per target type: rollback{restored} + rollback{also_failed} == reload_failures + post_verify_failures"},
-	{ID: "invariant.i2-failures", Severity: Warning, Description: "I2 per target type: attempts{failure} >= validate_failures + reload_failures + post_verify_failures"},
+	{ID: "invariant.i1-rollbacks", Severity: Warning, Description: "I1 per target type: rollback{restored} + rollback{also_failed} == reload_failures + post_verify_failures",
+		Spec: "§2.2", Source: "SPEC.md §2.2", Quote: "I1: `rollback{restored} + rollback{also_failed} == reload_failures + post_verify_failures`"},
+	{ID: "invariant.i2-failures", Severity: Warning, Description: "I2 per target type: attempts{failure} >= validate_failures + reload_failures + post_verify_failures",
+		Spec: "§2.2", Source: "SPEC.md §2.2", Quote: "I2: `attempts{failure} >= validate_failures + reload_failures + post_verify_failures`"},
 }
 
 // The counts the invariants relate, indexes into targetCounts.

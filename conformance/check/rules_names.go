@@ -49,7 +49,8 @@ func quotingOf(e *Exposition) quotingPolicy {
 }
 
 var nameRules = []Rule{
-	{ID: "spec.name-escaping", Severity: Error, Description: "names follow the escaping scheme the Content-Type names (escaping_schemes.md): under escaping=values a name starting with U__ decodes to a name; protobuf served without escaping=allow-utf-8 has only names in [a-zA-Z_:][a-zA-Z0-9_:]* (text formats: spec.quoted-name)"},
+	{ID: "spec.name-escaping", Severity: Error, Description: "names follow the escaping scheme the Content-Type names (escaping_schemes.md): under escaping=values a name starting with U__ decodes to a name; protobuf served without escaping=allow-utf-8 has only names in [a-zA-Z_:][a-zA-Z0-9_:]* (text formats: spec.quoted-name)",
+		Spec: "§4.5", Source: "escaping_schemes.md, Value Encoding Escaping (values)", Quote: "The name MUST be prefixed with `U__`."},
 }
 
 // checkNameEscaping judges every metric and label name against the

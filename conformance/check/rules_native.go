@@ -10,8 +10,10 @@ import (
 // Native histograms and start timestamps: what protobuf and OpenMetrics 2.0
 // carry and the older text formats do not.
 var nativeRules = []Rule{
-	{ID: "spec.native-histogram", Severity: Error, Description: "a native histogram (protobuf; OpenMetrics 2.0, experimental) is valid: schema -4 to 8, a zero threshold that is a non-negative number, spans whose offsets only advance after the first and cover exactly the buckets, no negative count, a count equal to the zero and native buckets together (at least them when the sum is NaN); Prometheus's storage rejects an invalid one (model/histogram's Validate) and fails the scrape"},
-	{ID: "spec.start-timestamp", Severity: Warning, Description: "a start timestamp (OpenMetrics 2.0 st@, protobuf created_timestamp) is only on counters, histograms and summaries, and not after the sample's own timestamp (OpenMetrics 2.0, experimental: a start timestamp is when the measured period started)"},
+	{ID: "spec.native-histogram", Severity: Error, Description: "a native histogram (protobuf; OpenMetrics 2.0, experimental) is valid: schema -4 to 8, a zero threshold that is a non-negative number, spans whose offsets only advance after the first and cover exactly the buckets, no negative count, a count equal to the zero and native buckets together (at least them when the sum is NaN); Prometheus's storage rejects an invalid one (model/histogram's Validate) and fails the scrape",
+		Spec: "§7.11", Source: "OpenMetrics 2.0, Native Buckets", Quote: "Schema values outside the -4 to 8 range are reserved for future use and MUST NOT be used."},
+	{ID: "spec.start-timestamp", Severity: Warning, Description: "a start timestamp (OpenMetrics 2.0 st@, protobuf created_timestamp) is only on counters, histograms and summaries, and not after the sample's own timestamp (OpenMetrics 2.0, experimental: a start timestamp is when the measured period started)",
+		Spec: "§7.11", Source: "OpenMetrics 2.0, Sample", Quote: "If present, a Sample's Start Timestamp SHOULD specify when the measurement period started."},
 }
 
 // nativeRules judges the native histogram of sample s: what Prometheus's

@@ -11,8 +11,8 @@ import (
 // not one per entry after it, and the cost is linear in the number of
 // samples.
 //
-// order.help-before-type enforces DESIGN.md §1, "each family has exactly
-// one # HELP then one # TYPE line". Neither format requires that order: the
+// order.help-before-type enforces SPEC.md §1.4: each family writes its
+// HELP line, then its TYPE line. Neither format requires that order: the
 // text format takes HELP and TYPE "in no particular order", and OpenMetrics
 // says the ordering SHOULD be TYPE, UNIT, HELP. It is therefore an order.*
 // rule, judged only against a schema and only on its families, never a
@@ -20,9 +20,12 @@ import (
 // checked here, client_golang and Python's prometheus_client, write HELP
 // first in both formats.)
 var orderRules = []Rule{
-	{ID: "order.families", Severity: Error, Description: "schema families are written in schema order"},
-	{ID: "order.help-before-type", Severity: Error, Description: "a schema family writes its HELP line before its TYPE line (DESIGN.md §1: one # HELP then one # TYPE)"},
-	{ID: "order.series", Severity: Error, Description: "series of a schema family are sorted by the key label (bytewise ascending), then by the canonical order of the other labels"},
+	{ID: "order.families", Severity: Error, Description: "schema families are written in schema order",
+		Spec: "§1.6", Source: "SPEC.md §1.6", Quote: "The families appear in the order of §1.2, each as one uninterrupted group: its metadata, then all its samples, never resumed after another family."},
+	{ID: "order.help-before-type", Severity: Error, Description: "a schema family writes its HELP line before its TYPE line, in every format (SPEC.md §1.4: the deploy contract's choice; neither format requires an order)",
+		Spec: "§1.4", Source: "SPEC.md §1.4", Quote: "Under the deploy schema each family writes its `# HELP` line first, then its `# TYPE` line, in every format."},
+	{ID: "order.series", Severity: Error, Description: "series of a schema family are sorted by the key label (bytewise ascending), then by the canonical order of the other labels",
+		Spec: "§1.6", Source: "SPEC.md §1.6", Quote: "Within a family, series are sorted by `target_type`, ascending, comparing the UTF-8 bytes of the label values (so `AWSACM` < `Apache` < `NGINX` < `__overflow__` < `nginx`)."},
 }
 
 func checkOrder(p *pass) {
@@ -49,7 +52,7 @@ func checkHelpBeforeType(p *pass, m *schemaMatch) {
 		return
 	}
 	p.report("order.help-before-type", declared.TypeLine, m.fs.Name, "",
-		"the TYPE line of %s (line %d) comes before its HELP line (line %d): write `# HELP` first, then `# TYPE`, as DESIGN.md §1 requires of every schema family",
+		"the TYPE line of %s (line %d) comes before its HELP line (line %d): write `# HELP` first, then `# TYPE`, as SPEC.md §1.4 requires of every schema family",
 		m.name, declared.TypeLine, declared.HelpLine)
 }
 

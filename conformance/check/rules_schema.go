@@ -15,15 +15,24 @@ import (
 // Problems that repeat across the series of a family (one wrong label on
 // every series) are reported once, at the first series, with a count.
 var schemaRules = []Rule{
-	{ID: "schema.family-missing", Severity: Error, Description: "every family the schema requires is present"},
-	{ID: "schema.help", Severity: Error, Description: "every schema family has exactly one HELP line"},
-	{ID: "schema.type", Severity: Error, Description: "every schema family has exactly one TYPE line, naming the schema's type"},
-	{ID: "schema.labels", Severity: Error, Description: "every series of a schema family has exactly the schema's labels"},
-	{ID: "schema.label-value", Severity: Error, Description: "labels the schema restricts take only the listed values"},
-	{ID: "schema.value", Severity: Error, Description: "integer families hold non-negative integers: no NaN, ±Inf, negative or fractional value"},
-	{ID: "schema.key-label-empty", Severity: Error, Description: "the key label (target_type in the deploy schema) is never empty"},
-	{ID: "schema.key-set", Severity: Error, Description: "every schema family lists the same set of key label values (target types)"},
-	{ID: "schema.timestamp", Severity: Error, Description: "samples of schema families carry no timestamp"},
+	{ID: "schema.family-missing", Severity: Error, Description: "every family the schema requires is present",
+		Spec: "§1.2", Source: "SPEC.md §1.2", Quote: "All six are present in every exposition, with their metadata (§1.4), even before any deployment has been counted: a family with no target type yet has metadata and no samples."},
+	{ID: "schema.help", Severity: Error, Description: "every schema family has exactly one HELP line",
+		Spec: "§1.4", Source: "SPEC.md §1.4", Quote: "Each family has exactly one `# HELP` line and exactly one `# TYPE` line (`counter`), both before its first sample, and nothing of another family between them and its samples."},
+	{ID: "schema.type", Severity: Error, Description: "every schema family has exactly one TYPE line, naming the schema's type",
+		Spec: "§1.4", Source: "SPEC.md §1.4", Quote: "Each family has exactly one `# HELP` line and exactly one `# TYPE` line (`counter`), both before its first sample, and nothing of another family between them and its samples."},
+	{ID: "schema.labels", Severity: Error, Description: "every series of a schema family has exactly the schema's labels",
+		Spec: "§1.5", Source: "SPEC.md §1.5", Quote: "A series of a deploy family has exactly the labels of §1.2: no other label, none missing."},
+	{ID: "schema.label-value", Severity: Error, Description: "labels the schema restricts take only the listed values",
+		Spec: "§1.5", Source: "SPEC.md §1.5", Quote: "The second label of families 1 and 5 takes only the values listed."},
+	{ID: "schema.value", Severity: Error, Description: "integer families hold non-negative integers: no NaN, ±Inf, negative or fractional value",
+		Spec: "§1.7", Source: "SPEC.md §1.7", Quote: "Every value is a non-negative integer: never NaN, ±Inf, negative or fractional."},
+	{ID: "schema.key-label-empty", Severity: Error, Description: "the key label (target_type in the deploy schema) is never empty",
+		Spec: "§1.5", Source: "SPEC.md §1.5", Quote: "The value of `target_type` is never empty."},
+	{ID: "schema.key-set", Severity: Error, Description: "every schema family lists the same set of key label values (target types)",
+		Spec: "§1.5", Source: "SPEC.md §1.5", Quote: "Every family lists the same set of target types: a target type that appears in one family appears, with all its series, in all six."},
+	{ID: "schema.timestamp", Severity: Error, Description: "samples of schema families carry no timestamp",
+		Spec: "§1.7", Source: "SPEC.md §1.7", Quote: "Samples carry no timestamp."},
 }
 
 // schemaMatch ties a schema family to the exposition family holding its

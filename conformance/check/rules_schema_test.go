@@ -69,6 +69,33 @@ func TestDeployBodiesConform(t *testing.T) {
 	}
 }
 
+// TestDeploySchemaWithoutNamespace checks the deploy schema of an empty
+// namespace: its families are named without a prefix, as the reference
+// emitter names them (handler: "an empty ns yields names without a
+// prefix"), not "_deploy_...", and the invariants still find their
+// families.
+func TestDeploySchemaWithoutNamespace(t *testing.T) {
+	schema := DeploySchema("")
+	if err := schema.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := schema.Families[0].Name; got != "deploy_attempts_total" {
+		t.Fatalf("first family %q, want deploy_attempts_total", got)
+	}
+	for _, format := range []Format{FormatText, FormatOpenMetrics} {
+		body := strings.ReplaceAll(deployBody(format, "x", []string{"Apache", "NGINX"}, 1), "x_deploy_", "deploy_")
+		opts := Options{Schema: schema, Strict: true}
+		if got := findingsOf(Check(Input{Body: []byte(body), ContentType: format.ContentType()}, opts), mine...); len(got) > 0 {
+			t.Errorf("%s: want no findings, got %v\n%s", format, got, body)
+		}
+		// One more reload failure breaks I1 for Apache.
+		torn := strings.Replace(body, `deploy_reload_failures_total{target_type="Apache"} 1`, `deploy_reload_failures_total{target_type="Apache"} 2`, 1)
+		if got := Check(Input{Body: []byte(torn), ContentType: format.ContentType()}, opts).Rule("invariant.i1-rollbacks"); len(got) != 1 {
+			t.Errorf("%s: invariant.i1-rollbacks = %v, want one finding", format, got)
+		}
+	}
+}
+
 func TestSchemaNamespaceHint(t *testing.T) {
 	body := deployBody(FormatText, "acme", []string{"NGINX"}, 1)
 	r := checkText(t, body, NewOptions())

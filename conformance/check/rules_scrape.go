@@ -11,36 +11,46 @@ import (
 )
 
 // The scrape.* rules compare a scrape with the previous scrape of the same
-// target (Input.Previous), following DESIGN.md §2 ("Cross-scrape
+// target (Input.Previous), following SPEC.md §3 ("Cross-scrape
 // semantics for any exporter"):
 //
 //   - a counter that decreases is a reset when the exposition shows one
-//     (resetEvidence: its _created moved forward, or
+//     (resets.evidence: its _created or start time moved forward, or
 //     process_start_time_seconds did), reported as info; with no such
 //     evidence it is an error, and so is a _created that moves backwards;
-//   - a series that disappears is a warning (OpenMetrics: metrics SHOULD NOT
-//     appear and disappear), an error when the schema lists it or its key
-//     label;
+//   - a counter-like series that disappears is a warning (OpenMetrics:
+//     metrics SHOULD NOT appear and disappear), a series the schema lists,
+//     or a value of its key label, an error, both within one process;
 //   - a changed HELP is info (OpenMetrics: not breaking), a changed TYPE or
-//     UNIT an error;
-//   - family and series order are judged only under a schema, whose
-//     emitters DESIGN.md §2 holds to a stable order; OpenMetrics asks no
-//     stable order of other exporters.
+//     a UNIT changed to another an error;
+//   - family and series order are judged only for the schema's families,
+//     which SPEC.md §2.4 holds to a stable order; OpenMetrics asks no stable
+//     order of other families.
 //
 // Series are matched by metric name and labels, families by the name
 // Prometheus stores their samples under, so a text scrape followed by an
 // OpenMetrics one (or the reverse) is compared like two of one format.
 var scrapeRules = []Rule{
-	{ID: "scrape.counter-decreased", Severity: Error, Description: "no counter (nor histogram bucket or count, nor summary count) decreases between scrapes unless the exposition shows a reset: its _created, its start time (OpenMetrics 2.0 st@, protobuf created_timestamp) or process_start_time_seconds moves forward (OpenMetrics: a Total MAY reset to 0, the Created time MUST then be set to the reset)"},
-	{ID: "scrape.counter-reset", Severity: Info, Description: "a counter decreased and the exposition shows the reset (its _created, its start time or process_start_time_seconds moved forward): legal, OpenMetrics: \"A MetricPoint in a Metric's Counter's Total MAY reset to 0\""},
-	{ID: "scrape.created-backwards", Severity: Error, Description: "OpenMetrics: a series' _created (or start time: OpenMetrics 2.0 st@, protobuf created_timestamp) never moves backwards between scrapes (it is the time of its creation or last reset)"},
-	{ID: "scrape.series-vanished", Severity: Error, Description: "no series of a schema family disappears between scrapes of one process"},
-	{ID: "scrape.counter-vanished", Severity: Warning, Description: "no counter, histogram or summary series outside the schema disappears between scrapes (OpenMetrics: \"once a counter-like Metric is exposed it should continue to be exposed until the process terminates\")"},
-	{ID: "scrape.key-vanished", Severity: Error, Description: "no key label value (target type) of the schema disappears between scrapes"},
-	{ID: "scrape.family-order", Severity: Error, Description: "under a schema, families keep their relative order between scrapes (DESIGN.md §2)"},
-	{ID: "scrape.series-order", Severity: Error, Description: "under a schema, series of a family keep their relative order between scrapes (DESIGN.md §2)"},
-	{ID: "scrape.metadata-changed", Severity: Error, Description: "a family's TYPE and UNIT do not change between scrapes (OpenMetrics: \"changing a MetricFamily's type ... will be breaking\")"},
-	{ID: "scrape.help-changed", Severity: Info, Description: "a family's HELP text changed between scrapes: allowed (OpenMetrics: \"Changing a MetricFamily's Help is not breaking\")"},
+	{ID: "scrape.counter-decreased", Severity: Error, Description: "no counter (nor histogram bucket or count, nor summary count) decreases between scrapes unless the exposition shows a reset: its _created, its start time (OpenMetrics 2.0 st@, protobuf created_timestamp) or process_start_time_seconds moves forward (OpenMetrics: a Total MAY reset to 0, the Created time MUST then be set to the reset)",
+		Spec: "§3.2", Source: "OpenMetrics 1.0, Counter", Quote: "A Total is a non-NaN and MUST be monotonically non-decreasing over time, starting from 0."},
+	{ID: "scrape.counter-reset", Severity: Info, Description: "a counter decreased and the exposition shows the reset (its _created, its start time or process_start_time_seconds moved forward): legal, OpenMetrics: \"A MetricPoint in a Metric's Counter's Total MAY reset to 0\"",
+		Spec: "§3.2", Source: "OpenMetrics 1.0, Counter", Quote: "A MetricPoint in a Metric's Counter's Total MAY reset to 0."},
+	{ID: "scrape.created-backwards", Severity: Error, Description: "OpenMetrics: a series' _created (or start time: OpenMetrics 2.0 st@, protobuf created_timestamp) never moves backwards between scrapes (it is the time of its creation or last reset)",
+		Spec: "§3.2", Source: "OpenMetrics 1.0, Counter", Quote: "If present, the corresponding Created time MUST also be set to the timestamp of the reset."},
+	{ID: "scrape.series-vanished", Severity: Error, Description: "no series of a schema family disappears between scrapes of one process (its key label value gone from every schema family is scrape.key-vanished instead)",
+		Spec: "§3.3", Source: "SPEC.md §3.3", Quote: "A vanished series of a family the schema lists is an error: the schema makes the series part of the contract (§2.4)."},
+	{ID: "scrape.counter-vanished", Severity: Warning, Description: "no counter, histogram or summary series outside the schema disappears between scrapes of one process (OpenMetrics: \"once a counter-like Metric is exposed it should continue to be exposed until the process terminates\"); a gauge may come and go",
+		Spec: "§3.3", Source: "OpenMetrics 1.0, Exposition Across Time and Metric Evolution", Quote: "Metrics and samples SHOULD NOT appear and disappear from exposition to exposition, for example a counter is only useful if it has history."},
+	{ID: "scrape.key-vanished", Severity: Error, Description: "no key label value (target type) of the schema disappears from every schema family between scrapes of one process",
+		Spec: "§2.4", Source: "SPEC.md §2.4", Quote: "no target type disappears: once exported, a target type stays in all six families until the process ends;"},
+	{ID: "scrape.family-order", Severity: Error, Description: "under a schema, the schema's families keep their relative order between scrapes of one process (SPEC.md §2.4; other families owe no order)",
+		Spec: "§2.4", Source: "SPEC.md §2.4", Quote: "the order of the families and the relative order of the series that both scrapes hold stay the same (new target types take their sorted place, §1.6)."},
+	{ID: "scrape.series-order", Severity: Error, Description: "under a schema, the series of the schema's families keep their relative order between scrapes of one process (SPEC.md §2.4; other families owe no order)",
+		Spec: "§2.4", Source: "SPEC.md §2.4", Quote: "the order of the families and the relative order of the series that both scrapes hold stay the same (new target types take their sorted place, §1.6)."},
+	{ID: "scrape.metadata-changed", Severity: Error, Description: "a family's TYPE, and its UNIT once it has one, do not change between scrapes (OpenMetrics: \"changing a MetricFamily's type ... will be breaking\"); a UNIT added or removed is not reported",
+		Spec: "§3.4", Source: "OpenMetrics 1.0, Exposition Across Time and Metric Evolution", Quote: "In general changing a MetricFamily's type, or adding or removing a label from its Metrics will be breaking to ingestors."},
+	{ID: "scrape.help-changed", Severity: Info, Description: "a family's HELP text changed, or its HELP line was added or dropped, between scrapes: allowed (OpenMetrics: \"Changing a MetricFamily's Help is not breaking\")",
+		Spec: "§3.4", Source: "OpenMetrics 1.0, Exposition Across Time and Metric Evolution", Quote: "Changing a MetricFamily's Help is not breaking."},
 }
 
 func checkScrape(p *pass) {
@@ -50,11 +60,10 @@ func checkScrape(p *pass) {
 		return
 	}
 	r := newResets(prev, cur)
-	// DESIGN.md §2 holds an emitter to its order and its series within one
+	// SPEC.md §2.4 holds an emitter to its order and its series within one
 	// process; across a restart neither is owed (OpenMetrics: a metric is
 	// exposed "until the process terminates").
 	sameProcess := r.restart == ""
-	judgeOrder := sameProcess && p.opts.Schema != nil
 	series := newSeriesIndex(prev)
 	// Families pair by stored name. One exposition may hold several
 	// families with one stored name (an OpenMetrics counter a beside a
@@ -67,12 +76,15 @@ func checkScrape(p *pass) {
 		families[name] = append(families[name], i)
 	}
 	seen := make(map[string]int, len(cur.Families))
-	// The schema's families in this scrape, to note which series keep
-	// their key label value judged (see vanished).
-	var keyed map[*Family]*schemaMatch
-	if schema := p.opts.Schema; sameProcess && schema != nil && schema.KeyLabel != "" {
-		keyed = bySchemaFamily(p.schemaView().matches)
+	// The schema's families in this scrape: their order and the order of
+	// their series are judged (SPEC.md §3.5: no other family owes one),
+	// and with a key label, which of their series keep their key label
+	// value (see vanished).
+	var schemaFamilies map[*Family]*schemaMatch
+	if sameProcess && p.opts.Schema != nil {
+		schemaFamilies = bySchemaFamily(p.schemaView().matches)
 	}
+	keyed := p.opts.Schema != nil && p.opts.Schema.KeyLabel != ""
 
 	t := newTally()
 	lastFamily, lastFamilyPos := (*Family)(nil), -1
@@ -85,14 +97,18 @@ func checkScrape(p *pass) {
 		}
 		pos := families[name][k]
 		pf := prev.Families[pos]
-		if judgeOrder && pos < lastFamilyPos {
+		m, inSchema := schemaFamilies[f]
+		if inSchema && pos < lastFamilyPos {
 			p.report("scrape.family-order", familyLine(f), f.Name, "",
 				"%s is now written after %s; in the previous scrape it came before it: keep the family order stable", f.Name, lastFamily.Name)
-		} else {
+		} else if inSchema {
 			lastFamily, lastFamilyPos = f, pos
 		}
 		compareMetadata(p, prev.Format, pf, f)
-		compareSeries(p, t, r, f, series, judgeOrder, keyed[f])
+		if !keyed {
+			m = nil
+		}
+		compareSeries(p, t, r, f, series, inSchema, m)
 	}
 	t.flush(p)
 	if sameProcess {
@@ -676,7 +692,7 @@ func isCreated(f *Family, s *Sample) bool {
 }
 
 // resets is what two successive expositions of one target show of counter
-// resets (DESIGN.md §2).
+// resets (SPEC.md §3.2).
 type resets struct {
 	prev, cur *Exposition
 	// restart says how the expositions show a restart of the process
@@ -700,7 +716,7 @@ func newResets(prev, cur *Exposition) *resets {
 // evidence returns what shows that the cumulative sample s, lower than
 // the same series' sample ps of the previous scrape, was reset; "" when
 // nothing does. It is the one place that knows the kinds of evidence
-// DESIGN.md §2 accepts: a later start time carried by the sample itself
+// SPEC.md §3.2 accepts: a later start time carried by the sample itself
 // (OpenMetrics 2.0 st@, protobuf created_timestamp, which the front ends
 // put in Sample.StartTimestamp), a later _created of the series
 // (OpenMetrics 1.0, also written as a gauge family of its own in the text

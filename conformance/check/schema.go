@@ -7,11 +7,13 @@ import (
 	"strings"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // DefaultNamespace is the namespace of the deploy metrics in the system the
 // reference emitter is modelled on.
-const DefaultNamespace = "certctl"
+const DefaultNamespace = deploy.DefaultNamespace
 
 // A Schema says which families an exposition must hold and what their
 // series look like. The world is open: families the schema does not name
@@ -27,7 +29,7 @@ type Schema struct {
 	// and every family lists the same set of its values. Empty: none.
 	KeyLabel string `json:"key_label,omitempty" yaml:"key_label,omitempty"`
 	// Invariants enables the invariant.* rules of the deploy outcome model
-	// (DESIGN.md §2). Only meaningful for the deploy schema.
+	// (SPEC.md §2.2). Only meaningful for the deploy schema.
 	Invariants bool `json:"invariants,omitempty" yaml:"invariants,omitempty"`
 	// Families in the order they must be written.
 	Families []FamilySchema `json:"families" yaml:"families"`
@@ -56,32 +58,27 @@ type FamilySchema struct {
 	Integer bool `json:"integer,omitempty" yaml:"integer,omitempty"`
 }
 
-// DeploySchema returns the deploy schema of DESIGN.md §1 for a namespace.
+// DeploySchema returns the deploy schema of SPEC.md §1 for a namespace
+// (package deploy defines its families). An empty namespace names the
+// families without a prefix, as the reference emitter does.
 func DeploySchema(namespace string) *Schema {
-	family := func(name string, extra string, values ...string) FamilySchema {
-		f := FamilySchema{
-			Name:    namespace + "_deploy_" + name,
+	defs := deploy.Families()
+	families := make([]FamilySchema, len(defs))
+	for i, d := range defs {
+		families[i] = FamilySchema{
+			Name:    d.Name(namespace),
 			Type:    model.MetricTypeCounter,
-			Labels:  []string{"target_type"},
+			Labels:  d.Labels(),
 			Integer: true,
 		}
-		if extra != "" {
-			f.Labels = append(f.Labels, extra)
-			f.Values = map[string][]string{extra: values}
+		if d.SubLabel != "" {
+			families[i].Values = map[string][]string{d.SubLabel: d.SubValues[:]}
 		}
-		return f
 	}
 	return &Schema{
-		Name: "deploy",
-		Families: []FamilySchema{
-			family("attempts_total", "result", "success", "failure"),
-			family("validate_failures_total", ""),
-			family("reload_failures_total", ""),
-			family("post_verify_failures_total", ""),
-			family("rollback_total", "outcome", "restored", "also_failed"),
-			family("idempotent_skip_total", ""),
-		},
-		KeyLabel:   "target_type",
+		Name:       "deploy",
+		Families:   families,
+		KeyLabel:   deploy.KeyLabel,
 		Invariants: true,
 	}
 }
@@ -239,7 +236,7 @@ func (s *Schema) sortLabels(f *FamilySchema) []string {
 	return out
 }
 
-// deployRoles names the schema families the invariants of DESIGN.md §2
+// deployRoles names the schema families the invariants of SPEC.md §2.2
 // relate, found by their suffix so that any namespace works.
 type deployRoles struct {
 	attempts, validate, reload, postVerify, rollback *FamilySchema
@@ -247,20 +244,23 @@ type deployRoles struct {
 }
 
 func deployRolesOf(s *Schema) (*deployRoles, error) {
-	find := func(suffix string) *FamilySchema {
+	// A family is found by its name after the namespace: base itself
+	// (no namespace), or any namespace, an underscore and base.
+	find := func(base string) *FamilySchema {
 		for i := range s.Families {
-			if strings.HasSuffix(s.Families[i].Name, suffix) {
+			if name := s.Families[i].Name; name == base || strings.HasSuffix(name, "_"+base) {
 				return &s.Families[i]
 			}
 		}
 		return nil
 	}
+	defs := deploy.Families()
 	r := &deployRoles{
-		attempts:   find("_deploy_attempts_total"),
-		validate:   find("_deploy_validate_failures_total"),
-		reload:     find("_deploy_reload_failures_total"),
-		postVerify: find("_deploy_post_verify_failures_total"),
-		rollback:   find("_deploy_rollback_total"),
+		attempts:   find(defs[deploy.Attempts].Base),
+		validate:   find(defs[deploy.ValidateFailures].Base),
+		reload:     find(defs[deploy.ReloadFailures].Base),
+		postVerify: find(defs[deploy.PostVerifyFailures].Base),
+		rollback:   find(defs[deploy.Rollbacks].Base),
 	}
 	if s.KeyLabel == "" || r.attempts == nil || r.validate == nil || r.reload == nil || r.postVerify == nil || r.rollback == nil {
 		return nil, errors.New("need a key_label and the deploy families <ns>_deploy_{attempts,validate_failures,reload_failures,post_verify_failures,rollback}_total (see DeploySchema)")
@@ -273,8 +273,8 @@ func deployRolesOf(s *Schema) (*deployRoles, error) {
 		}
 		return ""
 	}
-	r.result = subLabel(r.attempts, "failure")
-	r.outcome = subLabel(r.rollback, "restored", "also_failed")
+	r.result = subLabel(r.attempts, deploy.ResultFailure)
+	r.outcome = subLabel(r.rollback, deploy.OutcomeRestored, deploy.OutcomeAlsoFailed)
 	if r.result == "" || r.outcome == "" {
 		return nil, fmt.Errorf("%s needs a label restricted to values including failure, and %s one including restored and also_failed", r.attempts.Name, r.rollback.Name)
 	}

@@ -2,8 +2,11 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+
+	"github.com/deploymetrics/deploymetrics/internal/deploy"
 )
 
 // schemaView is the schema's reading of one exposition: every schema family
@@ -241,7 +244,7 @@ func (v *schemaView) invariantFamily(fs *FamilySchema) int {
 func (v *schemaView) invariantCount(family int, s *Sample) int {
 	switch family {
 	case fAttempts:
-		if r, _ := s.Label(v.roles.result); r == "failure" {
+		if r, _ := s.Label(v.roles.result); r == deploy.ResultFailure {
 			return cFailure
 		}
 		return -1
@@ -253,41 +256,44 @@ func (v *schemaView) invariantCount(family int, s *Sample) int {
 		return cPostVerify
 	case fRollback:
 		switch o, _ := s.Label(v.roles.outcome); o {
-		case "restored":
+		case deploy.OutcomeRestored:
 			return cRestored
-		case "also_failed":
+		case deploy.OutcomeAlsoFailed:
 			return cAlsoFailed
 		}
 	}
 	return -1
 }
 
-// judge reads every sample of m the schema judges, once: its labels, values
-// and timestamp (schema.*, into the tally), its key (schema.key-set and the
-// invariants' counts) and its place after the previous one (order.series).
+// judge reads every sample of m the schema judges, once, and hands it to
+// the five concerns of the schema's reading in turn: its labels
+// (labelReader.read: schema.label-value, schema.key-label-empty), whether
+// they are the schema's (complete, reportLabels: schema.labels), its value
+// and timestamp (valueOK, reportValue: schema.value, schema.timestamp), its
+// place after the previous sample (labelReader.sortsBefore: order.series),
+// and its key (listKey: schema.key-set and the invariants' counts). Each
+// check is a small function the compiler inlines, each report one that
+// runs only for a sample with a problem: the loop runs once per sample of
+// every scrape.
 func (v *schemaView) judge(m *schemaMatch) {
-	schema, fs := v.schema, m.fs
-	t := newFamilyLabels(schema, fs)
+	fs := m.fs
+	t := newFamilyLabels(v.schema, fs)
+	// The reader's buffers live on this function's stack: they are made
+	// here, and nothing of the reader flows anywhere else.
+	n := len(t.want)
+	r := labelReader{labels: t, present: make([]bool, n), vals: make([]string, n), prevVals: make([]string, n),
+		ranks: make([]int, n), prevRanks: make([]int, n)}
 	inv := v.invariantFamily(fs)
-	present := make([]bool, len(t.want))
-	// The first value of each wanted label, of this sample and the
-	// previous one, and the order rank of each restricted one.
-	vals, prevVals := make([]string, len(t.want)), make([]string, len(t.want))
-	ranks, prevRanks := make([]int, len(t.want)), make([]int, len(t.want))
-	var prev *Sample
-	var missing, extra []string
 	if inv >= 0 {
 		v.invFamilies[inv] = m.fam
 	}
-	// Consecutive samples mostly share their name and label names (the
-	// model shares the strings too, which makes comparing them cheap):
-	// the role of the last name, and the index in want of the label name
-	// at each place, are tried before they are worked out.
+	var diff labelDiffs
+	var prev *Sample
+	// Consecutive samples mostly share their name: the role of the last
+	// name is tried before it is worked out.
 	var roleName string
 	var role sampleRole
 	var roleOK bool
-	var lastLabel [8]string
-	var lastK [8]int
 	for si, s := range m.fam.Samples {
 		if s.Name != roleName || si == 0 {
 			roleName = s.Name
@@ -296,126 +302,231 @@ func (v *schemaView) judge(m *schemaMatch) {
 		if !roleOK {
 			continue
 		}
-		clear(present)
-		found, hasExtra, unwanted := 0, false, false
-		key, hasKey := "", false
-		for li := range s.Labels {
-			l := &s.Labels[li]
-			var k int
-			switch {
-			case li < len(lastLabel) && l.Name == lastLabel[li] && l.Name != "":
-				k = lastK[li]
-			case li < len(lastLabel):
-				k = slices.Index(t.want, l.Name)
-				lastLabel[li], lastK[li] = l.Name, k
-			default:
-				k = slices.Index(t.want, l.Name)
-			}
-			first := k >= 0 && !present[k] // the first value of want[k]
-			if first {
-				present[k], vals[k] = true, l.Value
-				found++
-			}
-			switch {
-			case role.extra != "" && l.Name == role.extra:
-				hasExtra = true
-			case k < 0:
-				unwanted = true
-			}
-			var r *restriction
-			if k >= 0 {
-				r = t.restrict[k]
-			} else if values, restricted := fs.Values[l.Name]; restricted {
-				r = &restriction{values: values}
-			}
-			if r != nil {
-				rank, allowed := r.rank(l.Value)
-				if first {
-					if !allowed {
-						rank = r.distinct // orderRank's rank of an unknown value
-					}
-					ranks[k] = rank
-				}
-				if !allowed {
-					v.tally.add("schema.label-value", fs.Name, s, "value\x00"+l.Name+"\x00"+l.Value, func() string {
-						return fmt.Sprintf("%s: %s=%q is not an allowed value; %s takes only %s", s.Series, l.Name, l.Value, l.Name, valueList(fs.Values[l.Name]))
-					})
-				}
-			}
-			if l.Name == schema.KeyLabel {
-				if !hasKey {
-					key, hasKey = l.Value, true
-				}
-				if l.Value == "" {
-					v.tally.add("schema.key-label-empty", fs.Name, s, "key", func() string {
-						return fmt.Sprintf("%s: %s is empty; every series names its %s (Prometheus drops an empty label, so the series would lose it)", s.Series, l.Name, l.Name)
-					})
-				}
-			}
+		got := r.read(v.tally, v.schema.KeyLabel, fs, s, role)
+		if !got.complete(t.distinct, role) {
+			reportLabels(v.tally, fs, s, role, &diff)
 		}
-		if found < len(t.want) {
-			for k := range vals {
-				if !present[k] {
-					vals[k] = ""
-					if r := t.restrict[k]; r != nil {
-						ranks[k] = r.orderRank("")
-					}
-				}
-			}
+		if !valueOK(fs, s, role) {
+			reportValue(v.tally, fs, s, role)
 		}
-		if found < t.distinct || unwanted || (role.extra != "" && !hasExtra) {
-			// The lists, in the words of the message, only for a sample
-			// that has a problem.
-			missing, extra = labelDiff(s, fs.Labels, role.extra, missing[:0], extra[:0])
-			problem := "labels\x00" + strings.Join(missing, ",") + "\x00" + strings.Join(extra, ",")
-			v.tally.add("schema.labels", fs.Name, s, problem, func() string {
-				return labelsMessage(s, fs, role, missing, extra)
-			})
-		}
-		if fs.Integer && role.integer {
-			if problem := countProblem(s.Value); problem != "" {
-				v.tally.add("schema.value", fs.Name, s, "int\x00"+problem, func() string {
-					return fmt.Sprintf("%s: value %s is %s; %s holds counts, which are non-negative integers", s.Series, formatValue(s.Value), problem, fs.Name)
-				})
-			}
-		}
-		if s.Timestamp != nil {
-			v.tally.add("schema.timestamp", fs.Name, s, "ts", func() string {
-				return fmt.Sprintf("%s carries a timestamp (%d): drop it, Prometheus stamps the scrape time itself", s.Series, *s.Timestamp)
-			})
-		}
-
-		if prev != nil && t.compareSorted(prevVals, vals, prevRanks, ranks) > 0 {
+		if prev != nil && r.sortsBefore() {
 			if m.misplaced == nil {
 				m.misplaced, m.misplacedAfter = s, prev
 			}
 			m.misplacedCount++
 		}
-		prev, prevVals, vals, prevRanks, ranks = s, vals, prevVals, ranks, prevRanks
+		prev = s
+		r.next()
+		if v.schema.KeyLabel != "" {
+			v.listKey(m, inv, si, s, got.key)
+		}
+	}
+}
 
-		if schema.KeyLabel == "" {
-			continue
+// labelReader reads the labels of a family's samples, in order, into
+// buffers the next sample reuses. It holds no pointer that leaves it, so
+// that judge can keep it and its buffers on the stack.
+type labelReader struct {
+	labels *familyLabels
+	// present[k] says whether the sample has want[k]; vals[k] is its first
+	// value ("" when absent) and ranks[k] its order rank (restricted
+	// labels); prevVals and prevRanks are the previous sample's.
+	present          []bool
+	vals, prevVals   []string
+	ranks, prevRanks []int
+	// Consecutive samples mostly share their label names (the model
+	// shares the strings too, which makes comparing them cheap): the index
+	// in want of the label name at each place is tried before it is
+	// worked out.
+	lastLabel [8]string
+	lastK     [8]int
+}
+
+// labelReading is what labelReader.read found of one sample's labels.
+type labelReading struct {
+	// found counts the wanted labels present; hasExtra says whether the
+	// label its role adds (le, quantile) is; unwanted whether any other
+	// label is.
+	found              int
+	hasExtra, unwanted bool
+	// key is the first value of the key label, "" without one.
+	key string
+}
+
+// read reads the labels of s, a sample of fs, into r.present, r.vals and
+// r.ranks, and judges each one's value: a restricted label's value not
+// listed (schema.label-value), an empty key label (schema.key-label-empty).
+func (r *labelReader) read(tally *tally, keyLabel string, fs *FamilySchema, s *Sample, role sampleRole) labelReading {
+	t := r.labels
+	clear(r.present)
+	var got labelReading
+	hasKey := false
+	for li := range s.Labels {
+		l := &s.Labels[li]
+		k := r.wantIndex(li, l.Name)
+		first := k >= 0 && !r.present[k] // the first value of want[k]
+		if first {
+			r.present[k], r.vals[k] = true, l.Value
+			got.found++
 		}
-		i := v.keyOf(key)
-		if key != "" {
-			// schema.key-set: a sample without the key, or with an empty
-			// one, lists no key.
-			for int(i) >= len(m.listed) {
-				m.listed = append(m.listed, false)
+		switch {
+		case role.extra != "" && l.Name == role.extra:
+			got.hasExtra = true
+		case k < 0:
+			got.unwanted = true
+		}
+		var rs *restriction
+		if k >= 0 {
+			rs = t.restrict[k]
+		} else if values, restricted := fs.Values[l.Name]; restricted {
+			rs = &restriction{values: values}
+		}
+		if rs != nil {
+			rank, allowed := rs.rank(l.Value)
+			if first {
+				if !allowed {
+					rank = rs.distinct // orderRank's rank of an unknown value
+				}
+				r.ranks[k] = rank
 			}
-			if !m.listed[i] {
-				m.listed[i] = true
-				m.nkeys++
+			if !allowed {
+				tally.add("schema.label-value", fs.Name, s, "value\x00"+l.Name+"\x00"+l.Value, func() string {
+					return fmt.Sprintf("%s: %s=%q is not an allowed value; %s takes only %s", s.Series, l.Name, l.Value, l.Name, valueList(fs.Values[l.Name]))
+				})
 			}
 		}
-		if inv >= 0 {
-			tc := &v.targets[i]
-			tc.listed[inv] = true
-			// A duplicate series is a spec finding; count the first, as a
-			// reader of the exposition would see it.
-			if c := v.invariantCount(inv, s); c >= 0 && tc.sample[c] == 0 {
-				tc.value[c], tc.sample[c] = s.Value, int32(si)+1
+		if l.Name == keyLabel {
+			if !hasKey {
+				got.key, hasKey = l.Value, true
+			}
+			if l.Value == "" {
+				tally.add("schema.key-label-empty", fs.Name, s, "key", func() string {
+					return fmt.Sprintf("%s: %s is empty; every series names its %s (Prometheus drops an empty label, so the series would lose it)", s.Series, l.Name, l.Name)
+				})
 			}
 		}
+	}
+	if got.found < len(t.want) {
+		for k := range r.vals {
+			if !r.present[k] {
+				r.vals[k] = ""
+				if rs := t.restrict[k]; rs != nil {
+					r.ranks[k] = rs.orderRank("")
+				}
+			}
+		}
+	}
+	return got
+}
+
+// wantIndex returns the index in want of the label named name, the li-th
+// of its sample, or -1: the index found for the name at that place last
+// time when the name is the same (inlined), else lookupWant's.
+func (r *labelReader) wantIndex(li int, name string) int {
+	if li < len(r.lastLabel) && name == r.lastLabel[li] && name != "" {
+		return r.lastK[li]
+	}
+	return r.lookupWant(li, name)
+}
+
+func (r *labelReader) lookupWant(li int, name string) int {
+	k := slices.Index(r.labels.want, name)
+	if li < len(r.lastLabel) {
+		r.lastLabel[li], r.lastK[li] = name, k
+	}
+	return k
+}
+
+// sortsBefore reports whether the sample read last sorts before the one
+// read before it (order.series).
+func (r *labelReader) sortsBefore() bool {
+	return r.labels.compareSorted(r.prevVals, r.vals, r.prevRanks, r.ranks) > 0
+}
+
+// next keeps the label values of the sample read last as the previous
+// sample's, for sortsBefore.
+func (r *labelReader) next() {
+	r.prevVals, r.vals = r.vals, r.prevVals
+	r.prevRanks, r.ranks = r.ranks, r.prevRanks
+}
+
+// labelDiffs are the labels a sample lacks and those it should not have,
+// kept from one sample to the next so that their lists are reused.
+type labelDiffs struct {
+	missing, extra []string
+}
+
+// complete reports whether the labels read are the schema's: every label
+// it names (distinct of them), the one the sample's role adds, no other.
+func (got labelReading) complete(distinct int, role sampleRole) bool {
+	return got.found >= distinct && !got.unwanted && (role.extra == "" || got.hasExtra)
+}
+
+// reportLabels reports a sample of fs whose labels are not the schema's:
+// one missing, or one the schema does not name (schema.labels).
+func reportLabels(tally *tally, fs *FamilySchema, s *Sample, role sampleRole, diff *labelDiffs) {
+	// The lists, in the words of the message, only for a sample that has
+	// a problem.
+	missing, extra := labelDiff(s, fs.Labels, role.extra, diff.missing[:0], diff.extra[:0])
+	diff.missing, diff.extra = missing, extra
+	problem := "labels\x00" + strings.Join(missing, ",") + "\x00" + strings.Join(extra, ",")
+	tally.add("schema.labels", fs.Name, s, problem, func() string {
+		return labelsMessage(s, fs, role, missing, extra)
+	})
+}
+
+// valueOK reports whether s, a sample of fs, has a value and timestamp
+// the schema allows: a non-negative integer where it holds counts, no
+// timestamp.
+func valueOK(fs *FamilySchema, s *Sample, role sampleRole) bool {
+	return (!fs.Integer || !role.integer || isCount(s.Value)) && s.Timestamp == nil
+}
+
+// isCount reports whether v is a non-negative integer: countProblem's
+// verdict, as cheap as a comparison.
+func isCount(v float64) bool { return v >= 0 && v == math.Trunc(v) && v < math.Inf(1) }
+
+// reportValue reports a count that is no non-negative integer
+// (schema.value) and a timestamp (schema.timestamp).
+func reportValue(tally *tally, fs *FamilySchema, s *Sample, role sampleRole) {
+	if fs.Integer && role.integer {
+		if problem := countProblem(s.Value); problem != "" {
+			tally.add("schema.value", fs.Name, s, "int\x00"+problem, func() string {
+				return fmt.Sprintf("%s: value %s is %s; %s holds counts, which are non-negative integers", s.Series, formatValue(s.Value), problem, fs.Name)
+			})
+		}
+	}
+	if s.Timestamp != nil {
+		tally.add("schema.timestamp", fs.Name, s, "ts", func() string {
+			return fmt.Sprintf("%s carries a timestamp (%d): drop it, Prometheus stamps the scrape time itself", s.Series, *s.Timestamp)
+		})
+	}
+}
+
+// listKey notes the key of s, the si-th sample of m's family: the key
+// list of m (schema.key-set) and, when the family is the inv-th of the
+// invariants' (or inv < 0), the counts of its target type.
+func (v *schemaView) listKey(m *schemaMatch, inv, si int, s *Sample, key string) {
+	i := v.keyOf(key)
+	if key != "" {
+		// schema.key-set: a sample without the key, or with an empty
+		// one, lists no key.
+		for int(i) >= len(m.listed) {
+			m.listed = append(m.listed, false)
+		}
+		if !m.listed[i] {
+			m.listed[i] = true
+			m.nkeys++
+		}
+	}
+	if inv < 0 {
+		return
+	}
+	tc := &v.targets[i]
+	tc.listed[inv] = true
+	// A duplicate series is a spec finding; count the first, as a reader
+	// of the exposition would see it.
+	if c := v.invariantCount(inv, s); c >= 0 && tc.sample[c] == 0 {
+		tc.value[c], tc.sample[c] = s.Value, int32(si)+1
 	}
 }

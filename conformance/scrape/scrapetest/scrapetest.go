@@ -53,7 +53,7 @@ func exposition(om bool) string {
 		{"rollback", "Rollbacks by target type and outcome.", "outcome", []string{"restored", "also_failed"}},
 		{"idempotent_skip", "Deployments skipped because the artifact was already in place.", "", nil},
 	}
-	// Counts that keep the invariants of DESIGN §2 for every target type:
+	// Counts that keep the invariants of SPEC.md §2.2 for every target type:
 	// reload 1 + post-verify 1 = rollbacks 2, and failures 4 >= 1+1+1.
 	counts := map[string]int{"attempts/success": 7, "attempts/failure": 4, "validate_failures": 1, "reload_failures": 1,
 		"post_verify_failures": 1, "rollback/restored": 1, "rollback/also_failed": 1, "idempotent_skip": 2}
