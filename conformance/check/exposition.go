@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"strconv"
@@ -41,6 +42,12 @@ type Exposition struct {
 	byName map[string]*Family
 	// messages are the MetricFamily messages of a protobuf body, in order.
 	messages []protoMessage
+	// seed seeds the hashes of series keys (appendSeriesKey);
+	// seriesHashes are those of the samples, 0 for one not hashed yet.
+	// The protobuf front end hashes textparse's series as they come, and
+	// the spec rules the rest.
+	seed         maphash.Seed
+	seriesHashes []uint64
 }
 
 // lineIndex is the byte offset of the start of every line of a body. Only

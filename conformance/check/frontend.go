@@ -1,6 +1,9 @@
 package check
 
 import (
+	"hash/maphash"
+	"math/bits"
+
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/exemplar"
 	"github.com/prometheus/prometheus/model/histogram"
@@ -37,17 +40,19 @@ var frontEnds = [...]func(e *Exposition){
 func parse(body []byte, format Format, borrow bool) *Exposition {
 	// The Exposition owns a copy of the body: the strings of the model are
 	// views of it, so a caller that reuses its buffer cannot change an
-	// earlier Report or the Previous of a later check. The copy has room
-	// for the line feed textparse's text parser wants at the end (it would
-	// otherwise append one itself, copying the body again). A borrowed
-	// body is capped, so that the front ends' append of that line feed
-	// copies it rather than writing into the caller's spare capacity.
+	// earlier Report or the Previous of a later check. The copy is made by
+	// append, which does not clear the memory it then overwrites (make
+	// would, and on a body of megabytes that showed); its capacity is
+	// rounded up, which nearly always leaves room for the line feed
+	// textparse's text parser wants at the end (else the text front end
+	// appends one, copying the body again). A borrowed body is capped, so
+	// that such an append copies it rather than writing into the caller's
+	// spare capacity.
 	owned := body[:len(body):len(body)]
 	if !borrow {
-		owned = make([]byte, len(body), len(body)+1)
-		copy(owned, body)
+		owned = append([]byte{}, body...)
 	}
-	e := &Exposition{Format: format, Body: owned, index: new(lineIndex), byName: make(map[string]*Family)}
+	e := &Exposition{Format: format, Body: owned, index: new(lineIndex), byName: make(map[string]*Family), seed: maphash.MakeSeed()}
 	frontEnds[format](e)
 	return e
 }
@@ -97,7 +102,7 @@ func renderSeries(name string, ls []Label) string {
 func appendSeries(dst []byte, name string, quoteName bool, ls []Label, quoted []bool) []byte {
 	if quoteName {
 		dst = append(dst, '{')
-		dst = appendQuoted(dst, name)
+		dst, _ = appendQuoted(dst, name)
 	} else {
 		dst = append(dst, name...)
 		if len(ls) > 0 {
@@ -109,12 +114,12 @@ func appendSeries(dst []byte, name string, quoteName bool, ls []Label, quoted []
 			dst = append(dst, ',')
 		}
 		if quoted[i] {
-			dst = appendQuoted(dst, l.Name)
+			dst, _ = appendQuoted(dst, l.Name)
 		} else {
 			dst = append(dst, l.Name...)
 		}
 		dst = append(dst, '=')
-		dst = appendQuoted(dst, l.Value)
+		dst, _ = appendQuoted(dst, l.Value)
 	}
 	if quoteName || len(ls) > 0 {
 		dst = append(dst, '}')
@@ -123,11 +128,15 @@ func appendSeries(dst []byte, name string, quoteName bool, ls []Label, quoted []
 }
 
 // appendQuoted appends s quoted and escaped as the text format escapes
-// label values: \\, \" and \n.
-func appendQuoted(dst []byte, s string) []byte {
+// label values: \\, \" and \n. It reports whether it escaped anything.
+func appendQuoted(dst []byte, s string) ([]byte, bool) {
 	dst = append(dst, '"')
+	first := indexEscape(s)
+	if first == len(s) {
+		return append(append(dst, s...), '"'), false
+	}
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := first; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\', '"', '\n':
 			dst = append(dst, s[start:i]...)
@@ -139,7 +148,26 @@ func appendQuoted(dst []byte, s string) []byte {
 		}
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), true
+}
+
+// indexEscape returns the index of the first byte of s that appendQuoted
+// escapes, len(s) when there is none. Label values are mostly plain, so it
+// looks at eight bytes at a time.
+func indexEscape(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load64(s, i)
+		if m := bytesEqual(x, '"') | bytesEqual(x, '\\') | bytesEqual(x, '\n'); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c == '\n' {
+			return i
+		}
+	}
+	return i
 }
 
 // millis converts a timestamp in seconds, as OpenMetrics writes it, to

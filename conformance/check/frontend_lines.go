@@ -67,7 +67,7 @@ type linesBuilder struct {
 	line     int              // the line of the last entry (1-based)
 	counted  int              // the offset line feeds are counted up to for line
 	current  *Family          // the family of the most recent metadata line
-	lastEnd  int              // offset just past the line of the last entry
+	entered  bool             // whether lineOf has seen an entry
 	sliceEnd int              // offset just past the last slice textparse returned
 	mtype    model.MetricType // the type of the last TYPE line, as textparse tracks it
 	// typeName is the name the OpenMetrics 2.0 parser keeps mtype for:
@@ -81,6 +81,8 @@ type linesBuilder struct {
 	labels   []Label   // the chunk new label sets are cut from
 	nSamples int       // samples in earlier chunks
 	nLabels  int       // labels in earlier chunks
+	// lastFamily is familyOf's last answer.
+	lastFamily familyOfName
 	// lastHelp and lastHelpLine are the text and line of the last HELP
 	// line, for retype.
 	lastHelp     string
@@ -149,7 +151,7 @@ func (b *linesBuilder) newLabels(n int) []Label {
 		// average, give or take a chunk.
 		samples := b.nSamples + len(b.samples)
 		expected := firstChunk + b.nLabels*b.samplesLeft()/max(samples, 1)
-		bound := (len(b.body) - b.lastEnd) / minLabelBytes
+		bound := (len(b.body) - b.lastEnd()) / minLabelBytes
 		if b.dialect.composite {
 			// The samples of a composite value repeat its labels.
 			bound = expected
@@ -168,7 +170,7 @@ func (b *linesBuilder) run(p textparse.Parser) {
 			return
 		}
 		if err != nil {
-			line, col, shape := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd, err)
+			line, col, shape := locateParseError(b.e, b.buf, b.sliceEnd, b.lastEnd(), err)
 			b.e.ParseError = &ParseError{Line: line, Column: col, Err: err, shape: shape}
 			return
 		}
@@ -224,7 +226,7 @@ func (b *linesBuilder) lineOf(s []byte) int {
 	off, ok := offsetIn(b.buf, s)
 	if !ok {
 		// Not a slice of buf (textparse copied it): keep the last position.
-		return b.e.LineAt(max(b.lastEnd-1, 0))
+		return b.e.LineAt(max(b.lastEnd()-1, 0))
 	}
 	if off+len(s) == b.sliceEnd && off == b.counted {
 		// The slice of the last entry again: the exploded samples of an
@@ -232,14 +234,7 @@ func (b *linesBuilder) lineOf(s []byte) int {
 		// megabytes long, so it is not scanned once per sample.
 		return b.line
 	}
-	// No token after a name or series spans a line feed, so the entry
-	// ends at the first one after the slice.
-	b.sliceEnd = min(off+len(s), len(b.e.Body))
-	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
-		b.lastEnd = b.sliceEnd + nl + 1
-	} else {
-		b.lastEnd = len(b.e.Body)
-	}
+	b.sliceEnd, b.entered = min(off+len(s), len(b.e.Body)), true
 	// Entries come in body order, so the line is found by counting the
 	// line feeds since the last entry.
 	off = min(off, len(b.e.Body))
@@ -251,11 +246,28 @@ func (b *linesBuilder) lineOf(s []byte) int {
 	return b.line
 }
 
+// lastEnd returns the offset just past the line of the last entry, 0
+// before the first. No token after a name or series spans a line feed, so
+// the entry ends at the first one after the last slice textparse returned.
+// Only errors and the sizing of chunks ask, so it is not found for every
+// entry.
+func (b *linesBuilder) lastEnd() int {
+	if !b.entered {
+		return 0
+	}
+	if nl := bytes.IndexByte(b.e.Body[b.sliceEnd:], '\n'); nl >= 0 {
+		return b.sliceEnd + nl + 1
+	}
+	return len(b.e.Body)
+}
+
 // metadataFamily returns the family a HELP/TYPE/UNIT line names: the
 // current one when it has that name, else the family of that name (a
 // repeated or late metadata line; spec rules judge that), else a new one.
 func (b *linesBuilder) metadataFamily(name []byte) *Family {
 	b.lineOf(name)
+	// The metadata may change what family a sample name belongs to.
+	b.lastFamily = familyOfName{}
 	if b.dialect.composite && string(name) != b.typeName {
 		b.mtype, b.typeName = model.MetricTypeUnknown, string(name)
 	}
@@ -480,6 +492,27 @@ func (b *linesBuilder) seriesString(series []byte) string {
 // earlier family it fits that way (an interleaved family; spec rules judge
 // that), else a new family with no metadata.
 func (b *linesBuilder) familyOf(name string) *Family {
+	// Consecutive samples mostly have one name (mostly one string, so
+	// that comparing them is comparing pointers): the answer for the last
+	// name holds until the current family changes or a metadata line
+	// comes.
+	if c := &b.lastFamily; c.family != nil && c.current == b.current && c.name == name {
+		return c.family
+	}
+	f := b.findFamily(name)
+	b.lastFamily = familyOfName{name: name, current: b.current, family: f}
+	return f
+}
+
+// familyOfName is the answer of familyOf for a name, while current was
+// the current family.
+type familyOfName struct {
+	name            string
+	current, family *Family
+}
+
+// findFamily is familyOf without the memory of the last answer.
+func (b *linesBuilder) findFamily(name string) *Family {
 	if b.current != nil && belongsTo(b.e.Format, b.current, name) {
 		return b.current
 	}

@@ -1,11 +1,14 @@
 package check
 
 import (
-	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math/bits"
 	"slices"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -32,7 +35,7 @@ func buildProtobuf(e *Exposition) {
 	// as Prometheus's always_scrape_classic_histograms does, so both are
 	// judged.
 	p := textparse.NewProtobufParser(e.Body, false, true, false, false, labels.NewSymbolTable())
-	b := protoBuilder{e: e, frames: frames}
+	b := protoBuilder{e: e, frames: frames, arena: stringArena{chunk: min(max(len(e.Body)/4, 1<<10), maxArenaChunk)}}
 	if err := b.run(p); err != nil {
 		index, problem := failingMessage(e.Body, frames, b.next, framing)
 		e.ParseError = &ParseError{Message: index, Err: err}
@@ -52,6 +55,9 @@ type protoMessage struct {
 	typ         model.MetricType
 	first, end  int
 	hasMetadata bool
+	// utf8Label is the first label name of its samples outside the legacy
+	// set, "" when there is none (for http.escaping).
+	utf8Label string
 }
 
 // protoFrame is where one length-delimited message lies in the body.
@@ -119,11 +125,11 @@ func hasField(msg []byte, num protowire.Number) bool {
 }
 
 // protoBuilder walks textparse's entries over a protobuf body into an
-// Exposition. It keeps the strings of the model in an arena, and lends
-// the next sample the name and label names of the last one when they are
-// the same, so that a sample costs no allocation of its own (the text
-// front ends cut theirs from the body; here textparse's bytes are reused
-// from sample to sample, so they are copied).
+// Exposition. Each sample's Series is written out in the text syntax into
+// an arena, and its name and label values are views of that rendering
+// (textparse's bytes are reused from sample to sample, so they are copied
+// once, there); label names the last sample had are its strings again. A
+// sample then costs no allocation of its own.
 type protoBuilder struct {
 	e      *Exposition
 	frames []protoFrame
@@ -131,53 +137,65 @@ type protoBuilder struct {
 	msg    *protoMessage
 	lset   labels.Labels
 	ex     exemplar.Exemplar
-	chunk  []Sample
+	// chunks hold the samples, in order; n counts them. Exposition.Samples
+	// is built once they are all in (index).
+	chunks [][]Sample
+	n      int
 	labels []Label
 	arena  stringArena
-	// last is the last sample's labels and whether each name is quoted
-	// in the text syntax, which the next sample's mostly repeat.
-	last       []Label
-	lastQuoted []bool
-	// lastName is the last sample's name, and whether it is quoted.
-	lastName       string
-	lastNameQuoted bool
+	// quoted says whether the text syntax quotes each label name of the
+	// last sample, and nameQuoted its name: the next sample's names
+	// mostly repeat the last's (which decode takes from the sample itself,
+	// not from a copy here: a pointer stored for every sample would cost
+	// a write barrier while the garbage collector runs).
+	quoted     []bool
+	nameQuoted bool
+	// seps are the separators of the series being decoded, kept for
+	// their memory.
+	seps []int
+	// hashes are the series hashes of the samples (seriesHashes), in
+	// chunks beside the samples'.
+	hashes [][]uint64
 }
 
 // stringArena holds strings in chunks of bytes written once, each string a
 // view of its bytes (as strings.Builder makes them): a string costs no
 // allocation of its own, and a chunk lives as long as a string of it.
-type stringArena struct{ buf []byte }
-
-// arenaChunk is the size of a chunk of the arena.
-const arenaChunk = 64 << 10
-
-// appendString writes a string of at most size bytes with write, which
-// appends it to the slice it is given, and returns it.
-func (a *stringArena) appendString(size int, write func([]byte) []byte) string {
-	if cap(a.buf)-len(a.buf) < size {
-		a.buf = make([]byte, 0, max(arenaChunk, size))
-	}
-	start := len(a.buf)
-	a.buf = write(a.buf)
-	if len(a.buf) == start {
-		return ""
-	}
-	return unsafe.String(&a.buf[start], len(a.buf)-start)
+type stringArena struct {
+	buf []byte
+	// chunk is the size of the next chunk.
+	chunk int
 }
 
-func (a *stringArena) string(b []byte) string {
-	if len(b) == 0 {
-		return ""
+// maxArenaChunk is the largest chunk of an arena: chunks start at a
+// fraction of the body, so that a small exposition stays small, and
+// double up to this.
+const maxArenaChunk = 256 << 10
+
+// reserve makes room for n more bytes in the current chunk, so that
+// appending up to n bytes to buf keeps its strings where they are.
+func (a *stringArena) reserve(n int) {
+	if cap(a.buf)-len(a.buf) >= n {
+		return
 	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, max(arenaChunk, len(b)))
+	a.buf = make([]byte, 0, max(a.chunk, n))
+	a.chunk = min(2*a.chunk, maxArenaChunk)
+}
+
+// commit makes dst, appended to the current chunk, the chunk. Only its
+// length is stored when it is still in the chunk reserved, as it should
+// be: storing a pointer costs a write barrier while the garbage collector
+// runs.
+func (a *stringArena) commit(dst []byte) {
+	if cap(dst) == cap(a.buf) && len(dst) >= len(a.buf) {
+		a.buf = a.buf[:len(dst)]
+		return
 	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return unsafe.String(&a.buf[start], len(b))
+	a.buf = dst
 }
 
 func (b *protoBuilder) run(p textparse.Parser) error {
+	defer b.index()
 	defer b.closeMessage()
 	for {
 		entry, err := p.Next()
@@ -228,7 +246,7 @@ func (b *protoBuilder) openMessage(name string) {
 		b.e.Families = append(b.e.Families, f)
 		b.e.byName[name] = f
 	}
-	f.messages = append(f.messages, protoMessage{index: b.next, family: f, first: len(b.e.Samples)})
+	f.messages = append(f.messages, protoMessage{index: b.next, family: f, first: b.n})
 	b.msg = &f.messages[len(f.messages)-1]
 }
 
@@ -238,9 +256,39 @@ func (b *protoBuilder) closeMessage() {
 	if b.msg == nil {
 		return
 	}
-	b.msg.end = len(b.e.Samples)
+	b.msg.end = b.n
 	b.e.messages = append(b.e.messages, *b.msg)
 	b.msg = nil
+}
+
+// index lists the samples in Exposition.Samples, and each family's in its
+// Samples: a window of Exposition.Samples when the family came in one
+// message (capped, so that an append to it copies), a slice of its own
+// when it came in several.
+func (b *protoBuilder) index() {
+	all := make([]*Sample, 0, b.n)
+	for _, chunk := range b.chunks {
+		for i := range chunk {
+			all = append(all, &chunk[i])
+		}
+	}
+	b.e.Samples = all
+	hashes := make([]uint64, 0, b.n)
+	for k, chunk := range b.chunks {
+		hashes = append(hashes, b.hashes[k][:len(chunk)]...)
+	}
+	b.e.seriesHashes = hashes
+	for _, f := range b.e.Families {
+		for _, m := range f.messages {
+			switch {
+			case m.first == m.end:
+			case f.Samples == nil:
+				f.Samples = all[m.first:m.end:m.end]
+			default:
+				f.Samples = append(slices.Clip(f.Samples), all[m.first:m.end]...)
+			}
+		}
+	}
 }
 
 // metadata gives the family the metadata of its first message.
@@ -258,14 +306,26 @@ func (b *protoBuilder) metadata() {
 	f.typeLines = append(f.typeLines, 0)
 }
 
+// newSample returns a zeroed sample from the current chunk. Chunks double
+// with what has been allocated so far, from small, so that a small
+// exposition stays small and the waste stays under half.
+func (b *protoBuilder) newSample() *Sample {
+	k := len(b.chunks) - 1
+	if k < 0 || len(b.chunks[k]) == cap(b.chunks[k]) {
+		size := min(max(b.n, firstChunk), 4096)
+		b.chunks = append(b.chunks, make([]Sample, 0, size))
+		b.hashes = append(b.hashes, make([]uint64, size))
+		k++
+	}
+	b.chunks[k] = b.chunks[k][:len(b.chunks[k])+1]
+	b.n++
+	return &b.chunks[k][len(b.chunks[k])-1]
+}
+
 // sample adds the sample of the current entry, whose series textparse
 // returned: a float sample, or a native histogram when h is set.
 func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v float64, h *nativeHist) {
-	if len(b.chunk) == cap(b.chunk) {
-		b.chunk = make([]Sample, 0, min(max(2*cap(b.chunk), firstChunk), 4096))
-	}
-	b.chunk = b.chunk[:len(b.chunk)+1]
-	s := &b.chunk[len(b.chunk)-1]
+	s := b.newSample()
 	s.Value = v
 	if ts != nil {
 		t := *ts
@@ -288,20 +348,6 @@ func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v fl
 		}
 		f.histograms[s] = h
 	}
-	b.e.Samples = append(b.e.Samples, s)
-	// A family's samples are a window of Exposition.Samples until the
-	// family comes back in a later message.
-	all := b.e.Samples
-	i := len(all) - 1
-	switch k := len(f.Samples); {
-	case k == 0 || !f.ownSamples && f.viewEnd == i:
-		f.Samples, f.viewEnd = all[i-k:i+1:i+1], i+1
-	case !f.ownSamples:
-		f.Samples = append(slices.Clone(f.Samples), s)
-		f.ownSamples = true
-	default:
-		f.Samples = append(f.Samples, s)
-	}
 }
 
 // decode sets the name, labels and Series of s. textparse's series is the
@@ -309,49 +355,177 @@ func (b *protoBuilder) sample(p textparse.Parser, series []byte, ts *int64, v fl
 // value, sorted by name (names and values are UTF-8, which has no 0xff);
 // a label whose name sorts before __name__ would come before the name, and
 // then textparse's Labels says which is which.
+//
+// The Series is written straight into the arena, and the name, the label
+// names and the label values are views of it where it holds them as they
+// are (not escaped); names the last sample had are its strings again, so
+// that comparing them later is comparing pointers.
 func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
-	n := bytes.Count(series, []byte{model.SeparatorByte})
-	if len(series) == 0 || series[0] == model.SeparatorByte || n%2 != 0 {
+	seps := separators(b.seps[:0], series)
+	if cap(seps) > cap(b.seps) {
+		b.seps = seps
+	}
+	if len(series) == 0 || series[0] == model.SeparatorByte || len(seps)%2 != 0 {
 		b.decodeLabels(p, s)
 		return
 	}
-	n /= 2
-	end := bytes.IndexByte(series, model.SeparatorByte)
-	if end < 0 {
-		end = len(series)
+	n := len(seps) / 2
+	name := series
+	if n > 0 {
+		name = series[:seps[0]]
 	}
-	s.Name = b.lastName
-	if string(series[:end]) != s.Name {
-		s.Name = b.msg.family.Name
-		if string(series[:end]) != s.Name {
-			s.Name = b.arena.string(series[:end])
-		}
+	var lastName string
+	var last []Label
+	if prev := b.previous(); prev != nil {
+		lastName, last = prev.Name, prev.Labels
 	}
-	s.Labels = b.newLabels(n)
-	rest := series[end:]
+	sameName := ""
+	switch {
+	case string(name) == lastName:
+		sameName = lastName
+	case string(name) == b.msg.family.Name:
+		sameName = b.msg.family.Name
+		b.nameQuoted = !model.IsValidLegacyMetricName(sameName)
+	default:
+		b.nameQuoted = !model.IsValidLegacyMetricName(unsafeString(name))
+	}
+	// Room for the longest rendering first (every byte escaped, every
+	// name quoted: two bytes a byte, and three a separator for the
+	// quotes, the comma and the equals sign), so that the rendering stays
+	// in one chunk. (Were it to outgrow it, append would move it to a new
+	// array, and the views already taken would still hold what they
+	// should, in the old one.)
+	b.arena.reserve(2*len(series) + 3*len(seps) + 4)
+	dst := b.arena.buf
+	start := len(dst)
+	quoteName := b.nameQuoted
+	if quoteName {
+		dst = append(dst, '{')
+	}
+	dst, written := appendText(dst, unsafeString(name), quoteName)
+	if sameName == "" {
+		sameName = written
+	}
+	if n > 0 && !quoteName {
+		dst = append(dst, '{')
+	}
+	ls := b.newLabels(n)
+	quoted := b.quoted[:0]
+	hasEmpty := false
 	for k := range n {
-		rest = rest[1:]
-		i := bytes.IndexByte(rest, model.SeparatorByte)
-		name, value := rest[:i], rest[i+1:]
-		if j := bytes.IndexByte(value, model.SeparatorByte); j >= 0 {
-			value, rest = value[:j], value[j:]
+		lname, value := labelAt(series, seps, k)
+		same := k < len(last) && k < len(b.quoted) && lname == last[k].Name
+		if same {
+			quoted = append(quoted, b.quoted[k])
 		} else {
-			rest = nil
+			quoted = append(quoted, !model.LabelName(lname).IsValidLegacy())
+		}
+		if quoted[k] && b.msg.utf8Label == "" {
+			b.msg.utf8Label = strings.Clone(lname)
+		}
+		if k > 0 || quoteName {
+			dst = append(dst, ',')
 		}
 		var l Label
-		if k < len(b.last) && string(name) == b.last[k].Name {
-			l.Name = b.last[k].Name
-		} else {
-			l.Name = b.arena.string(name)
+		dst, l.Name = appendText(dst, lname, quoted[k])
+		if same {
+			l.Name = last[k].Name
 		}
-		if k < len(b.last) && string(value) == b.last[k].Value {
-			l.Value = b.last[k].Value
-		} else {
-			l.Value = b.arena.string(value)
-		}
-		s.Labels = append(s.Labels, l)
+		dst = append(dst, '=')
+		dst, l.Value = appendText(dst, value, true)
+		hasEmpty = hasEmpty || value == ""
+		ls = append(ls, l)
 	}
-	b.render(s)
+	if quoteName || n > 0 {
+		dst = append(dst, '}')
+	}
+	if !hasEmpty {
+		// textparse's series is the sample's series key (appendSeriesKey)
+		// as long as no label is dropped for its empty value.
+		k := len(b.chunks) - 1
+		b.hashes[k][len(b.chunks[k])-1] = maphash.Bytes(b.e.seed, series)
+	}
+	b.arena.commit(dst)
+	s.Name, s.Series, s.Labels = sameName, unsafeString(dst[start:]), ls
+	if cap(quoted) == cap(b.quoted) {
+		b.quoted = b.quoted[:len(quoted)] // the length alone
+	} else {
+		b.quoted = quoted
+	}
+}
+
+// previous returns the sample before the newest, nil when there is none.
+func (b *protoBuilder) previous() *Sample {
+	k := len(b.chunks) - 1
+	if c := b.chunks[k]; len(c) >= 2 {
+		return &c[len(c)-2]
+	}
+	if k > 0 {
+		c := b.chunks[k-1]
+		return &c[len(c)-1]
+	}
+	return nil
+}
+
+// labelAt returns the name and value of the k-th label of a series of
+// textparse's, whose separators are at seps, as views of its bytes: valid
+// until the next entry.
+func labelAt(series []byte, seps []int, k int) (name, value string) {
+	end := len(series)
+	if 2*k+2 < len(seps) {
+		end = seps[2*k+2]
+	}
+	return unsafeString(series[seps[2*k]+1 : seps[2*k+1]]), unsafeString(series[seps[2*k+1]+1 : end])
+}
+
+// separators appends the offsets of the 0xff bytes of series to pos,
+// looking at eight bytes at a time.
+func separators(pos []int, series []byte) []int {
+	i := 0
+	for ; i+8 <= len(series); i += 8 {
+		for m := zeroBytes(binary.LittleEndian.Uint64(series[i:]) ^ ^uint64(0)); m != 0; m &= m - 1 {
+			pos = append(pos, i+bits.TrailingZeros64(m)/8)
+		}
+	}
+	for ; i < len(series); i++ {
+		if series[i] == model.SeparatorByte {
+			pos = append(pos, i)
+		}
+	}
+	return pos
+}
+
+// zeroBytes flags (with its high bit) every byte of x that is zero, and no
+// other: exact, unlike the cheaper test of bytesEqual, since every
+// separator counts here, not only the first.
+func zeroBytes(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	return ^((x&low7 + low7) | x | low7)
+}
+
+// appendText appends s to dst, quoted and escaped when quote says so, and
+// returns it as dst holds it: a view of dst's bytes, or a copy of s when
+// dst holds it escaped.
+func appendText(dst []byte, s string, quote bool) ([]byte, string) {
+	start := len(dst)
+	if !quote {
+		dst = append(dst, s...)
+		return dst, unsafeString(dst[start:])
+	}
+	dst, escaped := appendQuoted(dst, s)
+	if escaped {
+		return dst, strings.Clone(s)
+	}
+	return dst, unsafeString(dst[start+1 : len(dst)-1])
+}
+
+// unsafeString returns a view of b as a string, for the time b is not
+// modified: only to look at or copy textparse's bytes within one entry.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // decodeLabels sets the name, labels and Series of s from textparse's
@@ -366,7 +540,17 @@ func (b *protoBuilder) decodeLabels(p textparse.Parser, s *Sample) {
 		}
 		s.Labels = append(s.Labels, Label{Name: l.Name, Value: l.Value})
 	})
-	b.render(s)
+	for _, l := range s.Labels {
+		if b.msg.utf8Label == "" && !model.LabelName(l.Name).IsValidLegacy() {
+			b.msg.utf8Label = l.Name
+		}
+	}
+	s.Series = renderSeries(s.Name, s.Labels)
+	b.nameQuoted = !model.IsValidLegacyMetricName(s.Name)
+	b.quoted = b.quoted[:0]
+	for _, l := range s.Labels {
+		b.quoted = append(b.quoted, !model.LabelName(l.Name).IsValidLegacy())
+	}
 }
 
 // newLabels returns an empty label slice with room for n labels, cut from
@@ -381,32 +565,6 @@ func (b *protoBuilder) newLabels(n int) []Label {
 	start := len(b.labels)
 	b.labels = b.labels[:start+n]
 	return b.labels[start : start : start+n]
-}
-
-// render writes the Series of s out in the text syntax, judging whether
-// each label name needs quoting only when it is not the last sample's.
-func (b *protoBuilder) render(s *Sample) {
-	quoted := b.lastQuoted[:0]
-	for k, l := range s.Labels {
-		if k < len(b.last) && k < len(b.lastQuoted) && l.Name == b.last[k].Name {
-			quoted = append(quoted, b.lastQuoted[k])
-		} else {
-			quoted = append(quoted, !model.LabelName(l.Name).IsValidLegacy())
-		}
-	}
-	if s.Name != b.lastName {
-		b.lastName, b.lastNameQuoted = s.Name, !model.IsValidLegacyMetricName(s.Name)
-	}
-	// Written straight into the arena: room for the longest rendering
-	// (every byte escaped, every name quoted) first.
-	size := 2*len(s.Name) + 4
-	for _, l := range s.Labels {
-		size += 2*(len(l.Name)+len(l.Value)) + 6
-	}
-	s.Series = b.arena.appendString(size, func(dst []byte) []byte {
-		return appendSeries(dst, s.Name, b.lastNameQuoted, s.Labels, quoted)
-	})
-	b.last, b.lastQuoted = s.Labels, quoted
 }
 
 // failingMessage returns the 1-based index of the message textparse

@@ -94,11 +94,14 @@ func checkNameEscaping(p *pass) {
 			report(f, nil, "metric name", f.Name, problem)
 		}
 		// Label names repeat from sample to sample, mostly as the same
-		// string: judge each name once.
+		// string: judge each name once. A name the last sample had at
+		// the same place was judged with it, which a comparison of the
+		// two strings (mostly one pointer) tells before the map does.
 		judged := make(map[string]bool)
+		var last []Label
 		for _, s := range f.Samples {
-			for _, l := range s.Labels {
-				if judged[l.Name] {
+			for k, l := range s.Labels {
+				if k < len(last) && last[k].Name == l.Name || judged[l.Name] {
 					continue
 				}
 				judged[l.Name] = true
@@ -106,6 +109,7 @@ func checkNameEscaping(p *pass) {
 					report(f, s, "label name", l.Name, problem)
 				}
 			}
+			last = s.Labels
 		}
 	}
 }

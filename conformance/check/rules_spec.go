@@ -111,13 +111,19 @@ type specPass struct {
 	owners map[string]*specFamily
 	nfams  uint64
 
-	num        []byte // a number being rendered canonically
-	seed       maphash.Seed
-	skey, mkey []byte    // series and metric keys being hashed
-	seriesIdx  hashIndex // hash of name and labels → series
-	series     []seriesRec
-	metricIdx  hashIndex // hash of family and metric labels → metrics
-	metrics    []metricRec
+	num    []byte // a number being rendered canonically
+	seed   maphash.Seed
+	key    []byte   // a series or metric key being hashed
+	hashes []uint64 // the series hash of every sample (hashSeries)
+	// touched sums what touchAhead loads, so that the loads are made.
+	touched   int32
+	seriesIdx hashIndex // hash of name and labels → series
+	// series are the records of the series in OpenMetrics, where a series
+	// keeps its timestamps. In the other formats a series is only its
+	// latest sample, which seriesIdx holds itself.
+	series    []seriesRec
+	metricIdx hashIndex // hash of family and metric labels → metrics
+	metrics   []metricRec
 }
 
 // specFamily is one metric family as the spec delimits it.
@@ -131,12 +137,16 @@ type specFamily struct {
 	unit                               string
 	message                            int // protobuf: the message it came in
 	samples                            int
-	lastLine                           int      // the last line seen of the family
-	curMetric                          int32    // the metric being written, -1 none
-	prev                               *Sample  // the last sample of the family
-	hasCreated                         bool     // an OpenMetrics counter with _created samples
-	points                             []*point // histogram and summary points not judged yet
-	clashed                            bool     // spec.name-clash reported
+	lastLine                           int   // the last line seen of the family
+	curMetric                          int32 // the metric being written, -1 none
+	// prev is the last sample of the family, an index into
+	// Exposition.Samples, -1 for none (an index: a pointer stored for
+	// every sample would cost a write barrier while the garbage
+	// collector runs).
+	prev       int32
+	hasCreated bool     // an OpenMetrics counter with _created samples
+	points     []*point // histogram and summary points not judged yet
+	clashed    bool     // spec.name-clash reported
 }
 
 // seriesRec is what the spec rules remember of a series. It holds no
@@ -201,7 +211,7 @@ const (
 )
 
 func newSpecPass(p *pass) *specPass {
-	return &specPass{
+	sp := &specPass{
 		p:         p,
 		e:         p.exp,
 		b:         p.exp.Body,
@@ -210,12 +220,16 @@ func newSpecPass(p *pass) *specPass {
 		om1:       p.exp.Format == FormatOpenMetrics,
 		fams:      make(map[string]*specFamily),
 		owners:    make(map[string]*specFamily),
-		seed:      maphash.MakeSeed(),
+		seed:      p.exp.seed,
 		seriesIdx: newHashIndex(len(p.exp.Samples)),
+	}
+	if sp.om {
 		// At most one series a sample: room for them all, so that the
 		// table never grows.
-		series: make([]seriesRec, 0, len(p.exp.Samples)),
+		sp.series = make([]seriesRec, 0, len(p.exp.Samples))
 	}
+	sp.hashSeries()
+	return sp
 }
 
 func (sp *specPass) run() {
@@ -283,7 +297,8 @@ func (sp *specPass) runMessages() {
 
 // findUTF8Name notes the first name outside the legacy set of a protobuf
 // exposition, for http.escaping (in the text formats, the lexer notes the
-// first quoted name).
+// first quoted name): the family name of a message, else the first such
+// label name of its samples, which the front end noted.
 func (sp *specPass) findUTF8Name(m *protoMessage) {
 	if sp.p.utf8Name.name != "" {
 		return
@@ -292,13 +307,8 @@ func (sp *specPass) findUTF8Name(m *protoMessage) {
 		sp.p.utf8Name = utf8Name{name: name, family: name}
 		return
 	}
-	for _, s := range sp.e.Samples[m.first:m.end] {
-		for _, l := range s.Labels {
-			if !model.LabelName(l.Name).IsValidLegacy() {
-				sp.p.utf8Name = utf8Name{name: l.Name, family: m.family.Name}
-				return
-			}
-		}
+	if m.utf8Label != "" {
+		sp.p.utf8Name = utf8Name{name: m.utf8Label, family: m.family.Name}
 	}
 }
 
@@ -329,7 +339,7 @@ func (sp *specPass) text(s span) string { return string(sp.b[s.start:s.end]) }
 
 func (sp *specPass) newFamily(name string, line int) *specFamily {
 	sp.nfams++
-	f := &specFamily{name: name, id: sp.nfams, typ: model.MetricTypeUnknown, line: line, curMetric: -1}
+	f := &specFamily{name: name, id: sp.nfams, typ: model.MetricTypeUnknown, line: line, curMetric: -1, prev: -1}
 	sp.fams[name] = f
 	return f
 }
@@ -688,23 +698,23 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 		skip, metric = f.name, sp.om
 	}
 	metric = metric && kind != kindNone
-	sh, mh := sp.keyHashes(f, s, skip, metric)
-	_, repeated := sp.seriesRules(f, i, sh, ts, hasTs)
+	sp.touchAhead(i)
+	_, repeated := sp.seriesRules(f, i, sp.hashes[i], ts, hasTs)
 	if kind == kindNone {
 		return
 	}
 	var pt *point
 	switch {
 	case metric:
-		pt = sp.metricRules(f, s, mh, skip, ts, hasTs, repeated, kind == kindNative)
+		pt = sp.metricRules(f, s, sp.metricKey(f, s.Labels, skip), skip, ts, hasTs, repeated, kind == kindNative)
 	case sp.om1 && f.typ == model.MetricTypeCounter:
 		sp.counterMetric(f, s, kind, repeated, ts, hasTs)
 	case sp.om:
-		if repeated && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+		if repeated && !sp.continues(f, s) {
 			sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 		}
 	}
-	f.prev = s
+	f.prev = i
 	sp.valueRules(f, s, ent, kind, pt)
 	// The OpenMetrics 1.0 lexer sees an exemplar textparse may drop; the
 	// OpenMetrics 2.0 parser gives each exploded bucket the exemplars
@@ -713,6 +723,12 @@ func (sp *specPass) sample(i int32, ent *rawEntry) {
 		sp.exemplarRules(f, s, ent, kind)
 	}
 	sp.startRules(f, s)
+}
+
+// continues reports whether s has the labels of the last sample of f, so
+// that it continues that sample's metric.
+func (sp *specPass) continues(f *specFamily, s *Sample) bool {
+	return f.prev >= 0 && sameLabels(sp.e.Samples[f.prev].Labels, s.Labels, "")
 }
 
 // timestamp returns the sample's timestamp in seconds, read from the raw
@@ -746,7 +762,7 @@ func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, rep
 	if kind == kindCreated {
 		f.hasCreated = true
 	}
-	if (repeated || sib >= 0) && (f.prev == nil || !sameLabels(f.prev.Labels, s.Labels, "")) {
+	if (repeated || sib >= 0) && !sp.continues(f, s) {
 		sp.find("spec.interleaved-metric", f, s, 0, "%s resumes its metric after other metrics of %s: the samples of one metric are contiguous", s.Series, f.name)
 	}
 	if sib >= 0 && !repeated && hasTs {
@@ -759,7 +775,7 @@ func (sp *specPass) counterMetric(f *specFamily, s *Sample, kind sampleKind, rep
 // lookupSeries returns the record of the series named name+suffix with
 // labels, -1 when there is none.
 func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []Label) int32 {
-	h, _ := sp.hashKeys(f, name, suffix, labels, "", false)
+	h := sp.seriesKey(name, suffix, labels)
 	for pos := sp.seriesIdx.home(h); ; pos = sp.seriesIdx.step(pos) {
 		i, ok := sp.seriesIdx.at(pos, h)
 		if i < 0 {
@@ -776,46 +792,95 @@ func (sp *specPass) lookupSeries(f *specFamily, name, suffix string, labels []La
 	}
 }
 
-// keyHashes hashes the series key of s (its name and labels) and, when
-// metric is set, its metric key (its family and labels without skip);
-// empty label values count as absent, as Prometheus drops them.
-func (sp *specPass) keyHashes(f *specFamily, s *Sample, skip string, metric bool) (uint64, uint64) {
-	return sp.hashKeys(f, s.Name, "", s.Labels, skip, metric)
+// seriesKey hashes the key of the series named name+suffix with labels.
+func (sp *specPass) seriesKey(name, suffix string, labels []Label) uint64 {
+	sp.key = appendSeriesKey(sp.key[:0], name, suffix, labels)
+	return maphash.Bytes(sp.seed, sp.key)
 }
 
-// hashKeys is keyHashes for the series named name+suffix with labels.
-func (sp *specPass) hashKeys(f *specFamily, name, suffix string, labels []Label, skip string, metric bool) (uint64, uint64) {
-	sk := append(sp.skey[:0], name...)
-	sk = append(sk, suffix...)
-	sk = append(sk, 0xff)
-	mk := sp.mkey[:0]
-	if metric {
-		mk = binary.LittleEndian.AppendUint64(mk, f.id)
-	}
+// appendSeriesKey appends the key of the series named name+suffix with
+// labels to k: the name, then each label as a 0xff byte, its name, a 0xff
+// byte and its value, empty label values counting as absent, as
+// Prometheus drops them. (UTF-8 has no 0xff byte; a key that is not UTF-8
+// may equal another's, which only costs the comparison that follows a
+// hash match.) It is textparse's series of a protobuf sample, so that the
+// protobuf front end hashes those bytes as they come (seriesHashes).
+func appendSeriesKey(k []byte, name, suffix string, labels []Label) []byte {
+	k = append(k, name...)
+	k = append(k, suffix...)
 	for _, l := range labels {
-		if l.Value == "" {
-			continue
-		}
-		start := len(sk)
-		sk = append(sk, l.Name...)
-		sk = append(sk, 0)
-		sk = append(sk, l.Value...)
-		sk = append(sk, 0xff)
-		if metric && l.Name != skip {
-			mk = append(mk, sk[start:]...)
+		if l.Value != "" {
+			k = append(k, 0xff)
+			k = append(k, l.Name...)
+			k = append(k, 0xff)
+			k = append(k, l.Value...)
 		}
 	}
-	sp.skey, sp.mkey = sk, mk
-	var mh uint64
-	if metric {
-		mh = maphash.Bytes(sp.seed, mk)
+	return k
+}
+
+// metricKey hashes the key of the metric of family f with labels: the
+// family and the labels but skip, empty label values counting as absent.
+func (sp *specPass) metricKey(f *specFamily, labels []Label, skip string) uint64 {
+	k := binary.LittleEndian.AppendUint64(sp.key[:0], f.id)
+	for _, l := range labels {
+		if l.Value != "" && l.Name != skip {
+			k = append(k, 0xff)
+			k = append(k, l.Name...)
+			k = append(k, 0xff)
+			k = append(k, l.Value...)
+		}
 	}
-	return maphash.Bytes(sp.seed, sk), mh
+	sp.key = k
+	return maphash.Bytes(sp.seed, k)
+}
+
+// hashSeries hashes the series key of every sample ahead of the pass, so
+// that sample can touch the index slot of a sample a few ahead of it. The
+// protobuf front end hashed most of them already, with the exposition's
+// seed: those it left 0 are hashed here.
+func (sp *specPass) hashSeries() {
+	hashes := sp.e.seriesHashes
+	if len(hashes) != len(sp.e.Samples) {
+		hashes = make([]uint64, len(sp.e.Samples))
+	}
+	// A local buffer: stored in sp for every sample, its pointer would
+	// cost a write barrier each time while the garbage collector runs.
+	var key []byte
+	for i, s := range sp.e.Samples {
+		if hashes[i] == 0 {
+			key = appendSeriesKey(key[:0], s.Name, "", s.Labels)
+			hashes[i] = maphash.Bytes(sp.seed, key)
+		}
+	}
+	sp.hashes = hashes
+}
+
+// lookahead is how many samples ahead sample touches the series index,
+// and how many at a time. A large exposition's index is larger than the
+// processor's caches, and a slot is found at random, so that each lookup
+// would wait for memory: loads issued together overlap, and wait once.
+const lookahead = 16
+
+// touchAhead loads, every lookahead samples, the index slots of the series
+// of the next lookahead samples but those.
+func (sp *specPass) touchAhead(i int32) {
+	if i%lookahead != 0 {
+		return
+	}
+	ahead := sp.hashes[min(int(i)+lookahead, len(sp.hashes)):min(int(i)+2*lookahead, len(sp.hashes))]
+	slots := sp.seriesIdx.slots
+	mask := uint64(len(slots) - 1)
+	var sum int32
+	for _, h := range ahead {
+		sum += slots[h&mask].idx
+	}
+	sp.touched += sum
 }
 
 // seriesRules judges repeats of the series of sample si, whose key hashes
-// to h; it returns the series' record and whether si repeats an earlier
-// sample.
+// to h; it returns the series' record (OpenMetrics) and whether si
+// repeats an earlier sample.
 func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, hasTs bool) (int32, bool) {
 	s := sp.e.Samples[si]
 	pos := sp.seriesIdx.home(h)
@@ -827,14 +892,21 @@ func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, h
 		if !ok {
 			continue
 		}
-		r := &sp.series[i]
-		rs := sp.e.Samples[r.sample]
+		latest := i
+		if sp.om {
+			latest = sp.series[i].sample
+		}
+		rs := sp.e.Samples[latest]
 		if rs.Name != s.Name || !sameLabels(rs.Labels, s.Labels, "") {
 			continue
 		}
+		if !sp.om {
+			sp.find("spec.duplicate-series", f, s, 0, "%s is already %s: every series appears once", s.Series, sp.e.where(int(latest)))
+			sp.seriesIdx.replace(pos, si)
+			return si, true
+		}
+		r := &sp.series[i]
 		switch {
-		case !sp.om:
-			sp.find("spec.duplicate-series", f, s, 0, "%s is already %s: every series appears once", s.Series, sp.e.where(int(r.sample)))
 		case !r.hasTs && !hasTs:
 			sp.find("spec.duplicate-series", f, s, 0, "%s is already on line %d, and neither has a timestamp: a series appears once, or with increasing timestamps", s.Series, rs.Line)
 		case r.hasTs != hasTs:
@@ -848,10 +920,13 @@ func (sp *specPass) seriesRules(f *specFamily, si int32, h uint64, ts float64, h
 		r.sample, r.hasTs = si, hasTs
 		return i, true
 	}
-	sp.series = append(sp.series, seriesRec{sample: si, ts: ts, hasTs: hasTs})
-	idx := int32(len(sp.series) - 1)
+	idx := si
+	if sp.om {
+		sp.series = append(sp.series, seriesRec{sample: si, ts: ts, hasTs: hasTs})
+		idx = int32(len(sp.series) - 1)
+	}
 	if sp.seriesIdx.set(pos, h, idx) {
-		sp.seriesIdx.grow(func(i int32) uint64 { return sp.seriesHash(&sp.series[i]) })
+		sp.seriesIdx.grow(sp.seriesHash)
 	}
 	return idx, false
 }
@@ -1182,15 +1257,15 @@ func (sp *specPass) exemplarRules(f *specFamily, s *Sample, ent *rawEntry, kind 
 
 // seriesHash and metricHash hash a record's key again, for hashIndex to
 // grow.
-func (sp *specPass) seriesHash(r *seriesRec) uint64 {
-	s := sp.e.Samples[r.sample]
-	h, _ := sp.hashKeys(nil, s.Name, "", s.Labels, "", false)
-	return h
+func (sp *specPass) seriesHash(i int32) uint64 {
+	if sp.om {
+		i = sp.series[i].sample
+	}
+	return sp.hashes[i]
 }
 
 func (sp *specPass) metricHash(r *metricRec) uint64 {
-	_, h := sp.hashKeys(r.fam, r.s.Name, "", r.s.Labels, r.skip, true)
-	return h
+	return sp.metricKey(r.fam, r.s.Labels, r.skip)
 }
 
 // hashIndex maps 64-bit hashes to record indexes: open addressing with
@@ -1227,6 +1302,10 @@ func (t *hashIndex) at(pos int, h uint64) (int32, bool) {
 	s := t.slots[pos]
 	return s.idx - 1, s.tag == uint32(h>>32)
 }
+
+// replace puts record idx in slot pos instead of the one there, which has
+// the same key.
+func (t *hashIndex) replace(pos int, idx int32) { t.slots[pos].idx = idx + 1 }
 
 // set puts record idx with hash h in the empty slot pos, where a lookup of
 // h ended. It returns true when the index is half full and must grow.

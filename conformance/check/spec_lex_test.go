@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +53,44 @@ func TestNotPlain8(t *testing.T) {
 			}
 		}
 		check(w[:])
+	}
+}
+
+// TestIndexEscape checks the eight-byte scan appendQuoted starts with
+// against strings.IndexAny: every byte value at every place of strings
+// long enough to take the word loop and the byte tail, then random
+// strings where escapes, and the borrows between them, meet.
+func TestIndexEscape(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want := strings.IndexAny(s, "\"\\\n")
+		if want < 0 {
+			want = len(s)
+		}
+		if got := indexEscape(s); got != want {
+			t.Fatalf("%q: first byte to escape at %d, want %d", s, got, want)
+		}
+	}
+	for n := range 20 {
+		for pos := range n {
+			for c := range 256 {
+				b := []byte("abcdefghijklmnopqrstuvwxyz"[:n])
+				b[pos] = byte(c)
+				check(string(b))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	special := []byte{'"', '\\', '\n', 0, 0x21, 0x22 ^ 0x80, 0x5c - 1, 0x0a + 1, 0xff}
+	for range 100000 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			if rng.IntN(3) == 0 {
+				b[i] = special[rng.IntN(len(special))]
+			} else {
+				b[i] = byte(rng.IntN(256))
+			}
+		}
+		check(string(b))
 	}
 }
