@@ -3,6 +3,7 @@ package check
 import (
 	"bytes"
 	"hash/maphash"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -165,6 +166,32 @@ type Sample struct {
 	// has it. A start timestamp that moves forward between scrapes is the
 	// evidence of a counter reset.
 	StartTimestamp int64
+}
+
+// labelSamples yields the samples of f whose labels say something the
+// samples before them did not: for protobuf, where the front end noted
+// them (protoMessage.labelRuns), the first of each run of samples with the
+// same label names and each with an empty label value; otherwise every
+// sample. The first sample with a label name, and every empty value, are
+// among them.
+func (e *Exposition) labelSamples(f *Family) iter.Seq[*Sample] {
+	return func(yield func(*Sample) bool) {
+		if len(f.messages) == 0 {
+			for _, s := range f.Samples {
+				if !yield(s) {
+					return
+				}
+			}
+			return
+		}
+		for _, m := range f.messages {
+			for _, i := range m.labelRuns {
+				if !yield(e.Samples[i]) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // Exemplars returns the exemplars attached to the sample (OpenMetrics

@@ -58,6 +58,11 @@ type protoMessage struct {
 	// utf8Label is the first label name of its samples outside the legacy
 	// set, "" when there is none (for http.escaping).
 	utf8Label string
+	// labelRuns are the samples (indexes into Exposition.Samples) whose
+	// labels lint must read, in order: each that starts a run of samples
+	// with the same label names (the message's first always does) and
+	// each with an empty label value. The others tell it nothing new.
+	labelRuns []int32
 }
 
 // protoFrame is where one length-delimited message lies in the body.
@@ -412,9 +417,11 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	ls := b.newLabels(n)
 	quoted := b.quoted[:0]
 	hasEmpty := false
+	sameNames := n == len(last)
 	for k := range n {
 		lname, value := labelAt(series, seps, k)
 		same := k < len(last) && k < len(b.quoted) && lname == last[k].Name
+		sameNames = sameNames && same
 		if same {
 			quoted = append(quoted, b.quoted[k])
 		} else {
@@ -439,6 +446,7 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 	if quoteName || n > 0 {
 		dst = append(dst, '}')
 	}
+	b.labelRun(sameNames && !hasEmpty)
 	if !hasEmpty {
 		// textparse's series is the sample's series key (appendSeriesKey)
 		// as long as no label is dropped for its empty value.
@@ -451,6 +459,15 @@ func (b *protoBuilder) decode(p textparse.Parser, s *Sample, series []byte) {
 		b.quoted = b.quoted[:len(quoted)] // the length alone
 	} else {
 		b.quoted = quoted
+	}
+}
+
+// labelRun notes the newest sample in the message's labelRuns unless
+// repeat says it has the label names of the sample before it and no empty
+// value; the message's first sample is always noted.
+func (b *protoBuilder) labelRun(repeat bool) {
+	if i := b.n - 1; !repeat || i == b.msg.first {
+		b.msg.labelRuns = append(b.msg.labelRuns, int32(i))
 	}
 }
 
@@ -546,6 +563,7 @@ func (b *protoBuilder) decodeLabels(p textparse.Parser, s *Sample) {
 		}
 	}
 	s.Series = renderSeries(s.Name, s.Labels)
+	b.labelRun(false)
 	b.nameQuoted = !model.IsValidLegacyMetricName(s.Name)
 	b.quoted = b.quoted[:0]
 	for _, l := range s.Labels {

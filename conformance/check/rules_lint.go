@@ -179,7 +179,7 @@ func lintLabels(p *pass, f *Family) {
 	// sample's.
 	var byPos []*labelUse
 	var names []string
-	for _, s := range f.Samples {
+	for s := range p.exp.labelSamples(f) {
 		for j, l := range s.Labels {
 			if j == len(byPos) {
 				byPos, names = append(byPos, nil), append(names, "")

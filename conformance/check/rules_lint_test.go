@@ -1,8 +1,11 @@
 package check
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // checkText checks a text-format body with no schema.
@@ -188,5 +191,54 @@ func TestLintFamilyClashKeepsMetadata(t *testing.T) {
 	fams := r.Exposition.Families
 	if len(fams) != 2 || fams[1].Type != "counter" || fams[1].Help != "Bytes allocated." || len(fams[1].Samples) != 1 {
 		t.Fatalf("want the gauge and a counter family with its own HELP and its sample, got %d families", len(fams))
+	}
+}
+
+// TestLintLabelsProtobufRuns holds lint's label pass over a protobuf
+// exposition, which reads only the samples the front end noted
+// (protoMessage.labelRuns), to the same pass reading every sample: label
+// names that first appear mid-family, in a later message of the family,
+// and empty values inside runs of samples with the same names.
+func TestLintLabelsProtobufRuns(t *testing.T) {
+	counter := func(name string, labels ...[]string) *dto.MetricFamily {
+		mf := &dto.MetricFamily{Name: str(name), Help: str("A counter."), Type: dto.MetricType_COUNTER.Enum()}
+		for _, pairs := range labels {
+			mf.Metric = append(mf.Metric, &dto.Metric{Label: labelPairs(pairs...), Counter: &dto.Counter{Value: f64(1)}})
+		}
+		return mf
+	}
+	body := delimited(
+		counter("jobs_total",
+			[]string{"a", "1"}, []string{"a", "2"}, []string{"a", ""}, []string{"a", "3"}, []string{"a", ""},
+			[]string{"a", "4", "jobKind", "x"}, []string{"a", "5", "jobKind", ""},
+			[]string{"label", "y"}, []string{"label", "z"}),
+		counter("other_total", []string{"a", "1"}),
+		// The family again, in a message of its own: names it did not
+		// have before, at its first sample and mid-message.
+		counter("jobs_total", []string{"a", "6"}, []string{"le", "1"}, []string{"__meta", "1"}),
+	)
+	exp := parse(body, FormatProtobuf, false)
+	if exp.ParseError != nil {
+		t.Fatalf("parse: %v", exp.ParseError)
+	}
+	lint := func() []Finding {
+		t.Helper()
+		opts := noSchema()
+		p := &pass{in: &Input{Body: body}, opts: &opts, exp: exp}
+		for _, f := range exp.Families {
+			lintLabels(p, f)
+		}
+		return p.findings
+	}
+	got := lint()
+	for _, f := range exp.Families {
+		f.messages = nil // every sample is read
+	}
+	want := lint()
+	if len(want) < 5 {
+		t.Fatalf("reading every sample, want the camelCase, empty-value, label-named-label, reserved-label and reserved-prefix findings, got %v", want)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("reading the noted samples found\n%v\nreading every sample\n%v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -89,9 +90,17 @@ func checkNameEscaping(p *pass) {
 		}
 		return ""
 	}
+	// The protobuf front end notes each message's first label name
+	// outside [a-zA-Z_][a-zA-Z0-9_]*: when no message has one, no label
+	// name can break the legacy set, and only escaping=values has label
+	// names left to judge.
+	labels := values || slices.ContainsFunc(e.messages, func(m protoMessage) bool { return m.utf8Label != "" })
 	for _, f := range e.Families {
 		if problem := judge(f.Name, false); problem != "" {
 			report(f, nil, "metric name", f.Name, problem)
+		}
+		if !labels {
+			continue
 		}
 		// Label names repeat from sample to sample, mostly as the same
 		// string: judge each name once. A name the last sample had at
