@@ -86,22 +86,49 @@ func ReadSecret(ctx context.Context, what, path string) (string, error) {
 // Read reads the file at path, or stdin for "-", up to limit bytes; a
 // longer one is ErrTooLarge, found without reading it whole (a regular
 // file by its size, unread). It stops when ctx ends: opening a named pipe
-// waits for a writer, reading one waits for data. (A read of stdin blocked
-// in the kernel is not interrupted; a second Ctrl-C ends a command.)
-// Errors do not name the path: callers do, once (ReadFile).
+// waits for a writer, reading one waits for data, and so may a read of
+// stdin. Errors do not name the path: callers do, once (ReadFile).
 func Read(ctx context.Context, path string, stdin io.Reader, limit int64) ([]byte, error) {
-	src := stdin
-	if path != "-" {
-		f, err := openFile(ctx, path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		// Closing the file ends a read blocked on a pipe.
-		stop := context.AfterFunc(ctx, func() { f.Close() })
-		defer stop()
-		src = f
+	if path == "-" {
+		return readStdin(ctx, stdin, limit)
 	}
+	f, err := openFile(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Closing the file ends a read blocked on a pipe.
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
+	return readAll(ctx, f, limit)
+}
+
+// readStdin reads stdin as Read does. Stdin is not Read's to close, and a
+// read of it blocked in the kernel (a terminal, or a pipe whose writer is
+// silent) ends only with data or a close, so the read runs in a goroutine
+// that is left behind when ctx ends: Read returns at once, the command
+// ends, and the goroutine with it. It holds at most limit bytes meanwhile.
+func readStdin(ctx context.Context, stdin io.Reader, limit int64) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1) // buffered: a reader left behind never blocks on it
+	go func() {
+		data, err := readAll(ctx, stdin, limit)
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, gaveUp(ctx, "while reading it")
+	}
+}
+
+// readAll reads src up to limit bytes, sizing its buffer from src's size
+// when src is a regular file.
+func readAll(ctx context.Context, src io.Reader, limit int64) ([]byte, error) {
 	size := int64(-1)
 	if f, ok := src.(*os.File); ok {
 		info, err := f.Stat()

@@ -3,6 +3,7 @@ package sidefile
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,45 @@ func TestReadHonoursTheContext(t *testing.T) {
 			_, err := ReadFile(ctx, "bearer_token_file", fifo, Limit)
 			if want := "bearer_token_file " + fifo + ": " + c.want; err == nil || err.Error() != want {
 				t.Errorf("error %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+// A read of stdin that waits for data (a terminal, a pipe whose writer is
+// silent) ends with the context too: the first Ctrl-C ends a command
+// reading stdin, where it once took a second one.
+func TestReadStdinHonoursTheContext(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		timeout bool
+		want    string
+	}{
+		{"canceled", false, "interrupted while reading it"},
+		{"timed out", true, "timed out while reading it"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stdin, silent := io.Pipe()
+			// Closing the writer at the end lets the reader left behind finish.
+			t.Cleanup(func() { silent.Close() })
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			if !c.timeout {
+				ctx, cancel = context.WithCancel(context.Background())
+				time.AfterFunc(100*time.Millisecond, cancel)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := Read(ctx, "-", stdin, Limit)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || err.Error() != c.want {
+					t.Errorf("error %v, want %q", err, c.want)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("Read of a silent stdin still waiting a minute after the context ended")
 			}
 		})
 	}
