@@ -22,15 +22,18 @@ import (
 // servers send: any format.*, spec.* or http.* error is a false error of
 // the engine, unless the test names it as a known violation of the source.
 
-// scrapeAs fetches url with an Accept header and returns the body and the
-// HTTP facts the engine judges, as package scrape would record them.
+// scrapeAs fetches url with an Accept header (none for "") and returns the
+// body and the HTTP facts the engine judges, as package scrape would
+// record them.
 func scrapeAs(t *testing.T, ctx context.Context, url, accept string) Input {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Accept", accept)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -22,14 +22,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// The third-party tests hold the format.* and spec.* rules to real output:
-// Debian's prometheus and prometheus-node-exporter (apt-get install
+// The third-party tests hold the format.*, spec.* and http.* rules to real
+// output: Debian's prometheus and prometheus-node-exporter (apt-get install
 // prometheus prometheus-node-exporter) are run on loopback and their
-// /metrics checked as served for both Accept headers. Their output is
-// right by definition, so any format.* or spec.* error is a false error of
-// the engine. Neither of them serves OpenMetrics (both answer the
-// OpenMetrics Accept header with the text format), so a third source,
-// client_golang's own handler with OpenMetrics enabled, covers that format.
+// /metrics checked as served for each of thirdPartyAccepts, protobuf
+// included. Their output is right by definition, so any such error is a
+// false error of the engine. Neither of them serves OpenMetrics (both
+// answer the OpenMetrics Accept headers with the text format), so a third
+// source, client_golang's own handler with OpenMetrics enabled, covers that
+// format.
 
 // thirdPartyDeadline bounds the whole test: start, readiness, scrapes.
 const thirdPartyDeadline = 20 * time.Second
@@ -96,25 +97,33 @@ type knownViolation struct {
 	family string
 }
 
-// checkThirdParty fetches url for both Accept headers and fails on any
-// format.* or spec.* error but the known ones.
+// thirdPartyAccepts are the Accept headers a third party is scraped with:
+// none, OpenMetrics's, and the headers Prometheus 2 and 3 send, the last
+// with protobuf first.
+var thirdPartyAccepts = []string{"", openMetricsAccept, AcceptPrometheus2, AcceptPrometheus3, AcceptPrometheus3Proto}
+
+// checkThirdParty fetches url for each of thirdPartyAccepts and fails on
+// any format.*, spec.* or http.* error but the known ones.
 func checkThirdParty(t *testing.T, ctx context.Context, name, url string, known ...knownViolation) (formats []Format) {
 	t.Helper()
 	seen := make(map[knownViolation]bool)
-	for _, accept := range []string{"", openMetricsAccept} {
-		body, contentType := fetch(t, ctx, url, accept)
-		report := Check(Input{Body: body, ContentType: contentType}, Options{})
+	for _, accept := range thirdPartyAccepts {
+		in := scrapeAs(t, ctx, url, accept)
+		if in.HTTP.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s with Accept %q: HTTP %d", url, accept, in.HTTP.StatusCode)
+		}
+		report := Check(in, Options{})
 		format := report.Exposition.Format
 		formats = append(formats, format)
 		t.Logf("Accept %q: %d bytes of %s (%s), %d samples in %d families: %d errors, %d warnings in all groups",
-			accept, len(body), format, contentType, len(report.Exposition.Samples), len(report.Exposition.Families),
+			accept, len(in.Body), format, in.ContentType, len(report.Exposition.Samples), len(report.Exposition.Families),
 			report.Count(Error), report.Count(Warning))
 		if len(report.Exposition.Samples) == 0 {
 			t.Errorf("%s served no samples: nothing was checked", name)
 		}
 		for _, f := range report.Findings {
 			group := Rule{ID: f.Rule}.Group()
-			if group != "format" && group != "spec" {
+			if group != "format" && group != "spec" && group != "http" {
 				continue
 			}
 			kv := knownViolation{format, f.Rule, f.Family}
@@ -140,7 +149,7 @@ func checkThirdParty(t *testing.T, ctx context.Context, name, url string, known 
 // TestClientGolangExposition checks client_golang's handler, the library
 // behind both Debian binaries, with OpenMetrics and _created samples on,
 // over metrics of every type, exemplars and label values that need
-// escaping: no format.* or spec.* error in either format.
+// escaping: no format.*, spec.* or http.* error in any format it serves.
 func TestClientGolangExposition(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -186,8 +195,10 @@ func TestClientGolangExposition(t *testing.T) {
 	// family); it is client_golang's open issue #829. The engine must say so.
 	formats := checkThirdParty(t, ctx, "client_golang", server.URL+"/metrics",
 		knownViolation{FormatOpenMetrics, "spec.metadata-repeated", "go_memstats_alloc_bytes"})
-	if !slices.Equal(formats, []Format{FormatText, FormatOpenMetrics}) {
-		t.Errorf("client_golang served %v, want text then OpenMetrics: the OpenMetrics path went unchecked", formats)
+	// One format for each of thirdPartyAccepts: none, OpenMetrics's,
+	// Prometheus 2's, Prometheus 3's, and Prometheus 3's protobuf first.
+	if want := []Format{FormatText, FormatOpenMetrics, FormatOpenMetrics, FormatOpenMetrics, FormatProtobuf}; !slices.Equal(formats, want) {
+		t.Errorf("client_golang served %v, want %v: a protocol went unchecked", formats, want)
 	}
 }
 
@@ -256,32 +267,6 @@ func waitFor(ctx context.Context, url, ready string) bool {
 		case <-time.After(delay):
 		}
 	}
-}
-
-// fetch GETs url with the Accept header (none when empty) and returns the
-// decoded body and its Content-Type.
-func fetch(t *testing.T, ctx context.Context, url, accept string) ([]byte, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		t.Fatalf("GET %s: body: %v", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	return body, resp.Header.Get("Content-Type")
 }
 
 // syncBuffer is an io.Writer safe for a process's two output streams and
